@@ -1,0 +1,338 @@
+"""Working calendars and business-time arithmetic.
+
+A :class:`Calendar` says when a clock runs: weekly windows in a time zone, minus public
+holidays (from the ``holidays`` package and explicit dates), plus make-up working days.
+A calendar without windows runs 24x7 (holidays, if any, remove whole days).
+
+A :class:`BusinessClock` does the arithmetic for one calendar in *minutes since an
+origin* (the scenario start), which is the engine's time axis. It turns the calendar into
+sorted, merged intervals of real (UTC) time with cumulative covered minutes, so that
+
+* ``add(t, d)`` (the deadline of a budget ``d`` started at ``t``) and
+* ``elapsed(t0, t1)`` (covered minutes between two instants)
+
+are binary searches, exact across DST changes: a window is placed in local wall time
+and then converted, so a 00:00-24:00 day is 23 h long on the spring-forward day.
+
+Conventions (documented in docs/calendars.md):
+
+* A window belongs to the day on which it starts: an overnight window 20:00-08:00 on a
+  holiday does not run, the one that started the evening before does.
+* ``add(t, d)`` with ``d > 0`` lands exactly when ``d`` covered minutes have elapsed; if
+  that is the close of a window, it returns the close (not the next opening).
+* ``Nbd``: the same local time of day, N business days later (a start outside business
+  hours counts from the next opening); if the target day is not open at that time, the
+  same covered offset into that day, capped at its close.
+* ``NBD`` (next business day) with cut-off: a start on a business day before the cut-off
+  (local time) is due at the close of the next business day; otherwise (after the cut-off,
+  or on a non-business day) at the close of the business day after that.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from itr_sim.units import Duration, DurationKind
+
+__all__ = ["BusinessClock", "Calendar", "country_holidays"]
+
+DAY_MIN = 1440.0
+
+
+@lru_cache(maxsize=512)
+def country_holidays(
+    country: str, subdivision: str | None, year: int
+) -> tuple[frozenset[date], frozenset[date]]:
+    """Public holidays and announced make-up working days of one country and year."""
+    import holidays  # deferred: the package builds large tables on import
+
+    table = holidays.country_holidays(country, subdiv=subdivision, years=year)
+    days = frozenset(d for d in table if d.year == year)
+    makeup = frozenset(
+        d for d in getattr(table, "weekend_workdays", ()) if d.year == year
+    )
+    return days, makeup
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """When a clock runs. ``week[i]`` holds the windows of weekday ``i`` (Monday = 0) as
+    (start, end) local minutes after midnight; an end beyond 1440 spills into the next day.
+    ``week=None`` means the whole of every day (24x7)."""
+
+    name: str = "24x7"
+    timezone: str = "UTC"
+    week: tuple[tuple[tuple[int, int], ...], ...] | None = None
+    holiday_country: str | None = None
+    holiday_subdivision: str | None = None
+    extra_holidays: frozenset[date] = field(default_factory=frozenset)
+    workdays: frozenset[date] = field(default_factory=frozenset)
+    makeup_as: int = 0
+
+    @property
+    def is_24x7(self) -> bool:
+        return self.week is None and self.holiday_country is None and not self.extra_holidays
+
+    @property
+    def has_working_time(self) -> bool:
+        return self.week is None or any(self.week) or bool(self.workdays)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return _zone(self.timezone)
+
+    def is_holiday(self, day: date) -> bool:
+        if day in self.workdays:
+            return False
+        if day in self.extra_holidays:
+            return True
+        if self.holiday_country is None:
+            return False
+        days, _ = country_holidays(self.holiday_country, self.holiday_subdivision, day.year)
+        return day in days
+
+    def is_makeup_day(self, day: date) -> bool:
+        if day in self.workdays:
+            return True
+        if self.holiday_country is None:
+            return False
+        _, makeup = country_holidays(self.holiday_country, self.holiday_subdivision, day.year)
+        return day in makeup
+
+    def windows_on(self, day: date) -> tuple[tuple[int, int], ...]:
+        """The windows that start on ``day`` (local minutes after its midnight)."""
+        if self.is_makeup_day(day):
+            return self._weekday_windows(self.makeup_as)
+        if self.is_holiday(day):
+            return ()
+        return self._weekday_windows(day.weekday())
+
+    def _weekday_windows(self, weekday: int) -> tuple[tuple[int, int], ...]:
+        if self.week is None:
+            return ((0, 1440),)
+        return self.week[weekday]
+
+    def weekly_minutes(self) -> float:
+        """Nominal covered minutes in a week without holidays."""
+        if self.week is None:
+            return 7 * DAY_MIN
+        return float(sum(e - s for day in self.week for s, e in day))
+
+
+@lru_cache(maxsize=64)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def _local_to_minutes(day: date, minute: float, tz: ZoneInfo, origin: datetime) -> float:
+    wall = datetime.combine(day, time(0), tz) + timedelta(minutes=minute)
+    return (wall.astimezone(UTC) - origin).total_seconds() / 60.0
+
+
+class BusinessClock:
+    """Business-time arithmetic of one calendar on the axis *minutes since origin*."""
+
+    def __init__(self, calendar: Calendar, origin: datetime, *, span_days: int = 400) -> None:
+        if origin.tzinfo is None:
+            raise ValueError("origin must be a time-zone aware datetime")
+        self.calendar = calendar
+        self.origin = origin.astimezone(UTC)
+        self._starts: list[float] = []
+        self._ends: list[float] = []
+        self._cum: list[float] = []  # covered minutes before interval i
+        self._cum_end: list[float] = []
+        self._day_starts: list[float] = []  # first opening of each business day
+        self._day_ends: list[float] = []  # last close of each business day
+        self._days: list[date] = []
+        local0 = self.origin.astimezone(calendar.tz).date()
+        self._lo = local0 - timedelta(days=7)
+        self._hi = local0 + timedelta(days=span_days)
+        self._build()
+
+    # -- construction ---------------------------------------------------------------
+    def _build(self) -> None:
+        cal, tz = self.calendar, self.calendar.tz
+        raw: list[tuple[float, float]] = []
+        days: list[tuple[date, float, float]] = []
+        day = self._lo
+        while day <= self._hi:
+            windows = cal.windows_on(day)
+            if windows:
+                spans = [
+                    (
+                        _local_to_minutes(day, s, tz, self.origin),
+                        _local_to_minutes(day, e, tz, self.origin),
+                    )
+                    for s, e in windows
+                ]
+                spans = [(a, b) for a, b in spans if b > a]
+                if spans:
+                    raw.extend(spans)
+                    days.append((day, spans[0][0], spans[-1][1]))
+            day += timedelta(days=1)
+        raw.sort()
+        starts: list[float] = []
+        ends: list[float] = []
+        for a, b in raw:
+            if starts and a <= ends[-1]:
+                ends[-1] = max(ends[-1], b)
+            else:
+                starts.append(a)
+                ends.append(b)
+        cum, total, cum_end = [], 0.0, []
+        for a, b in zip(starts, ends, strict=True):
+            cum.append(total)
+            total += b - a
+            cum_end.append(total)
+        self._starts, self._ends, self._cum, self._cum_end = starts, ends, cum, cum_end
+        self._days = [d for d, _, _ in days]
+        self._day_starts = [s for _, s, _ in days]
+        self._day_ends = [e for _, _, e in days]
+        self._min_t = _local_to_minutes(self._lo + timedelta(days=1), 0, tz, self.origin)
+        self._max_t = _local_to_minutes(self._hi - timedelta(days=1), 0, tz, self.origin)
+
+    def _cover(self, t: float) -> None:
+        """Extend the precomputed range so that it contains ``t`` with margin."""
+        changed = False
+        while t < self._min_t + 3 * DAY_MIN:
+            self._lo -= timedelta(days=max(60, (self._hi - self._lo).days))
+            self._min_t = _local_to_minutes(self._lo + timedelta(days=1), 0, self.calendar.tz,
+                                            self.origin)
+            changed = True
+        while t > self._max_t - 10 * DAY_MIN:
+            self._hi += timedelta(days=max(60, (self._hi - self._lo).days))
+            self._max_t = _local_to_minutes(self._hi - timedelta(days=1), 0, self.calendar.tz,
+                                            self.origin)
+            changed = True
+        if changed:
+            self._build()
+
+    # -- conversions ----------------------------------------------------------------
+    def to_minutes(self, moment: datetime) -> float:
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=self.calendar.tz)
+        return (moment.astimezone(UTC) - self.origin).total_seconds() / 60.0
+
+    def to_datetime(self, t: float) -> datetime:
+        """The local wall-clock time of ``t`` in the calendar's time zone."""
+        return (self.origin + timedelta(minutes=t)).astimezone(self.calendar.tz)
+
+    # -- arithmetic -----------------------------------------------------------------
+    def covered(self, t: float) -> float:
+        """Covered minutes from the start of the precomputed range to ``t``."""
+        self._cover(t)
+        i = bisect.bisect_right(self._starts, t) - 1
+        if i < 0:
+            return 0.0
+        return self._cum[i] + min(max(t - self._starts[i], 0.0), self._ends[i] - self._starts[i])
+
+    def elapsed(self, t0: float, t1: float) -> float:
+        """Covered minutes between ``t0`` and ``t1`` (negative if ``t1 < t0``)."""
+        if self.calendar.is_24x7:
+            return t1 - t0
+        self._cover(min(t0, t1))  # a backward extension shifts the cumulative sums
+        return self.covered(t1) - self.covered(t0)
+
+    def add(self, t: float, minutes: float) -> float:
+        """The instant at which ``minutes`` covered minutes have elapsed since ``t``."""
+        if minutes < 0:
+            raise ValueError(f"cannot add a negative business duration ({minutes} min)")
+        if self.calendar.is_24x7:
+            return t + minutes
+        if minutes == 0:
+            return t
+        if not self.calendar.has_working_time:
+            raise ValueError(f"calendar {self.calendar.name!r} has no working time")
+        target = self.covered(t) + minutes
+        while not self._cum_end or target > self._cum_end[-1]:
+            self._cover(self._max_t + DAY_MIN)
+            target = self.covered(t) + minutes
+        j = bisect.bisect_left(self._cum_end, target)
+        # max(): a budget below float resolution must not land on the previous close
+        return max(t, self._starts[j] + (target - self._cum[j]))
+
+    def is_open(self, t: float) -> bool:
+        if self.calendar.is_24x7:
+            return True
+        self._cover(t)
+        i = bisect.bisect_right(self._starts, t) - 1
+        return i >= 0 and t < self._ends[i]
+
+    def next_open(self, t: float) -> float:
+        """``t`` if the calendar is open then, else its next opening."""
+        if self.is_open(t):
+            return t
+        if not self.calendar.has_working_time:
+            raise ValueError(f"calendar {self.calendar.name!r} has no working time")
+        i = bisect.bisect_right(self._starts, t)
+        while i >= len(self._starts):
+            self._cover(self._max_t + DAY_MIN)
+            i = bisect.bisect_right(self._starts, t)
+        return self._starts[i]
+
+    def _business_day_index(self, t: float) -> int:
+        """Index of the business day whose first opening is the last at or before ``t``."""
+        self._cover(t)
+        return bisect.bisect_right(self._day_starts, t) - 1
+
+    def _day_at(self, index: int) -> int:
+        """``index`` after making sure that business day (and one more) is precomputed."""
+        if not self.calendar.has_working_time:
+            raise ValueError(f"calendar {self.calendar.name!r} has no working time")
+        while index >= len(self._days) - 1:
+            self._cover(self._max_t + DAY_MIN)
+        return index
+
+    def add_business_days(self, t: float, days: int) -> float:
+        """The same local time of day, ``days`` business days later; if the target day is
+        not open then, the same covered offset into that day (capped at its close)."""
+        start = self.next_open(t)
+        i = self._business_day_index(start)
+        j = self._day_at(i + days)
+        tz = self.calendar.tz
+        wall = self.to_datetime(start).replace(tzinfo=None)
+        wall_offset = (wall - datetime.combine(self._days[i], time(0))).total_seconds() / 60.0
+        target = _local_to_minutes(self._days[j], wall_offset, tz, self.origin)
+        if self._day_starts[j] <= target <= self._day_ends[j] and self.is_open(target):
+            return target
+        offset = self.covered(start) - self.covered(self._day_starts[i])
+        return min(self.add(self._day_starts[j], offset), self._day_ends[j])
+
+    def next_business_day_end(self, t: float, cutoff_min: int) -> float:
+        """Close of the next business day (NBD) for a request at ``t`` with a cut-off."""
+        self._cover(t)
+        local = self.to_datetime(t)
+        today = local.date()
+        in_time = (
+            bool(self.calendar.windows_on(today))
+            and local.hour * 60 + local.minute < cutoff_min
+        )
+        # first business day strictly after today
+        i = bisect.bisect_right(self._days, today)
+        if not in_time:
+            i += 1
+        return self._day_ends[self._day_at(i)]
+
+    def deadline(self, t: float, budget: Duration, *, nbd_cutoff_min: int = 15 * 60) -> float:
+        """The deadline of a clock started at ``t`` with ``budget``."""
+        if budget.kind is DurationKind.ELAPSED:
+            return self.add(t, budget.minutes)
+        if budget.kind is DurationKind.BUSINESS_DAYS:
+            return self.add_business_days(t, budget.days)
+        return self.next_business_day_end(t, nbd_cutoff_min)
+
+
+def weekly_windows(
+    entries: Mapping[Sequence[int], Iterable[tuple[int, int]]],
+) -> tuple[tuple[tuple[int, int], ...], ...]:
+    """Build ``Calendar.week`` from {weekdays: windows}; windows sorted per day."""
+    week: list[list[tuple[int, int]]] = [[] for _ in range(7)]
+    for weekdays, windows in entries.items():
+        for d in weekdays:
+            week[d].extend(windows)
+    return tuple(tuple(sorted(day)) for day in week)
