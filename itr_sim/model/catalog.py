@@ -1,0 +1,289 @@
+"""The SLA catalogue: calendars, severities, clocks and the service levels sold."""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BeforeValidator, Field, WithJsonSchema, field_validator
+
+from itr_sim.calendar import Calendar
+from itr_sim.model.fields import (
+    ClockShare,
+    ClockTime,
+    DurationField,
+    Fraction,
+    HoursSpec,
+    Name,
+    Strict,
+    TimeZoneName,
+)
+from itr_sim.units import WEEKDAYS, parse_offset
+
+__all__ = [
+    "DEFAULT_PAUSES",
+    "CalendarSpec",
+    "Catalog",
+    "ClockName",
+    "EscalationRung",
+    "LevelSpec",
+    "PauseReason",
+    "Policies",
+    "Price",
+    "RequestKind",
+    "RequestType",
+    "ServiceTargets",
+    "Targets",
+    "Threshold",
+]
+
+
+class ClockName(StrEnum):
+    RESPONSE = "response"
+    RESTORE = "restore"
+    RESOLVE = "resolve"
+    UPDATE = "update"
+    ONSITE = "onsite"
+    PARTS = "parts"
+
+
+class PauseReason(StrEnum):
+    WAITING_CUSTOMER = "waiting_customer"
+    WAITING_VENDOR = "waiting_vendor"
+    WAITING_PARTS = "waiting_parts"
+
+
+DEFAULT_PAUSES: dict[ClockName, tuple[PauseReason, ...]] = {
+    ClockName.RESPONSE: (),
+    ClockName.RESTORE: (PauseReason.WAITING_CUSTOMER,),
+    ClockName.RESOLVE: (PauseReason.WAITING_CUSTOMER,),
+    ClockName.UPDATE: (PauseReason.WAITING_CUSTOMER,),
+    ClockName.ONSITE: (),
+    ClockName.PARTS: (),
+}
+"""Which waiting states pause which clock unless the catalogue says otherwise. A vendor's or
+the parts logistics' delay sits inside our own clock: only the customer's delay pauses."""
+
+
+def _holidays(value: Any) -> Any:
+    return {"country": value} if isinstance(value, str) else value
+
+
+class HolidaySpec(Strict):
+    country: str | None = Field(None, description="ISO country code for the `holidays` package")
+    subdivision: str | None = Field(None, description="state/province code, if the country has")
+    extra: list[date] = Field(default_factory=list, description="more holiday dates")
+
+    @field_validator("country")
+    @classmethod
+    def _known_country(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        import holidays
+
+        from itr_sim.model.fields import did_you_mean
+
+        supported = holidays.list_supported_countries()
+        if value not in supported:
+            raise ValueError(did_you_mean(value, supported, "holiday country", listing=False)
+                             + "; use an ISO 3166 code such as CN, DE, US")
+        return value
+
+
+def _week(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: [v] if isinstance(v, str) else v for k, v in value.items()}
+    return value
+
+
+class CalendarSpec(Strict):
+    """When a clock runs. No ``week`` means 24x7; holidays then remove whole days."""
+
+    timezone: TimeZoneName = "UTC"
+    week: Annotated[dict[str, list[HoursSpec]] | None, BeforeValidator(_week)] = Field(
+        None, description='{Mon-Fri: ["09:00-12:00", "13:00-18:00"], Sat: "09:00-13:00"}'
+    )
+    holidays: Annotated[HolidaySpec | None, BeforeValidator(_holidays)] = None
+    workdays: list[date] = Field(
+        default_factory=list, description="make-up working days (e.g. a Saturday in China)"
+    )
+    makeup_as: Literal["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"] = Field(
+        "Mon", description="make-up working days use the windows of this weekday"
+    )
+
+    @field_validator("week")
+    @classmethod
+    def _days(cls, value: dict[str, list[tuple[int, int]]] | None) -> Any:
+        if value is None:
+            return value
+        from itr_sim.units import parse_days
+
+        seen: dict[int, str] = {}
+        for key in value:
+            for day in parse_days(key):
+                if day in seen:
+                    raise ValueError(f"{WEEKDAYS[day]} is in both {seen[day]!r} and {key!r}")
+                seen[day] = key
+        return value
+
+    def to_calendar(self, name: str) -> Calendar:
+        from itr_sim.calendar import weekly_windows
+        from itr_sim.units import parse_days
+
+        week = None
+        if self.week is not None:
+            week = weekly_windows({parse_days(k): v for k, v in self.week.items()})
+        h = self.holidays or HolidaySpec()
+        return Calendar(
+            name=name,
+            timezone=self.timezone,
+            week=week,
+            holiday_country=h.country,
+            holiday_subdivision=h.subdivision,
+            extra_holidays=frozenset(h.extra),
+            workdays=frozenset(self.workdays),
+            makeup_as=WEEKDAYS.index(self.makeup_as),
+        )
+
+
+class Targets(Strict):
+    """Clock budgets of one severity. response and resolve are required."""
+
+    response: DurationField
+    restore: DurationField | None = Field(None, description="service back (workaround)")
+    resolve: DurationField = Field(description="permanent fix")
+    update: DurationField | None = Field(None, description="progress notice cadence")
+    onsite: DurationField | None = Field(None, description="engineer on site")
+    parts: DurationField | None = Field(None, description="spare part delivered")
+
+    def budgets(self) -> dict[ClockName, Any]:
+        return {ClockName(k): v for k, v in self if v is not None}
+
+
+def _threshold(value: Any) -> Any:
+    if isinstance(value, str) and value.strip()[:1] in ("+", "-"):
+        return {"offset_min": parse_offset(value)}
+    return {"share": value}
+
+
+class Threshold(Strict):
+    share: ClockShare | None = None
+    offset_min: float | None = None
+
+
+def _roles(value: Any) -> Any:
+    return [value] if isinstance(value, str) else value
+
+
+class EscalationRung(Strict):
+    """Notify roles when a clock reaches a share of its budget (``at: 50%``) or an offset
+    from its deadline (``at: "+30m"`` after, ``at: "-2d"`` before)."""
+
+    clock: ClockName
+    at: Annotated[
+        Threshold,
+        BeforeValidator(_threshold),
+        WithJsonSchema({"type": "string", "pattern": r"^([+-](\d+(\.\d+)?[wdhm])+|\d+(\.\d+)?%)$",
+                        "examples": ["50%", "100%", "+30m", "-2d"]}),
+    ]
+    notify: Annotated[list[Name], BeforeValidator(_roles), Field(min_length=1)]
+    repeat: DurationField | None = Field(None, description="repeat the notice while open")
+
+
+class Price(Strict):
+    per_contract_year: Annotated[float, Field(ge=0)]
+
+
+class LevelSpec(Strict):
+    """A service level sold (platinum, gold, silver): clocks per severity on a calendar."""
+
+    description: str = ""
+    calendar: Name
+    calendars: dict[Name, Name] = Field(
+        default_factory=dict, description="per-severity calendar, e.g. {minor: office}"
+    )
+    targets: dict[Name, Targets]
+    attainment: Fraction | dict[ClockName, Fraction] = Field(
+        description="share of tickets that must meet each clock: 95% or {response: 95%, ...}"
+    )
+    nbd_cutoff: ClockTime = Field(15 * 60, description="NBD cut-off, local time of the calendar")
+    escalation: list[EscalationRung] = Field(default_factory=list)
+    price: Price | None = None
+
+    def attainment_for(self, clock: ClockName) -> float | None:
+        if isinstance(self.attainment, dict):
+            return self.attainment.get(clock)
+        return self.attainment
+
+
+class RequestKind(StrEnum):
+    TECHNICAL = "technical"
+    NON_TECHNICAL = "non_technical"
+
+
+class RequestType(Strict):
+    kind: RequestKind = RequestKind.TECHNICAL
+    description: str = ""
+
+
+class ClockRule(Strict):
+    pause_on: list[PauseReason] = Field(
+        description="waiting states that pause this clock"
+    )
+
+
+class Policies(Strict):
+    severity_upgrade: Literal["retroactive", "keep_elapsed", "restart"] = "retroactive"
+    severity_downgrade: Literal["retroactive", "keep_elapsed", "restart"] = "keep_elapsed"
+    on_reopen: Literal["new_cycle", "continue"] = "new_cycle"
+
+
+class ServiceTargets(Strict):
+    """Clocks of a non-technical service (non-technical requests, complaints)."""
+
+    calendar: Name
+    targets: dict[Name, DurationField] = Field(min_length=1)
+    attainment: Fraction = 0.9
+
+
+class Catalog(Strict):
+    """sla_catalog/*.yaml: what is sold and how it is measured."""
+
+    catalog: Name = Field(description="name of this catalogue")
+    version: Annotated[int, Field(ge=1)] = 1
+    effective_from: date | None = None
+    description: str = ""
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "CNY"
+    calendars: dict[Name, CalendarSpec] = Field(min_length=1)
+    severities: Annotated[list[Name], Field(min_length=1)] = Field(
+        description="most severe first"
+    )
+    request_types: dict[Name, RequestType] = Field(
+        default_factory=lambda: {"fault": RequestType()},
+        description="technical types go through the tiers, non-technical to their team",
+    )
+    roles: list[Name] = Field(default_factory=list, description="who escalations notify")
+    clocks: dict[ClockName, ClockRule] = Field(
+        default_factory=dict, description="pause scope per clock (defaults in the docs)"
+    )
+    policies: Policies = Field(default_factory=Policies)
+    non_technical: ServiceTargets | None = None
+    complaints: ServiceTargets | None = None
+    levels: dict[Name, LevelSpec] = Field(min_length=1)
+
+    @field_validator("severities", "roles")
+    @classmethod
+    def _unique(cls, value: list[str]) -> list[str]:
+        dupes = sorted({v for v in value if value.count(v) > 1})
+        if dupes:
+            raise ValueError(f"listed twice: {', '.join(dupes)}")
+        return value
+
+    def pauses(self, clock: ClockName) -> tuple[PauseReason, ...]:
+        rule = self.clocks.get(clock)
+        return tuple(rule.pause_on) if rule else DEFAULT_PAUSES[clock]
+
+    def calendar(self, name: str) -> Calendar:
+        return self.calendars[name].to_calendar(name)
+

@@ -1,0 +1,296 @@
+"""Cross-checks that a single field cannot see: names that must exist, escalation cycles,
+mixes that must sum to 100%, overlapping shifts, OLA budgets against the SLA, and offered
+load against staffed capacity. Each finding carries the key path it is about."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from itr_sim.model.catalog import Catalog, ClockName, RequestKind
+from itr_sim.model.fields import did_you_mean
+from itr_sim.model.org import Organisation, StaffedUnit, weekly_intervals
+from itr_sim.model.scenario import Scenario
+from itr_sim.model.source import Level
+from itr_sim.units import WEEKDAYS
+
+__all__ = ["Finding", "check_catalog", "check_scenario", "offered_load"]
+
+COMPLAINTS = "complaints"
+MIX_TOLERANCE = 1e-6
+
+
+Report = Callable[..., None]
+
+
+@dataclass(frozen=True)
+class Finding:
+    document: Literal["catalog", "scenario"]
+    path: tuple[str | int, ...]
+    message: str
+    level: Level = Level.ERROR
+
+
+def check_catalog(cat: Catalog) -> list[Finding]:
+    out: list[Finding] = []
+
+    def err(path: tuple[str | int, ...], message: str, level: Level = Level.ERROR) -> None:
+        out.append(Finding("catalog", path, message, level))
+
+    severities, calendars, roles = set(cat.severities), set(cat.calendars), set(cat.roles)
+    for name, level in cat.levels.items():
+        base = ("levels", name)
+        if level.calendar not in calendars:
+            err((*base, "calendar"), did_you_mean(level.calendar, calendars, "calendar"))
+        for sev, cal in level.calendars.items():
+            if sev not in severities:
+                err((*base, "calendars", sev), did_you_mean(sev, severities, "severity"))
+            if cal not in calendars:
+                err((*base, "calendars", sev), did_you_mean(cal, calendars, "calendar"))
+        for sev in level.targets:
+            if sev not in severities:
+                err((*base, "targets", sev), did_you_mean(sev, severities, "severity"))
+        for sev in cat.severities:
+            if sev not in level.targets:
+                err((*base, "targets"), f"severity {sev!r} has no targets in level {name!r}; "
+                    f"every severity needs at least response and resolve")
+        used = {clock for t in level.targets.values() for clock in t.budgets()}
+        for i, rung in enumerate(level.escalation):
+            if rung.clock not in used:
+                err((*base, "escalation", i, "clock"),
+                    f"level {name!r} escalates on the {rung.clock} clock but no severity has a "
+                    f"{rung.clock} target; add one or drop the rung")
+            for j, role in enumerate(rung.notify):
+                if role not in roles:
+                    err((*base, "escalation", i, "notify", j),
+                        did_you_mean(role, roles, "role") + "; declare roles in `roles:`")
+        if isinstance(level.attainment, dict):
+            for clock in used - set(level.attainment):
+                err((*base, "attainment"), f"no attainment target for the {clock} clock of "
+                    f"level {name!r}; give one for every clock used, or a single share")
+    for key in ("non_technical", "complaints"):
+        service = getattr(cat, key)
+        if service is not None and service.calendar not in calendars:
+            err((key, "calendar"), did_you_mean(service.calendar, calendars, "calendar"))
+    for clock, rule in cat.clocks.items():
+        if clock is ClockName.RESPONSE and rule.pause_on:
+            err(("clocks", clock.value, "pause_on"),
+                "the response clock pauses while waiting: a first response needs no customer "
+                "input; pausing it is allowed but unusual", Level.WARNING)
+    return out
+
+
+def check_scenario(sc: Scenario, cat: Catalog) -> list[Finding]:
+    out: list[Finding] = []
+
+    def err(path: tuple[str | int, ...], message: str, level: Level = Level.ERROR) -> None:
+        out.append(Finding("scenario", path, message, level))
+
+    if sc.warmup.minutes >= sc.horizon.minutes:
+        err(("warmup",), f"warm-up {sc.warmup} is not shorter than the horizon {sc.horizon}")
+    org, dem = sc.organisation, sc.demand
+    severities, types = set(cat.severities), set(cat.request_types)
+    calendars, levels = set(cat.calendars), set(cat.levels)
+    customers = set(dem.customers)
+
+    _check_tiers(org, severities, types, calendars, err)
+    for name, team in org.teams.items():
+        _check_unit(("organisation", "teams", name), team, severities, types, calendars, err)
+        for i, item in enumerate(team.handles):
+            if item == COMPLAINTS:
+                continue
+            if item not in types:
+                err(("organisation", "teams", name, "handles", i),
+                    did_you_mean(item, types | {COMPLAINTS}, "request type"))
+            elif cat.request_types[item].kind is RequestKind.TECHNICAL:
+                err(("organisation", "teams", name, "handles", i),
+                    f"{item!r} is a technical request type: the tiers handle it, not a team")
+
+    handled = {h for team in org.teams.values() for h in team.handles}
+    for name, cust in dem.customers.items():
+        base = ("demand", "customers", name)
+        if cust.level not in levels:
+            err((*base, "level"), did_you_mean(cust.level, levels, "level"))
+        if cust.severity_mix is not None:
+            _check_mix((*base, "severity_mix"), cust.severity_mix, severities, "severity", err)
+        if cust.type_mix is not None:
+            _check_mix((*base, "type_mix"), cust.type_mix, types, "request type", err)
+    _check_mix(("demand", "severity_mix"), dem.severity_mix, severities, "severity", err)
+    _check_mix(("demand", "type_mix"), dem.type_mix, types, "request type", err)
+    mixes = [dem.type_mix] + [c.type_mix for c in dem.customers.values() if c.type_mix]
+    for mix in mixes:
+        for rtype, share in mix.items():
+            if (share > 0 and rtype in cat.request_types
+                    and cat.request_types[rtype].kind is RequestKind.NON_TECHNICAL
+                    and rtype not in handled):
+                err(("demand", "type_mix", rtype),
+                    f"{rtype!r} requests are non-technical but no team handles them; add "
+                    f"{rtype!r} to the `handles` of a team in organisation.teams")
+                handled.add(rtype)
+    if cat.complaints is not None and COMPLAINTS not in handled:
+        err(("organisation", "teams"), "the catalogue has complaint targets but no team handles "
+            "`complaints`; complaints would have nowhere to go", Level.WARNING)
+    for i, event in enumerate(dem.events):
+        if event.severity is not None and event.severity not in severities:
+            err(("demand", "events", i, "severity"),
+                did_you_mean(event.severity, severities, "severity"))
+        for j, cname in enumerate(event.customers or []):
+            if cname not in customers:
+                err(("demand", "events", i, "customers", j),
+                    did_you_mean(cname, customers, "customer"))
+    if not any(f.level is Level.ERROR for f in out):
+        out.extend(_check_ola(org, cat))
+        out.extend(_check_load(sc, cat))
+    return out
+
+
+def _check_tiers(org: Organisation, severities: set[str], types: set[str],
+                 calendars: set[str], err: Report) -> None:
+    tiers = set(org.tiers)
+    if org.entry is not None and org.entry not in tiers:
+        err(("organisation", "entry"), did_you_mean(org.entry, tiers, "tier"))
+    for name, tier in org.tiers.items():
+        base = ("organisation", "tiers", name)
+        _check_unit(base, tier, severities, types, calendars, err)
+        if tier.escalates_to is not None and tier.escalates_to not in tiers:
+            err((*base, "escalates_to"), did_you_mean(tier.escalates_to, tiers, "tier"))
+        if tier.escalates_to is None and tier.resolves < 1.0:
+            err((*base, "resolves"),
+                f"{name} resolves {tier.resolves:.0%} but has no escalates_to: the last tier "
+                "resolves all; set resolves: 100% or add escalates_to")
+        if tier.escalates_to is None and tier.handover is not None:
+            err((*base, "handover"), f"{name} has a hand-over delay but no escalates_to")
+        for sev in tier.ola:
+            if sev not in severities:
+                err((*base, "ola", sev), did_you_mean(sev, severities, "severity"))
+    # cycles
+    reported: set[frozenset[str]] = set()
+    for start in org.tiers:
+        seen: list[str] = []
+        name: str | None = start
+        while name is not None and name in org.tiers:
+            if name in seen:
+                cycle = seen[seen.index(name):]
+                key = frozenset(cycle)
+                if key not in reported:
+                    reported.add(key)
+                    err(("organisation", "tiers", cycle[-1], "escalates_to"),
+                        "escalation cycle: " + " -> ".join([*cycle, name])
+                        + "; the last tier must not escalate")
+                break
+            seen.append(name)
+            name = org.tiers[name].escalates_to
+    targets = {t.escalates_to for t in org.tiers.values()}
+    roots = [n for n in org.tiers if n not in targets]
+    if org.entry is None and len(roots) > 1:
+        err(("organisation", "tiers"), f"several tiers receive no escalation ({', '.join(roots)})"
+            "; say which one takes new tickets with organisation.entry")
+
+
+def _check_unit(base: tuple[str | int, ...], unit: StaffedUnit, severities: set[str],
+                types: set[str], calendars: set[str], err: Report) -> None:
+    keys = {"default"} | severities | types | {f"{s}/{t}" for s in severities for t in types}
+    for key in unit.handling:
+        if key not in keys:
+            err((*base, "handling", key),
+                did_you_mean(key, {"default"} | severities | types, "handling key")
+                + "; keys are default, a severity, a request type or severity/type")
+    if "default" not in unit.handling and not (severities <= set(unit.handling)
+                                               or types <= set(unit.handling)):
+        err((*base, "handling"), "no `default` handling and not every severity or request type "
+            "has one; add `default:`")
+    for i, shift in enumerate(unit.shifts):
+        if shift.holidays_from is not None and shift.holidays_from not in calendars:
+            err((*base, "shifts", i, "holidays_from"),
+                did_you_mean(shift.holidays_from, calendars, "calendar"))
+    windows = [(i, a, b) for i, s in enumerate(unit.shifts) for a, b in weekly_intervals(s)]
+    reported: set[tuple[int, int]] = set()
+    for i, a1, b1 in windows:
+        for j, a2, b2 in windows:
+            if i < j and a1 < b2 and a2 < b1 and (i, j) not in reported:
+                reported.add((i, j))
+                lo = max(a1, a2)
+                err((*base, "shifts", j),
+                    f"shifts {i} and {j} overlap from {WEEKDAYS[lo // 1440]} "
+                    f"{lo % 1440 // 60:02d}:{lo % 60:02d} for {min(b1, b2) - lo} min; "
+                    "split the windows, or add the agents to one shift")
+
+
+def _check_mix(path: tuple[str | int, ...], mix: dict[str, float], known: set[str], what: str,
+               err: Report) -> None:
+    for key in mix:
+        if key not in known:
+            err((*path, key), did_you_mean(key, known, what))
+    total = sum(mix.values())
+    if abs(total - 1.0) > MIX_TOLERANCE:
+        err(path, f"shares sum to {total:.4%}, not 100%")
+
+
+def _check_ola(org: Organisation, cat: Catalog) -> list[Finding]:
+    """OLA budgets of the lines a ticket can pass through must fit inside the SLA clock."""
+    out: list[Finding] = []
+    path = org.path()
+    for sev in cat.severities:
+        budgets = [(t, org.tiers[t].ola[sev]) for t in path if sev in org.tiers[t].ola]
+        if not budgets:
+            continue
+        total = sum(b.nominal_minutes for _, b in budgets)
+        for lname, level in cat.levels.items():
+            target = level.targets.get(sev)
+            if target is None:
+                continue
+            if total > target.resolve.nominal_minutes:
+                chain = " + ".join(f"{t} {b}" for t, b in budgets)
+                out.append(Finding(
+                    "scenario", ("organisation", "tiers", budgets[-1][0], "ola", sev),
+                    f"OLA budgets for {sev} along {' -> '.join(path)} add up to "
+                    f"{total / 60:.1f} h ({chain}), more than {lname}'s resolve target "
+                    f"{target.resolve}: a ticket that uses every budget breaches the SLA",
+                    Level.WARNING))
+    return out
+
+
+def offered_load(sc: Scenario, cat: Catalog) -> dict[str, tuple[float, float]]:
+    """Per tier and team: (offered agent-hours per week, staffed agent-hours per week), at the
+    demand of the end of the horizon (growth included, outage events not)."""
+    org, dem = sc.organisation, sc.demand
+    growth = (1.0 + dem.growth_per_year) ** (sc.horizon.minutes / 525600.0)
+    rates: dict[tuple[str, str], float] = {}  # (severity, type) -> tickets/week
+    nontech: dict[str, float] = {}
+    for cust in dem.customers.values():
+        volume = cust.count * cust.tickets_per_week * growth
+        smix = cust.severity_mix or dem.severity_mix
+        for rtype, tshare in (cust.type_mix or dem.type_mix).items():
+            if cat.request_types[rtype].kind is RequestKind.NON_TECHNICAL:
+                nontech[rtype] = nontech.get(rtype, 0.0) + volume * tshare
+                continue
+            for sev, sshare in smix.items():
+                rates[(sev, rtype)] = rates.get((sev, rtype), 0.0) + volume * tshare * sshare
+    result: dict[str, tuple[float, float]] = {}
+    reach = 1.0
+    for name in org.path():
+        tier = org.tiers[name]
+        minutes = sum(rate * reach * tier.handling_for(sev, rtype).mean
+                      for (sev, rtype), rate in rates.items())
+        result[name] = (minutes / 60.0, tier.staffed_hours_per_week())
+        reach *= 1.0 - tier.resolves
+    for name, team in org.teams.items():
+        minutes = sum(rate * team.handling_for(None, rtype).mean
+                      for rtype, rate in nontech.items() if rtype in team.handles)
+        result[name] = (minutes / 60.0, team.staffed_hours_per_week())
+    return result
+
+
+def _check_load(sc: Scenario, cat: Catalog) -> list[Finding]:
+    out = []
+    for name, (offered, staffed) in offered_load(sc, cat).items():
+        group = "tiers" if name in sc.organisation.tiers else "teams"
+        if offered > 0 and offered >= staffed:
+            share = f"{offered / staffed:.0%}" if staffed else "no staff"
+            out.append(Finding(
+                "scenario", ("organisation", group, name, "shifts"),
+                f"{name}: offered load {offered:.1f} agent-hours/week vs {staffed:.1f} staffed "
+                f"({share}): the queue is unstable and grows without bound; add agents or "
+                "shift work away from this line", Level.WARNING))
+    return out

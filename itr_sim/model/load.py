@@ -1,0 +1,286 @@
+"""Load catalogues and scenarios from YAML into validated models.
+
+Every problem becomes a :class:`Diagnostic` naming file, line, key path and value, with a
+hint; all problems of a file are reported at once. Nothing here prints or exits: the CLI
+turns a :class:`ScenarioError` into ``file:line: key.path: message`` lines and exit 2.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from itr_sim.model.catalog import Catalog
+from itr_sim.model.checks import Finding, check_catalog, check_scenario
+from itr_sim.model.fields import did_you_mean
+from itr_sim.model.scenario import Scenario
+from itr_sim.model.source import (
+    Diagnostic,
+    Level,
+    ScenarioError,
+    SourceDocument,
+    dotted,
+    read_yaml,
+)
+
+__all__ = [
+    "LoadedScenario",
+    "apply_overrides",
+    "load_catalog",
+    "load_scenario",
+    "validate_file",
+]
+
+CATALOG_PREFIX = "catalog."
+
+
+@dataclass
+class LoadedScenario:
+    """A validated scenario with its catalogue and the warnings found on the way."""
+
+    scenario: Scenario
+    catalog: Catalog
+    path: Path
+    catalog_path: Path
+    warnings: list[Diagnostic] = field(default_factory=list)
+
+
+def _shown(path: Path) -> str:
+    """A path as users typed it: relative to the working directory when below it."""
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:
+        return str(path)
+    return rel if not rel.startswith("..") else str(path)
+
+
+def load_catalog(path: str | Path) -> tuple[Catalog, list[Diagnostic]]:
+    """Validate one catalogue file; returns it with its warnings."""
+    doc = read_yaml(Path(path), _shown(Path(path)))
+    cat = _validate(doc, Catalog)
+    found = [_locate(f, doc, doc) for f in check_catalog(cat)]
+    _raise_errors(found)
+    return cat, found
+
+
+def load_scenario(path: str | Path, sets: dict[str, Any] | None = None) -> LoadedScenario:
+    """Validate a scenario and the catalogue it names. ``sets`` are extra overrides (from the
+    command line) applied after the file's own ``overrides``."""
+    path = Path(path)
+    doc = read_yaml(path, _shown(path))
+    if not isinstance(doc.data, dict):
+        raise ScenarioError([doc.diagnostic((), "a scenario is a mapping of keys; see "
+                                            "docs/yaml-reference.md")])
+    doc.data = copy.deepcopy(doc.data)
+    overrides = doc.data.get("overrides", {})
+    if not isinstance(overrides, dict):
+        raise ScenarioError([doc.diagnostic(("overrides",), "overrides is a mapping of "
+                                            "dotted.path: value")])
+    patches = [(k, v, doc.lines.line_of(("overrides", k)), doc.file) for k, v in overrides.items()]
+    patches += [(k, v, 0, "--set") for k, v in (sets or {}).items()]
+
+    catalog_ref = doc.data.get("catalog")
+    if not isinstance(catalog_ref, str):
+        raise ScenarioError([doc.diagnostic(("catalog",), "give the path of the SLA catalogue "
+                                            "relative to this file, e.g. ../sla_catalog/"
+                                            "standard.yaml")])
+    cat_path = (path.parent / catalog_ref)
+    cat_doc = read_yaml(cat_path, _shown(cat_path))
+    if cat_path.resolve() == path.resolve():
+        raise ScenarioError([doc.diagnostic(("catalog",), "the scenario names itself as its "
+                                            "catalogue")])
+    cat_doc.data = copy.deepcopy(cat_doc.data)
+
+    errors: list[Diagnostic] = []
+    for key, value, line, file in patches:
+        target, dotted_key = (cat_doc, key[len(CATALOG_PREFIX):]) if key.startswith(
+            CATALOG_PREFIX) else (doc, key)
+        try:
+            apply_overrides(target, dotted_key, value, (file, line))
+        except ValueError as exc:
+            errors.append(Diagnostic(file, line, f"overrides.{key}", str(exc)))
+    if errors:
+        raise ScenarioError(errors)
+
+    diagnostics: list[Diagnostic] = []
+    cat = sc = None
+    try:
+        cat = _validate(cat_doc, Catalog)
+    except ScenarioError as exc:
+        diagnostics += exc.diagnostics
+    try:
+        sc = _validate(doc, Scenario)
+    except ScenarioError as exc:
+        diagnostics += exc.diagnostics
+    if cat is None or sc is None:
+        raise ScenarioError(diagnostics)
+    findings = check_catalog(cat) + check_scenario(sc, cat)
+    diagnostics = [_locate(f, cat_doc, doc) for f in findings]
+    _raise_errors(diagnostics)
+    return LoadedScenario(sc, cat, path, cat_path, diagnostics)
+
+
+def validate_file(path: str | Path) -> list[Diagnostic]:
+    """Everything wrong (errors and warnings) with one catalogue or scenario file."""
+    path = Path(path)
+    try:
+        doc = read_yaml(path, _shown(path))
+        if isinstance(doc.data, dict) and "scenario" in doc.data:
+            return load_scenario(path).warnings
+        if isinstance(doc.data, dict) and ("levels" in doc.data or "catalog" in doc.data):
+            return load_catalog(path)[1]
+        return [doc.diagnostic((), "cannot tell what this file is: a catalogue starts with "
+                               "`catalog: NAME`, a scenario with `scenario: NAME`")]
+    except ScenarioError as exc:
+        return exc.diagnostics
+
+
+# -- overrides ----------------------------------------------------------------------------
+
+def apply_overrides(doc: SourceDocument, key: str, value: Any,
+                    origin: tuple[str, int]) -> None:
+    """Set ``value`` at dotted path ``key`` in ``doc.data``. Every step but the last must
+    exist; the last may add a key to a mapping (validation catches a misspelt one)."""
+    parts: list[str | int] = []
+    node: Any = doc.data
+    steps = key.split(".")
+    if not key or any(not s for s in steps):
+        raise ValueError(f"{key!r} is not a dotted path such as organisation.tiers.L1.resolves")
+    for i, step in enumerate(steps):
+        last = i == len(steps) - 1
+        if isinstance(node, list):
+            if not step.isdigit():
+                raise ValueError(f"{dotted(tuple(parts)) or 'the top'} is a list: use an index "
+                                 f"(0 to {len(node) - 1}), not {step!r}")
+            index = int(step)
+            if index >= len(node):
+                raise ValueError(f"{dotted(tuple(parts))} has {len(node)} item(s); index "
+                                 f"{index} does not exist")
+            if last:
+                node[index] = value
+            else:
+                node = node[index]
+            parts.append(index)
+        elif isinstance(node, dict):
+            if step not in node and not last:
+                raise ValueError(did_you_mean(step, [str(k) for k in node], "key")
+                                 + f" at {dotted(tuple(parts)) or 'the top level'}")
+            if last:
+                node[step] = value
+            else:
+                node = node[step]
+            parts.append(step)
+        else:
+            raise ValueError(f"{dotted(tuple(parts))} is a value, not a mapping or list")
+    doc.redirects[tuple(parts)] = origin
+
+
+# -- pydantic errors -> diagnostics ------------------------------------------------------
+
+def _validate(doc: SourceDocument, model: type[BaseModel]) -> Any:
+    try:
+        return model.model_validate(doc.data)
+    except ValidationError as exc:
+        raise ScenarioError(
+            _dedupe([_diagnostic(doc, model, err) for err in exc.errors()])
+        ) from None
+
+
+def _dedupe(items: list[Diagnostic]) -> list[Diagnostic]:
+    seen, out = set(), []
+    for d in items:
+        if (d.file, d.line, d.path, d.message) not in seen:
+            seen.add((d.file, d.line, d.path, d.message))
+            out.append(d)
+    return out
+
+
+def _data_path(data: Any, loc: tuple[Any, ...]) -> tuple[str | int, ...]:
+    """The key path in the data, without pydantic's union and function tags."""
+    path: list[str | int] = []
+    node = data
+    for i, step in enumerate(loc):
+        if step == "[key]":
+            continue
+        if (isinstance(node, dict) and step in node) or (isinstance(node, list) and isinstance(step, int) and step < len(node)):
+            path.append(step)
+            node = node[step]
+        elif i == len(loc) - 1:
+            path.append(step)
+    return tuple(path)
+
+
+def _diagnostic(doc: SourceDocument, model: type[BaseModel], err: Any) -> Diagnostic:
+    path = _data_path(doc.data, err["loc"])
+    kind, value = err["type"], err.get("input")
+    message = str(err["msg"]).removeprefix("Value error, ")
+    if kind == "missing":
+        message = f"missing required key {path[-1]!r}"
+        allowed = _fields_at(model, path[:-1])
+        if allowed:
+            message += f" (keys here: {', '.join(allowed)})"
+    elif kind == "extra_forbidden":
+        allowed = _fields_at(model, path[:-1]) or []
+        message = did_you_mean(str(path[-1]), allowed, "key").replace(" (known:", " (allowed:")
+    elif kind == "string_pattern_mismatch":
+        message = (f"{value!r} is not a valid name: start with a letter, then letters, "
+                   "digits, _ or -" if "A-Za-z" in str(err.get("ctx", {}).get("pattern"))
+                   else f"{value!r} has the wrong form; names must not contain dots")
+    elif kind not in ("value_error", "assertion_error") and not isinstance(value, dict | list):
+        message = f"{message} (got {value!r})"
+    return doc.diagnostic(path, message)
+
+
+def _fields_at(model: type[BaseModel], path: tuple[str | int, ...]) -> list[str] | None:
+    """Names of the keys allowed at ``path`` if a model sits there."""
+    tp: Any = model
+    for step in path:
+        tp = _unwrap(tp)
+        if isinstance(tp, type) and issubclass(tp, BaseModel):
+            info = tp.model_fields.get(str(step))
+            if info is None:
+                return None
+            tp = info.annotation
+        elif typing.get_origin(tp) is dict:
+            tp = typing.get_args(tp)[1]
+        elif typing.get_origin(tp) is list:
+            tp = typing.get_args(tp)[0]
+        else:
+            return None
+    tp = _unwrap(tp)
+    if isinstance(tp, type) and issubclass(tp, BaseModel):
+        return list(tp.model_fields)
+    return None
+
+
+def _unwrap(tp: Any) -> Any:
+    """Strip Annotated and Optional; of a union prefer a model, then a dict or list."""
+    while typing.get_origin(tp) is typing.Annotated:
+        tp = typing.get_args(tp)[0]
+    if typing.get_origin(tp) in (typing.Union, types.UnionType):
+        members = [_unwrap(a) for a in typing.get_args(tp) if a is not type(None)]
+        for member in members:
+            if isinstance(member, type) and issubclass(member, BaseModel):
+                return member
+        for member in members:
+            if typing.get_origin(member) in (dict, list):
+                return member
+        return members[0] if members else tp
+    return tp
+
+
+def _locate(finding: Finding, cat_doc: SourceDocument, sc_doc: SourceDocument) -> Diagnostic:
+    doc = cat_doc if finding.document == "catalog" else sc_doc
+    return doc.diagnostic(finding.path, finding.message, finding.level)
+
+
+def _raise_errors(diagnostics: list[Diagnostic]) -> None:
+    if any(d.level is Level.ERROR for d in diagnostics):
+        raise ScenarioError(diagnostics)

@@ -1,0 +1,127 @@
+"""The support organisation: tiers (first, second, third line) and teams, staffed in shifts."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import Field
+
+from itr_sim.model.distributions import Distribution
+from itr_sim.model.fields import (
+    DaysSpec,
+    DurationField,
+    Fraction,
+    HoursSpec,
+    Name,
+    Strict,
+    TimeZoneName,
+)
+
+__all__ = ["Organisation", "QueueDiscipline", "Shift", "Team", "Tier", "weekly_intervals"]
+
+WEEK_MIN = 7 * 1440
+
+
+class QueueDiscipline(StrEnum):
+    FCFS = "fcfs"
+    SEVERITY = "severity"
+    DEADLINE = "deadline"
+
+
+class Shift(Strict):
+    """Agents on duty in a weekly window of the organisation's local time."""
+
+    days: DaysSpec
+    hours: HoursSpec
+    agents: Annotated[int, Field(ge=0, le=100_000)]
+    holidays_from: Name | None = Field(
+        None, description="calendar whose holidays close this shift (and make-up days open it)"
+    )
+
+    def weekly_minutes(self) -> float:
+        return float(len(self.days) * (self.hours[1] - self.hours[0]))
+
+
+def weekly_intervals(shift: Shift) -> list[tuple[int, int]]:
+    """The shift's windows as minutes of the week (Monday 00:00 = 0), split at week end."""
+    out: list[tuple[int, int]] = []
+    for day in shift.days:
+        a, b = day * 1440 + shift.hours[0], day * 1440 + shift.hours[1]
+        if b <= WEEK_MIN:
+            out.append((a, b))
+        else:
+            out.extend([(a, WEEK_MIN), (0, b - WEEK_MIN)])
+    return out
+
+
+class StaffedUnit(Strict):
+    shifts: Annotated[list[Shift], Field(min_length=1)]
+    handling: dict[str, Distribution] = Field(
+        min_length=1,
+        description="handling time (agent busy time) by key: default, a severity, a request "
+        "type, or severity/type; the most specific key wins",
+    )
+    queue: QueueDiscipline = Field(
+        QueueDiscipline.SEVERITY,
+        description="fcfs, severity (most severe first, then FCFS) or deadline (earliest SLA "
+        "deadline first)",
+    )
+    cost_per_agent_hour: Annotated[float, Field(ge=0)] = 0.0
+
+    def handling_for(self, severity: str | None, request_type: str) -> Distribution:
+        """The most specific handling distribution for a ticket."""
+        for key in (f"{severity}/{request_type}", severity, request_type, "default"):
+            if key is not None and key in self.handling:
+                return self.handling[key]
+        raise KeyError(f"no handling for {severity}/{request_type} and no default")
+
+    def staffed_hours_per_week(self) -> float:
+        return sum(s.agents * s.weekly_minutes() for s in self.shifts) / 60.0
+
+
+class Tier(StaffedUnit):
+    """A support line. It resolves ``resolves`` of what reaches it and hands the rest over to
+    ``escalates_to``; the last tier resolves everything."""
+
+    resolves: Fraction = Field(1.0, description="share of the tickets reaching it it resolves")
+    escalates_to: Name | None = None
+    handover: Distribution | None = Field(
+        None, description="delay between the decision to escalate and arrival at the next tier"
+    )
+    ola: dict[Name, DurationField] = Field(
+        default_factory=dict,
+        description="per severity: budget from hand-over to this tier until it resolves or "
+        "hands over (OLA)",
+    )
+
+
+class Team(StaffedUnit):
+    """A team for non-technical requests or complaints."""
+
+    handles: Annotated[list[Name], Field(min_length=1)] = Field(
+        description="non-technical request types, or `complaints`"
+    )
+
+
+class Organisation(Strict):
+    timezone: TimeZoneName = Field("UTC", description="local time of the organisation (IANA)")
+    entry: Name | None = Field(None, description="tier that takes new technical tickets")
+    tiers: dict[Name, Tier] = Field(min_length=1)
+    teams: dict[Name, Team] = Field(default_factory=dict)
+
+    def entry_tier(self) -> str:
+        if self.entry:
+            return self.entry
+        targets = {t.escalates_to for t in self.tiers.values()}
+        roots = [name for name in self.tiers if name not in targets]
+        return roots[0] if roots else next(iter(self.tiers))
+
+    def path(self) -> list[str]:
+        """Tiers in escalation order from the entry tier (stops at a repeat)."""
+        out: list[str] = []
+        name: str | None = self.entry_tier()
+        while name is not None and name in self.tiers and name not in out:
+            out.append(name)
+            name = self.tiers[name].escalates_to
+        return out

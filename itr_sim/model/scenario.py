@@ -1,0 +1,34 @@
+"""A scenario: catalogue reference, organisation, demand and run settings."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import Field
+
+from itr_sim.model.demand import Demand
+from itr_sim.model.fields import ElapsedDuration, LocalMoment, Strict
+from itr_sim.model.org import Organisation
+from itr_sim.units import parse_duration
+
+__all__ = ["Scenario"]
+
+
+class Scenario(Strict):
+    """scenarios/*.yaml. ``start`` is local time of the organisation."""
+
+    scenario: Annotated[str, Field(min_length=1, max_length=120)]
+    description: str = ""
+    catalog: str = Field(description="path of the SLA catalogue, relative to this file")
+    start: LocalMoment
+    horizon: ElapsedDuration
+    warmup: ElapsedDuration = Field(default_factory=lambda: parse_duration("0m"))
+    replications: Annotated[int, Field(ge=1, le=100_000)] = 10
+    seed: Annotated[int, Field(ge=0)]
+    organisation: Organisation
+    demand: Demand
+    overrides: dict[str, Any] = Field(
+        default_factory=dict,
+        description="what-if patches by dotted path, e.g. organisation.tiers.L1.shifts.0.agents;"
+        " paths starting with catalog. patch the catalogue",
+    )
