@@ -150,7 +150,7 @@ class CalendarSpec(Strict):
 class Targets(Strict):
     """Clock budgets of one severity. response and resolve are required."""
 
-    response: DurationField
+    response: DurationField = Field(description="an engineer engages")
     restore: DurationField | None = Field(None, description="service back (workaround)")
     resolve: DurationField = Field(description="permanent fix")
     update: DurationField | None = Field(None, description="progress notice cadence")
@@ -168,8 +168,9 @@ def _threshold(value: Any) -> Any:
 
 
 class Threshold(Strict):
-    share: ClockShare | None = None
-    offset_min: float | None = None
+    share: ClockShare | None = Field(None, description="share of the budget, 1.0 = deadline")
+    offset_min: float | None = Field(None, description="minutes after (+) or before (-) the "
+                                     "deadline")
 
 
 def _roles(value: Any) -> Any:
@@ -180,14 +181,15 @@ class EscalationRung(Strict):
     """Notify roles when a clock reaches a share of its budget (``at: 50%``) or an offset
     from its deadline (``at: "+30m"`` after, ``at: "-2d"`` before)."""
 
-    clock: ClockName
+    clock: ClockName = Field(description="the clock this rung watches")
     at: Annotated[
         Threshold,
         BeforeValidator(_threshold),
         WithJsonSchema({"type": "string", "pattern": r"^([+-](\d+(\.\d+)?[wdhm])+|\d+(\.\d+)?%)$",
                         "examples": ["50%", "100%", "+30m", "-2d"]}),
     ]
-    notify: Annotated[list[Name], BeforeValidator(_roles), Field(min_length=1)]
+    notify: Annotated[list[Name], BeforeValidator(_roles), Field(min_length=1)] = Field(
+        description="role or list of roles from `roles`")
     repeat: DurationField | None = Field(None, description="repeat the notice while open")
 
 
@@ -199,11 +201,11 @@ class LevelSpec(Strict):
     """A service level sold (platinum, gold, silver): clocks per severity on a calendar."""
 
     description: str = ""
-    calendar: Name
+    calendar: Name = Field(description="coverage calendar of every clock of this level")
     calendars: dict[Name, Name] = Field(
         default_factory=dict, description="per-severity calendar, e.g. {minor: office}"
     )
-    targets: dict[Name, Targets]
+    targets: dict[Name, Targets] = Field(description="clock budgets per severity")
     attainment: Fraction | dict[ClockName, Fraction] = Field(
         description="share of tickets that must meet each clock: 95% or {response: 95%, ...}"
     )
@@ -234,28 +236,36 @@ class ClockRule(Strict):
 
 
 class Policies(Strict):
-    severity_upgrade: Literal["retroactive", "keep_elapsed", "restart"] = "retroactive"
-    severity_downgrade: Literal["retroactive", "keep_elapsed", "restart"] = "keep_elapsed"
-    on_reopen: Literal["new_cycle", "continue"] = "new_cycle"
+    severity_upgrade: Literal["retroactive", "keep_elapsed", "restart"] = Field(
+        "retroactive", description="retroactive: the new budget counts from the original start;"
+        " keep_elapsed: new budget, time spent kept; restart: new budget from the change")
+    severity_downgrade: Literal["retroactive", "keep_elapsed", "restart"] = Field(
+        "keep_elapsed", description="as severity_upgrade, for a downgrade")
+    on_reopen: Literal["new_cycle", "continue"] = Field(
+        "new_cycle", description="new_cycle: a reopened ticket gets fresh clocks; continue: "
+        "the resolve clock resumes")
 
 
 class ServiceTargets(Strict):
     """Clocks of a non-technical service (non-technical requests, complaints)."""
 
-    calendar: Name
-    targets: dict[Name, DurationField] = Field(min_length=1)
-    attainment: Fraction = 0.9
+    calendar: Name = Field(description="calendar of these clocks")
+    targets: dict[Name, DurationField] = Field(
+        min_length=1, description="clock name -> budget, e.g. {response: 1bd, resolve: 5bd}")
+    attainment: Fraction = Field(0.9, description="share that must meet each clock")
 
 
 class Catalog(Strict):
     """sla_catalog/*.yaml: what is sold and how it is measured."""
 
     catalog: Name = Field(description="name of this catalogue")
-    version: Annotated[int, Field(ge=1)] = 1
-    effective_from: date | None = None
+    version: Annotated[int, Field(ge=1)] = Field(1, description="bump when targets change")
+    effective_from: date | None = Field(None, description="first day the catalogue applies")
     description: str = ""
-    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "CNY"
-    calendars: dict[Name, CalendarSpec] = Field(min_length=1)
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = Field(
+        "CNY", description="ISO 4217 code of prices and costs")
+    calendars: dict[Name, CalendarSpec] = Field(
+        min_length=1, description="named coverage calendars; {} is 24x7")
     severities: Annotated[list[Name], Field(min_length=1)] = Field(
         description="most severe first"
     )
@@ -267,10 +277,13 @@ class Catalog(Strict):
     clocks: dict[ClockName, ClockRule] = Field(
         default_factory=dict, description="pause scope per clock (defaults in the docs)"
     )
-    policies: Policies = Field(default_factory=Policies)
-    non_technical: ServiceTargets | None = None
-    complaints: ServiceTargets | None = None
-    levels: dict[Name, LevelSpec] = Field(min_length=1)
+    policies: Policies = Field(default_factory=Policies,
+                               description="severity change and reopen semantics")
+    non_technical: ServiceTargets | None = Field(
+        None, description="clocks of non-technical requests (billing, delivery, ...)")
+    complaints: ServiceTargets | None = Field(None, description="clocks of complaint handling")
+    levels: dict[Name, LevelSpec] = Field(
+        min_length=1, description="service levels sold: platinum, gold, silver, ...")
 
     @field_validator("severities", "roles")
     @classmethod

@@ -25,7 +25,7 @@ NonNegative = Annotated[float, Field(ge=0)]
 class Customer(Strict):
     """One contract, or ``count`` identical contracts, at a service level."""
 
-    level: Name
+    level: Name = Field(description="service level of the contract, from the catalogue")
     count: Annotated[int, Field(ge=1, le=1_000_000)] = 1
     tickets_per_week: NonNegative = Field(description="technical and non-technical, per contract")
     contract: Literal["active", "expired", "no_data"] = Field(
@@ -62,12 +62,14 @@ class OutageEvent(Strict):
 
 
 class Demand(Strict):
-    customers: dict[CustomerName, Customer] = Field(min_length=1)
+    customers: dict[CustomerName, Customer] = Field(
+        min_length=1, description="contracts by name")
     severity_mix: dict[Name, Fraction] = Field(description="of technical tickets; sums to 100%")
     type_mix: dict[Name, Fraction] = Field(description="request types; sums to 100%")
     profile: Profile = Field(default_factory=Profile)
-    growth_per_year: GrowthRate = 0.0
-    events: list[OutageEvent] = Field(default_factory=list)
+    growth_per_year: GrowthRate = Field(0.0, description="compound growth of every volume")
+    events: list[OutageEvent] = Field(default_factory=list,
+                                      description="outage storms and other bursts")
 
     def tickets_per_week(self) -> float:
         return sum(c.count * c.tickets_per_week for c in self.customers.values())

@@ -8,7 +8,9 @@ turns a :class:`ScenarioError` into ``file:line: key.path: message`` lines and e
 from __future__ import annotations
 
 import copy
+import difflib
 import os
+import re
 import types
 import typing
 from dataclasses import dataclass, field
@@ -91,7 +93,11 @@ def load_scenario(path: str | Path, sets: dict[str, Any] | None = None) -> Loade
         raise ScenarioError([doc.diagnostic(("catalog",), "give the path of the SLA catalogue "
                                             "relative to this file, e.g. ../sla_catalog/"
                                             "standard.yaml")])
-    cat_path = (path.parent / catalog_ref)
+    cat_path = path.parent / catalog_ref
+    if not cat_path.is_file():
+        raise ScenarioError([doc.diagnostic(("catalog",), f"catalogue file not found: "
+                                            f"{_shown(cat_path)} (paths are relative to the "
+                                            "scenario file)")])
     cat_doc = read_yaml(cat_path, _shown(cat_path))
     if cat_path.resolve() == path.resolve():
         raise ScenarioError([doc.diagnostic(("catalog",), "the scenario names itself as its "
@@ -188,9 +194,22 @@ def _validate(doc: SourceDocument, model: type[BaseModel]) -> Any:
     try:
         return model.model_validate(doc.data)
     except ValidationError as exc:
+        errors = exc.errors()
+        # a misspelt key shows up twice: as unknown and as missing; keep the first only
+        misspelt = {(_data_path(doc.data, e["loc"])[:-1], hint)
+                    for e in errors if e["type"] == "extra_forbidden"
+                    for hint in _close_fields(model, _data_path(doc.data, e["loc"]))}
+        errors = [e for e in errors if not (
+            e["type"] == "missing" and (_data_path(doc.data, e["loc"])[:-1],
+                                        e["loc"][-1]) in misspelt)]
         raise ScenarioError(
-            _dedupe([_diagnostic(doc, model, err) for err in exc.errors()])
+            _dedupe([_diagnostic(doc, model, err) for err in errors])
         ) from None
+
+
+def _close_fields(model: type[BaseModel], path: tuple[str | int, ...]) -> list[str]:
+    allowed = _fields_at(model, path[:-1]) or []
+    return difflib.get_close_matches(str(path[-1]), allowed, n=1, cutoff=0.6)
 
 
 def _dedupe(items: list[Diagnostic]) -> list[Diagnostic]:
@@ -209,7 +228,9 @@ def _data_path(data: Any, loc: tuple[Any, ...]) -> tuple[str | int, ...]:
     for i, step in enumerate(loc):
         if step == "[key]":
             continue
-        if (isinstance(node, dict) and step in node) or (isinstance(node, list) and isinstance(step, int) and step < len(node)):
+        in_dict = isinstance(node, dict) and step in node
+        in_list = isinstance(node, list) and isinstance(step, int) and step < len(node)
+        if in_dict or in_list:
             path.append(step)
             node = node[step]
         elif i == len(loc) - 1:
@@ -229,6 +250,9 @@ def _diagnostic(doc: SourceDocument, model: type[BaseModel], err: Any) -> Diagno
     elif kind == "extra_forbidden":
         allowed = _fields_at(model, path[:-1]) or []
         message = did_you_mean(str(path[-1]), allowed, "key").replace(" (known:", " (allowed:")
+    elif kind in ("enum", "literal_error"):
+        expected = re.findall(r"'([^']*)'", str(err.get("ctx", {}).get("expected", "")))
+        message = did_you_mean(str(value), expected, "value").replace(" (known:", " (one of:")
     elif kind == "string_pattern_mismatch":
         message = (f"{value!r} is not a valid name: start with a letter, then letters, "
                    "digits, _ or -" if "A-Za-z" in str(err.get("ctx", {}).get("pattern"))

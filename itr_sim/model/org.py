@@ -32,9 +32,9 @@ class QueueDiscipline(StrEnum):
 class Shift(Strict):
     """Agents on duty in a weekly window of the organisation's local time."""
 
-    days: DaysSpec
-    hours: HoursSpec
-    agents: Annotated[int, Field(ge=0, le=100_000)]
+    days: DaysSpec = Field(description="Mon-Fri, Sat,Sun, daily, ...")
+    hours: HoursSpec = Field(description="local window; 20:00-08:00 runs overnight")
+    agents: Annotated[int, Field(ge=0, le=100_000)] = Field(description="agents on duty")
     holidays_from: Name | None = Field(
         None, description="calendar whose holidays close this shift (and make-up days open it)"
     )
@@ -56,7 +56,8 @@ def weekly_intervals(shift: Shift) -> list[tuple[int, int]]:
 
 
 class StaffedUnit(Strict):
-    shifts: Annotated[list[Shift], Field(min_length=1)]
+    shifts: Annotated[list[Shift], Field(min_length=1)] = Field(
+        description="weekly windows with agents; windows of one unit must not overlap")
     handling: dict[str, Distribution] = Field(
         min_length=1,
         description="handling time (agent busy time) by key: default, a severity, a request "
@@ -67,7 +68,8 @@ class StaffedUnit(Strict):
         description="fcfs, severity (most severe first, then FCFS) or deadline (earliest SLA "
         "deadline first)",
     )
-    cost_per_agent_hour: Annotated[float, Field(ge=0)] = 0.0
+    cost_per_agent_hour: Annotated[float, Field(ge=0)] = Field(
+        0.0, description="fully loaded cost of a staffed agent hour, in the catalogue currency")
 
     def handling_for(self, severity: str | None, request_type: str) -> Distribution:
         """The most specific handling distribution for a ticket."""
@@ -85,7 +87,7 @@ class Tier(StaffedUnit):
     ``escalates_to``; the last tier resolves everything."""
 
     resolves: Fraction = Field(1.0, description="share of the tickets reaching it it resolves")
-    escalates_to: Name | None = None
+    escalates_to: Name | None = Field(None, description="next tier; none for the last")
     handover: Distribution | None = Field(
         None, description="delay between the decision to escalate and arrival at the next tier"
     )
@@ -107,8 +109,9 @@ class Team(StaffedUnit):
 class Organisation(Strict):
     timezone: TimeZoneName = Field("UTC", description="local time of the organisation (IANA)")
     entry: Name | None = Field(None, description="tier that takes new technical tickets")
-    tiers: dict[Name, Tier] = Field(min_length=1)
-    teams: dict[Name, Team] = Field(default_factory=dict)
+    tiers: dict[Name, Tier] = Field(min_length=1, description="support lines by name")
+    teams: dict[Name, Team] = Field(
+        default_factory=dict, description="teams for non-technical requests and complaints")
 
     def entry_tier(self) -> str:
         if self.entry:

@@ -20,13 +20,17 @@ class Scenario(Strict):
     scenario: Annotated[str, Field(min_length=1, max_length=120)]
     description: str = ""
     catalog: str = Field(description="path of the SLA catalogue, relative to this file")
-    start: LocalMoment
-    horizon: ElapsedDuration
-    warmup: ElapsedDuration = Field(default_factory=lambda: parse_duration("0m"))
-    replications: Annotated[int, Field(ge=1, le=100_000)] = 10
-    seed: Annotated[int, Field(ge=0)]
-    organisation: Organisation
-    demand: Demand
+    start: LocalMoment = Field(description="first instant simulated, local time of the "
+                               "organisation")
+    horizon: ElapsedDuration = Field(description="length of the simulated period, e.g. 13w")
+    warmup: ElapsedDuration = Field(
+        default_factory=lambda: parse_duration("0m"),
+        description="initial period whose tickets are left out of the KPIs")
+    replications: Annotated[int, Field(ge=1, le=100_000)] = Field(
+        10, description="independent runs, for confidence intervals")
+    seed: Annotated[int, Field(ge=0)] = Field(description="root seed; same seed, same results")
+    organisation: Organisation = Field(description="tiers and teams")
+    demand: Demand = Field(description="customers and what they raise")
     overrides: dict[str, Any] = Field(
         default_factory=dict,
         description="what-if patches by dotted path, e.g. organisation.tiers.L1.shifts.0.agents;"

@@ -131,8 +131,13 @@ def read_yaml(path: Path, shown_as: str | None = None) -> SourceDocument:
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else 0
         problem = exc.problem or str(exc)
+        context = exc.context or ""
+        if exc.context_mark is not None and "flow" in context:
+            # an unclosed [ or {: the line that opened it is where the fix goes
+            mark = exc.context_mark
+            problem += f" ({context} that starts here)"
+        line = mark.line + 1 if mark else 0
         hint = ""
         if "\t" in problem or "tab" in problem:
             hint = "; indent with spaces, not tabs"
@@ -183,6 +188,9 @@ def _build(node: yaml.Node, path: Path_, lines: LineMap, errors: list[Diagnostic
     try:
         return loader.construct_object(node, deep=True)
     except yaml.constructor.ConstructorError as exc:
-        errors.append(Diagnostic(shown, node.start_mark.line + 1, dotted(path),
-                                 f"cannot read value: {exc.problem}"))
-        return None
+        problem = exc.problem
+    except ValueError as exc:  # e.g. 2027-02-30: a date-shaped value that is no date
+        problem = f"{node.value!r} is not a valid date or time ({exc})"
+    errors.append(Diagnostic(shown, node.start_mark.line + 1, dotted(path),
+                             f"cannot read value: {problem}"))
+    return None
