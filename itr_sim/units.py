@@ -211,7 +211,11 @@ def parse_hours(value: object) -> tuple[int, int]:
     if not isinstance(value, str) or value.count("-") != 1:
         raise UnitError(f"expected hours such as \"09:00-18:00\", got {value!r}")
     start_text, end_text = value.split("-")
-    start, end = parse_clock_time(start_text), parse_clock_time(end_text)
+    try:
+        start, end = parse_clock_time(start_text), parse_clock_time(end_text)
+    except UnitError:
+        raise UnitError(f"expected hours HH:MM-HH:MM such as \"09:00-18:00\", got {value!r}"
+                        ) from None
     if start == 1440:
         raise UnitError(f"a window cannot start at 24:00: {value!r}")
     if end == start:

@@ -6,7 +6,13 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, WithJsonSchema, field_validator
+from pydantic import (
+    BeforeValidator,
+    Field,
+    WithJsonSchema,
+    field_validator,
+    model_serializer,
+)
 
 from itr_sim.calendar import Calendar
 from itr_sim.model.fields import (
@@ -101,10 +107,17 @@ class CalendarSpec(Strict):
     """When a clock runs. No ``week`` means 24x7; holidays then remove whole days."""
 
     timezone: TimeZoneName = "UTC"
-    week: Annotated[dict[str, list[HoursSpec]] | None, BeforeValidator(_week)] = Field(
+    week: Annotated[
+        dict[str, list[HoursSpec]] | None,
+        BeforeValidator(_week, json_schema_input_type=dict[str, HoursSpec | list[HoursSpec]]
+                        | None),
+    ] = Field(
         None, description='{Mon-Fri: ["09:00-12:00", "13:00-18:00"], Sat: "09:00-13:00"}'
     )
-    holidays: Annotated[HolidaySpec | None, BeforeValidator(_holidays)] = None
+    holidays: Annotated[
+        HolidaySpec | None,
+        BeforeValidator(_holidays, json_schema_input_type=str | HolidaySpec | None),
+    ] = Field(None, description="a country code (CN) or {country, subdivision, extra}")
     workdays: list[date] = Field(
         default_factory=list, description="make-up working days (e.g. a Saturday in China)"
     )
@@ -162,6 +175,8 @@ class Targets(Strict):
 
 
 def _threshold(value: Any) -> Any:
+    if isinstance(value, dict | Threshold):
+        return value
     if isinstance(value, str) and value.strip()[:1] in ("+", "-"):
         return {"offset_min": parse_offset(value)}
     return {"share": value}
@@ -171,6 +186,13 @@ class Threshold(Strict):
     share: ClockShare | None = Field(None, description="share of the budget, 1.0 = deadline")
     offset_min: float | None = Field(None, description="minutes after (+) or before (-) the "
                                      "deadline")
+
+    @model_serializer
+    def _as_text(self) -> str:
+        if self.share is not None:
+            return f"{self.share * 100:g}%"
+        minutes = self.offset_min or 0.0
+        return f"{'-' if minutes < 0 else '+'}{abs(minutes):g}m"
 
 
 def _roles(value: Any) -> Any:
@@ -188,9 +210,19 @@ class EscalationRung(Strict):
         WithJsonSchema({"type": "string", "pattern": r"^([+-](\d+(\.\d+)?[wdhm])+|\d+(\.\d+)?%)$",
                         "examples": ["50%", "100%", "+30m", "-2d"]}),
     ]
-    notify: Annotated[list[Name], BeforeValidator(_roles), Field(min_length=1)] = Field(
+    notify: Annotated[
+        list[Name],
+        BeforeValidator(_roles, json_schema_input_type=Name | list[Name]),
+        Field(min_length=1),
+    ] = Field(
         description="role or list of roles from `roles`")
     repeat: DurationField | None = Field(None, description="repeat the notice while open")
+
+
+def _attainment(value: Any) -> Any:
+    if isinstance(value, dict):
+        return value
+    return {clock.value: value for clock in ClockName}
 
 
 class Price(Strict):
@@ -206,17 +238,17 @@ class LevelSpec(Strict):
         default_factory=dict, description="per-severity calendar, e.g. {minor: office}"
     )
     targets: dict[Name, Targets] = Field(description="clock budgets per severity")
-    attainment: Fraction | dict[ClockName, Fraction] = Field(
-        description="share of tickets that must meet each clock: 95% or {response: 95%, ...}"
-    )
+    attainment: Annotated[
+        dict[ClockName, Fraction],
+        BeforeValidator(_attainment, json_schema_input_type=Fraction | dict[ClockName, Fraction]),
+    ] = Field(description="share of tickets that must meet each clock: 95% (every clock) or "
+              "{response: 95%, resolve: 90%, ...}")
     nbd_cutoff: ClockTime = Field(15 * 60, description="NBD cut-off, local time of the calendar")
     escalation: list[EscalationRung] = Field(default_factory=list)
     price: Price | None = None
 
     def attainment_for(self, clock: ClockName) -> float | None:
-        if isinstance(self.attainment, dict):
-            return self.attainment.get(clock)
-        return self.attainment
+        return self.attainment.get(clock)
 
 
 class RequestKind(StrEnum):

@@ -65,10 +65,9 @@ def check_catalog(cat: Catalog) -> list[Finding]:
                 if role not in roles:
                     err((*base, "escalation", i, "notify", j),
                         did_you_mean(role, roles, "role") + "; declare roles in `roles:`")
-        if isinstance(level.attainment, dict):
-            for clock in used - set(level.attainment):
-                err((*base, "attainment"), f"no attainment target for the {clock} clock of "
-                    f"level {name!r}; give one for every clock used, or a single share")
+        for clock in used - set(level.attainment):
+            err((*base, "attainment"), f"no attainment target for the {clock} clock of "
+                f"level {name!r}; give one for every clock used, or a single share")
     for key in ("non_technical", "complaints"):
         service = getattr(cat, key)
         if service is not None and service.calendar not in calendars:
@@ -183,7 +182,7 @@ def _check_tiers(org: Organisation, severities: set[str], types: set[str],
             name = org.tiers[name].escalates_to
     targets = {t.escalates_to for t in org.tiers.values()}
     roots = [n for n in org.tiers if n not in targets]
-    if org.entry is None and len(roots) > 1:
+    if org.entry is None and len(roots) > 1 and targets - {None} <= tiers:
         err(("organisation", "tiers"), f"several tiers receive no escalation ({', '.join(roots)})"
             "; say which one takes new tickets with organisation.entry")
 

@@ -221,8 +221,10 @@ def _dedupe(items: list[Diagnostic]) -> list[Diagnostic]:
     return out
 
 
-def _data_path(data: Any, loc: tuple[Any, ...]) -> tuple[str | int, ...]:
-    """The key path in the data, without pydantic's union and function tags."""
+def _data_path(data: Any, loc: tuple[Any, ...], *, keep_last: bool = True
+               ) -> tuple[str | int, ...]:
+    """The key path in the data, without pydantic's union and function tags; the last step
+    is kept when it names a key that is missing (``keep_last``)."""
     path: list[str | int] = []
     node = data
     for i, step in enumerate(loc):
@@ -233,14 +235,14 @@ def _data_path(data: Any, loc: tuple[Any, ...]) -> tuple[str | int, ...]:
         if in_dict or in_list:
             path.append(step)
             node = node[step]
-        elif i == len(loc) - 1:
+        elif keep_last and i == len(loc) - 1:
             path.append(step)
     return tuple(path)
 
 
 def _diagnostic(doc: SourceDocument, model: type[BaseModel], err: Any) -> Diagnostic:
-    path = _data_path(doc.data, err["loc"])
     kind, value = err["type"], err.get("input")
+    path = _data_path(doc.data, err["loc"], keep_last=kind in ("missing", "extra_forbidden"))
     message = str(err["msg"]).removeprefix("Value error, ")
     if kind == "missing":
         message = f"missing required key {path[-1]!r}"
@@ -250,6 +252,10 @@ def _diagnostic(doc: SourceDocument, model: type[BaseModel], err: Any) -> Diagno
     elif kind == "extra_forbidden":
         allowed = _fields_at(model, path[:-1]) or []
         message = did_you_mean(str(path[-1]), allowed, "key").replace(" (known:", " (allowed:")
+    elif kind in ("model_type", "dict_type", "model_attributes_type"):
+        allowed = _fields_at(model, path)
+        keys = f" with keys {', '.join(allowed)}" if allowed else ""
+        message = f"expected a mapping{keys}, got {value!r}"
     elif kind in ("enum", "literal_error"):
         expected = re.findall(r"'([^']*)'", str(err.get("ctx", {}).get("expected", "")))
         message = did_you_mean(str(value), expected, "value").replace(" (known:", " (one of:")

@@ -1,0 +1,173 @@
+"""Loading: YAML 1.2 scalars, duplicate keys, overrides, warnings and bundled files."""
+
+import json
+from datetime import date
+from pathlib import Path
+
+import jsonschema
+import numpy as np
+import pytest
+
+from itr_sim.model.catalog import Catalog
+from itr_sim.model.checks import offered_load
+from itr_sim.model.distributions import Distribution
+from itr_sim.model.load import load_catalog, load_scenario, validate_file
+from itr_sim.model.scenario import Scenario
+from itr_sim.model.schema import json_schema, reference_markdown, schema_text
+from itr_sim.model.source import Level, ScenarioError, read_yaml
+
+ROOT = Path(__file__).parent.parent
+BUNDLED = sorted([*ROOT.glob("sla_catalog/*.yaml"), *ROOT.glob("scenarios/*.yaml")])
+MINI = Path(__file__).parent / "data" / "good" / "mini_scenario.yaml"
+
+
+def write(tmp_path, name, text):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_yaml_12_scalars(tmp_path):
+    doc = read_yaml(write(tmp_path, "a.yaml", "country: NO\ncutoff: 15:00\nflag: yes\n"
+                                              "on: true\nmode: 0755\nday: 2027-01-04\n"))
+    assert doc.data == {"country": "NO", "cutoff": "15:00", "flag": "yes", "on": True,
+                        "mode": 755, "day": date(2027, 1, 4)}
+    assert doc.lines.line_of(("cutoff",)) == 2
+
+
+def test_duplicate_keys_are_errors(tmp_path):
+    with pytest.raises(ScenarioError, match="duplicate key 'a' \\(first given on line 2\\)"):
+        read_yaml(write(tmp_path, "d.yaml", "x: 1\na: 1\nb: 2\na: 3\n"))
+
+
+def test_every_bundled_yaml_validates_without_errors():
+    assert BUNDLED, "no bundled YAML found"
+    for path in BUNDLED:
+        errors = [str(d) for d in validate_file(path) if d.level is Level.ERROR]
+        assert errors == [], path
+
+
+def test_bundled_yamls_name_their_schema_for_editors():
+    for path in BUNDLED:
+        first = path.read_text(encoding="utf-8").splitlines()[0]
+        kind = "catalog" if path.parent.name == "sla_catalog" else "scenario"
+        assert first == f"# yaml-language-server: $schema=../docs/schema/{kind}.schema.json"
+
+
+def _jsonable(value):
+    return json.loads(json.dumps(value, default=str))
+
+
+def test_bundled_yamls_satisfy_the_generated_json_schema():
+    for path in BUNDLED:
+        data = read_yaml(path).data
+        kind = "scenario" if "scenario" in data else "catalog"
+        jsonschema.validate(_jsonable(data), json_schema(kind))
+
+
+def test_json_schema_rejects_an_unknown_key():
+    data = _jsonable(read_yaml(ROOT / "sla_catalog" / "standard.yaml").data)
+    data["levels"]["gold"]["atainment"] = "90%"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(data, json_schema("catalog"))
+
+
+def test_models_round_trip_through_json():
+    loaded = load_scenario(ROOT / "scenarios" / "baseline.yaml")
+    for model, cls in ((loaded.scenario, Scenario), (loaded.catalog, Catalog)):
+        dumped = model.model_dump(mode="json", exclude_none=True)
+        again = cls.model_validate(dumped)
+        assert again == model
+
+
+def test_committed_schema_and_reference_are_in_sync():
+    for kind in ("catalog", "scenario"):
+        committed = (ROOT / "docs" / "schema" / f"{kind}.schema.json").read_text("utf-8")
+        assert committed == schema_text(kind), (
+            "regenerate: itr-sim schema --out docs/schema --reference docs/yaml-reference.md")
+    assert (ROOT / "docs" / "yaml-reference.md").read_text("utf-8") == reference_markdown()
+
+
+def test_baseline_is_a_mid_size_vendor():
+    loaded = load_scenario(ROOT / "scenarios" / "baseline.yaml")
+    demand = loaded.scenario.demand
+    assert demand.tickets_per_week() / 7 == pytest.approx(60, rel=0.05)
+    contracts = sum(c.count for c in demand.customers.values())
+    assert 200 <= contracts <= 600
+    assert set(loaded.scenario.organisation.tiers) == {"L1", "L2", "L3"}
+    assert loaded.warnings == []
+    for offered, staffed in offered_load(loaded.scenario, loaded.catalog).values():
+        assert offered < staffed
+
+
+def test_overrides_in_the_file_and_from_the_command_line(tmp_path):
+    text = MINI.read_text("utf-8").replace(
+        "../../../sla_catalog/standard.yaml", str(ROOT / "sla_catalog" / "standard.yaml"))
+    text += ("overrides:\n  organisation.tiers.L1.shifts.0.agents: 7\n"
+             "  catalog.levels.gold.targets.critical.restore: 2h\n")
+    path = write(tmp_path, "s.yaml", text)
+    loaded = load_scenario(path, sets={"demand.customers.acme.tickets_per_week": 40})
+    assert loaded.scenario.organisation.tiers["L1"].shifts[0].agents == 7
+    assert loaded.catalog.levels["gold"].targets["critical"].restore.minutes == 120
+    assert loaded.scenario.demand.customers["acme"].tickets_per_week == 40
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(path, sets={"organisation.tiers.L1.resolves": "95"})
+    assert err.value.diagnostics[0].file == "--set"
+    assert "ambiguous" in err.value.diagnostics[0].message
+
+
+def test_unstable_tier_is_a_warning_with_the_figure(tmp_path):
+    text = MINI.read_text("utf-8").replace(
+        "../../../sla_catalog/standard.yaml", str(ROOT / "sla_catalog" / "standard.yaml"))
+    # 600 tickets a week, 90% technical: L1 540 x 30 min = 270 h against 3 x 12 h x 7 = 252 h;
+    # L2 gets 10% of those: 54 x 2 h = 108 h against 2 x 9 h x 5 = 90 h
+    path = write(tmp_path, "s.yaml", text.replace("tickets_per_week: 20", "tickets_per_week: 600"))
+    found = validate_file(path)
+    assert [d.level for d in found] == [Level.WARNING, Level.WARNING]
+    assert "L1: offered load 270.0 agent-hours/week vs 252.0 staffed (107%)" in found[0].message
+    assert "L2: offered load 108.0 agent-hours/week vs 90.0 staffed (120%)" in found[1].message
+    assert all("unstable" in d.message for d in found)
+    assert found[0].path == "organisation.tiers.L1.shifts"
+    assert found[0].line == 12
+
+
+def test_ola_budgets_beyond_the_sla_are_a_warning(tmp_path):
+    text = MINI.read_text("utf-8").replace(
+        "../../../sla_catalog/standard.yaml", str(ROOT / "sla_catalog" / "standard.yaml"))
+    text = text.replace("      resolves: 90%\n",
+                        "      resolves: 90%\n      ola: {critical: 10d}\n")
+    text = text.replace("handling: {default: {exponential: {mean: 2h}}}\n",
+                        "handling: {default: {exponential: {mean: 2h}}}\n"
+                        "      ola: {critical: 10d}\n")
+    found = validate_file(write(tmp_path, "s.yaml", text))
+    assert found and all(d.level is Level.WARNING for d in found)
+    assert any("add up to 480.0 h (L1 10d + L2 10d), more than platinum's resolve target 15d"
+               in d.message for d in found)
+
+
+def test_strict_errors_name_file_line_and_path(tmp_path):
+    path = write(tmp_path, "c.yaml", "catalog: x\ncalendars: {a: {}}\nseverities: [s]\n"
+                                     "levels:\n  l:\n    calendar: a\n    targets:\n"
+                                     "      s: {response: 1h, resolve: 4}\n    attainment: 1\n")
+    with pytest.raises(ScenarioError) as err:
+        load_catalog(path)
+    (diagnostic,) = err.value.diagnostics
+    assert str(diagnostic).startswith(f"{path}:8: levels.l.targets.s.resolve: a duration needs")
+
+
+@pytest.mark.parametrize("spec", [
+    {"exponential": {"mean": "30m"}},
+    {"lognormal": {"mean": "25m", "cv": 1.0}},
+    {"gamma": {"mean": "3h", "cv": 0.5}},
+    {"weibull": {"mean": "1h", "shape": 1.5}},
+    {"uniform": {"low": "5m", "high": "30m"}},
+    {"triangular": {"low": "5m", "mode": "10m", "high": "40m"}},
+    {"fixed": {"value": "10m"}},
+])
+def test_distributions_sample_their_stated_moments(spec):
+    dist = Distribution.model_validate(spec)
+    x = dist.sample(np.random.default_rng(7), 200_000)
+    se = np.sqrt(dist.variance / len(x))
+    assert abs(x.mean() - dist.mean) <= 4 * se + 1e-9  # 4 standard errors
+    if dist.variance:
+        assert x.var() == pytest.approx(dist.variance, rel=0.05)
