@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from itr_sim.cli.run import run as run_command
 
 from itr_sim import __version__
 from itr_sim.model.load import validate_file
@@ -90,6 +91,9 @@ def schema(
     if reference is not None:
         reference.write_text(reference_markdown(), encoding="utf-8")
         typer.echo(f"wrote {reference}", err=True)
+
+
+app.command(name="run")(run_command)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -39,7 +39,7 @@ from zoneinfo import ZoneInfo
 
 from itr_sim.units import Duration, DurationKind
 
-__all__ = ["BusinessClock", "Calendar", "country_holidays"]
+__all__ = ["BusinessClock", "Calendar", "country_holidays", "local_to_minutes", "weekly_windows"]
 
 DAY_MIN = 1440.0
 
@@ -129,7 +129,7 @@ def _zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)
 
 
-def _local_to_minutes(day: date, minute: float, tz: ZoneInfo, origin: datetime) -> float:
+def local_to_minutes(day: date, minute: float, tz: ZoneInfo, origin: datetime) -> float:
     wall = datetime.combine(day, time(0), tz) + timedelta(minutes=minute)
     return (wall.astimezone(UTC) - origin).total_seconds() / 60.0
 
@@ -165,8 +165,8 @@ class BusinessClock:
             if windows:
                 spans = [
                     (
-                        _local_to_minutes(day, s, tz, self.origin),
-                        _local_to_minutes(day, e, tz, self.origin),
+                        local_to_minutes(day, s, tz, self.origin),
+                        local_to_minutes(day, e, tz, self.origin),
                     )
                     for s, e in windows
                 ]
@@ -193,20 +193,20 @@ class BusinessClock:
         self._days = [d for d, _, _ in days]
         self._day_starts = [s for _, s, _ in days]
         self._day_ends = [e for _, _, e in days]
-        self._min_t = _local_to_minutes(self._lo + timedelta(days=1), 0, tz, self.origin)
-        self._max_t = _local_to_minutes(self._hi - timedelta(days=1), 0, tz, self.origin)
+        self._min_t = local_to_minutes(self._lo + timedelta(days=1), 0, tz, self.origin)
+        self._max_t = local_to_minutes(self._hi - timedelta(days=1), 0, tz, self.origin)
 
     def _cover(self, t: float) -> None:
         """Extend the precomputed range so that it contains ``t`` with margin."""
         changed = False
         while t < self._min_t + 3 * DAY_MIN:
             self._lo -= timedelta(days=max(60, (self._hi - self._lo).days))
-            self._min_t = _local_to_minutes(self._lo + timedelta(days=1), 0, self.calendar.tz,
+            self._min_t = local_to_minutes(self._lo + timedelta(days=1), 0, self.calendar.tz,
                                             self.origin)
             changed = True
         while t > self._max_t - 10 * DAY_MIN:
             self._hi += timedelta(days=max(60, (self._hi - self._lo).days))
-            self._max_t = _local_to_minutes(self._hi - timedelta(days=1), 0, self.calendar.tz,
+            self._max_t = local_to_minutes(self._hi - timedelta(days=1), 0, self.calendar.tz,
                                             self.origin)
             changed = True
         if changed:
@@ -297,7 +297,7 @@ class BusinessClock:
         tz = self.calendar.tz
         wall = self.to_datetime(start).replace(tzinfo=None)
         wall_offset = (wall - datetime.combine(self._days[i], time(0))).total_seconds() / 60.0
-        target = _local_to_minutes(self._days[j], wall_offset, tz, self.origin)
+        target = local_to_minutes(self._days[j], wall_offset, tz, self.origin)
         if self._day_starts[j] <= target <= self._day_ends[j] and self.is_open(target):
             return target
         offset = self.covered(start) - self.covered(self._day_starts[i])

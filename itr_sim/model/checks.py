@@ -138,6 +138,18 @@ def check_scenario(sc: Scenario, cat: Catalog) -> list[Finding]:
             if cname not in customers:
                 err(("demand", "events", i, "customers", j),
                     did_you_mean(cname, customers, "customer"))
+    if org.parts is not None:
+        for rtype in org.parts.need:
+            if rtype not in types:
+                err(("organisation", "parts", "need", rtype),
+                    did_you_mean(rtype, types, "request type"))
+            elif cat.request_types[rtype].kind is RequestKind.NON_TECHNICAL:
+                err(("organisation", "parts", "need", rtype),
+                    f"{rtype!r} is non-technical: only technical requests need parts")
+        total = sum(c.share for c in org.parts.classes.values())
+        if abs(total - 1.0) > MIX_TOLERANCE:
+            err(("organisation", "parts", "classes"),
+                f"part class shares sum to {total:.4%}, not 100%")
     if not any(f.level is Level.ERROR for f in out):
         out.extend(_check_ola(org, cat))
         out.extend(_check_load(sc, cat))

@@ -16,7 +16,7 @@ from itr_sim.model.fields import (
     Strict,
 )
 
-__all__ = ["Customer", "Demand", "OutageEvent", "Profile"]
+__all__ = ["Customer", "Demand", "OutageEvent", "Profile", "Trace"]
 
 DayName = Literal["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 NonNegative = Annotated[float, Field(ge=0)]
@@ -61,6 +61,13 @@ class OutageEvent(Strict):
     customers: list[CustomerName] | None = Field(None, description="default: every customer")
 
 
+class Trace(Strict):
+    """Arrivals read from a CSV table with columns time (local date-time, or minutes since
+    the start), customer, severity and type."""
+
+    file: str = Field(description="CSV path, relative to the scenario file")
+
+
 class Demand(Strict):
     customers: dict[CustomerName, Customer] = Field(
         min_length=1, description="contracts by name")
@@ -68,6 +75,10 @@ class Demand(Strict):
     type_mix: dict[Name, Fraction] = Field(description="request types; sums to 100%")
     profile: Profile = Field(default_factory=Profile)
     growth_per_year: GrowthRate = Field(0.0, description="compound growth of every volume")
+    complaint_on_breach: Fraction = Field(
+        0.0, description="probability that a ticket which breaches a clock raises a complaint")
+    trace: Trace | None = Field(None, description="replay arrivals from a table instead of "
+                                "generating them")
     events: list[OutageEvent] = Field(default_factory=list,
                                       description="outage storms and other bursts")
 

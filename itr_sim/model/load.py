@@ -37,6 +37,7 @@ __all__ = [
     "apply_overrides",
     "load_catalog",
     "load_scenario",
+    "parse_assignments",
     "validate_file",
 ]
 
@@ -149,6 +150,30 @@ def validate_file(path: str | Path) -> list[Diagnostic]:
 
 
 # -- overrides ----------------------------------------------------------------------------
+
+def parse_assignments(items: list[str]) -> dict[str, Any]:
+    """``["a.b=95%", "c=4"]`` from the command line into overrides; values are read as YAML
+    scalars with the same rules as files (``4`` is a number, ``95%`` and ``15:00`` strings)."""
+    import yaml
+
+    from itr_sim.model.source import yaml_loader
+
+    out: dict[str, Any] = {}
+    problems = []
+    for item in items:
+        key, sep, text = item.partition("=")
+        if not sep or not key.strip():
+            problems.append(Diagnostic("--set", 0, item, "expected KEY=VALUE, e.g. "
+                                       "organisation.tiers.L1.shifts.0.agents=6"))
+            continue
+        try:
+            out[key.strip()] = yaml.load(text, Loader=yaml_loader()) if text else ""
+        except yaml.YAMLError as exc:
+            problems.append(Diagnostic("--set", 0, key, f"cannot read value {text!r}: {exc}"))
+    if problems:
+        raise ScenarioError(problems)
+    return out
+
 
 def apply_overrides(doc: SourceDocument, key: str, value: Any,
                     origin: tuple[str, int]) -> None:

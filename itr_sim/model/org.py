@@ -11,6 +11,7 @@ from itr_sim.model.distributions import Distribution
 from itr_sim.model.fields import (
     DaysSpec,
     DurationField,
+    ElapsedDuration,
     Fraction,
     HoursSpec,
     Name,
@@ -18,7 +19,19 @@ from itr_sim.model.fields import (
     TimeZoneName,
 )
 
-__all__ = ["Organisation", "QueueDiscipline", "Shift", "Team", "Tier", "weekly_intervals"]
+__all__ = [
+    "Callback",
+    "Organisation",
+    "PartClass",
+    "Parts",
+    "QueueDiscipline",
+    "Shift",
+    "Team",
+    "Tier",
+    "Waiting",
+    "WaitingSpec",
+    "weekly_intervals",
+]
 
 WEEK_MIN = 7 * 1440
 
@@ -82,9 +95,27 @@ class StaffedUnit(Strict):
         return sum(s.agents * s.weekly_minutes() for s in self.shifts) / 60.0
 
 
+class WaitingSpec(Strict):
+    """A waiting state a ticket may enter while a tier works on it."""
+
+    probability: Fraction = Field(description="share of tickets at this tier that wait")
+    duration: Distribution = Field(description="how long the wait lasts")
+
+
+class Waiting(Strict):
+    customer: WaitingSpec | None = Field(None, description="waiting for customer information")
+    vendor: WaitingSpec | None = Field(None, description="waiting for a third-party vendor")
+
+
 class Tier(StaffedUnit):
     """A support line. It resolves ``resolves`` of what reaches it and hands the rest over to
     ``escalates_to``; the last tier resolves everything."""
+
+    restores: Fraction = Field(
+        0.0, description="share of the critical and major tickets it does not resolve that it "
+        "restores with a workaround before handing over (emergency recovery)")
+    waiting: Waiting = Field(default_factory=Waiting,
+                             description="waiting states entered while this tier works")
 
     resolves: Fraction = Field(1.0, description="share of the tickets reaching it it resolves")
     escalates_to: Name | None = Field(None, description="next tier; none for the last")
@@ -106,12 +137,42 @@ class Team(StaffedUnit):
     )
 
 
+class PartClass(Strict):
+    share: Fraction = Field(description="share of part needs that are of this class")
+    stock: Annotated[int, Field(ge=0, le=1_000_000)] = Field(description="units at the start")
+    replenish: Distribution = Field(description="lead time of a replenishment order, placed "
+                                    "when a unit is taken")
+
+
+class Parts(Strict):
+    """Spare parts: which requests need one, stock per class, and delivery times."""
+
+    need: dict[Name, Fraction] = Field(
+        description="request type -> share of its tickets that need a part")
+    classes: dict[Name, PartClass] = Field(min_length=1)
+    express: Distribution = Field(
+        description="delivery time from stock when the level's parts target is a duration "
+        "such as 4h (advance replacement)")
+    standard: Distribution = Field(
+        description="delivery time from stock when the level has no parts target")
+
+
+class Callback(Strict):
+    share: Fraction = Field(description="share of closed tickets that get a callback/survey")
+    after: ElapsedDuration = Field(description="delay after closure")
+
+
 class Organisation(Strict):
     timezone: TimeZoneName = Field("UTC", description="local time of the organisation (IANA)")
     entry: Name | None = Field(None, description="tier that takes new technical tickets")
     tiers: dict[Name, Tier] = Field(min_length=1, description="support lines by name")
     teams: dict[Name, Team] = Field(
         default_factory=dict, description="teams for non-technical requests and complaints")
+    parts: Parts | None = Field(None, description="spare-parts logistics")
+    confirmation: Distribution | None = Field(
+        None, description="customer confirmation delay between resolved and closed (KCP5); "
+        "none: closed when resolved")
+    callback: Callback | None = Field(None, description="callback/survey after closure")
 
     def entry_tier(self) -> str:
         if self.entry:

@@ -16,7 +16,15 @@ from typing import Any
 
 import yaml
 
-__all__ = ["Diagnostic", "Level", "LineMap", "ScenarioError", "SourceDocument", "read_yaml"]
+__all__ = [
+    "Diagnostic",
+    "Level",
+    "LineMap",
+    "ScenarioError",
+    "SourceDocument",
+    "read_yaml",
+    "yaml_loader",
+]
 
 Path_ = tuple[str | int, ...]
 
@@ -77,6 +85,11 @@ _Loader.add_implicit_resolver(
                r"|[-+]?[0-9]+[eE][-+]?[0-9]+|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"),
     list("-+0123456789."),
 )
+
+
+def yaml_loader() -> type[yaml.SafeLoader]:
+    """The YAML 1.2 core-schema loader itr-sim reads files with."""
+    return _Loader
 
 
 @dataclass

@@ -1,0 +1,180 @@
+"""Arrivals: a non-homogeneous Poisson process per customer group, or a replayed trace.
+
+The rate of a customer group is ``count x tickets_per_week / 10080`` per minute, times the
+normalised hour-of-day x day-of-week weight (local time of the organisation), times
+``(1 + growth_per_year) ** years``, times the multiplier of every outage event covering it.
+Arrivals are drawn by thinning (Lewis and Shedler), vectorised: candidate times from a
+homogeneous process at the maximum rate, each kept with probability rate(t) / max rate.
+Extra arrivals of an outage event (the share (k - 1) / k inside a window of multiplier k)
+are technical tickets with the event's severity.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+
+from itr_sim.model.catalog import Catalog, RequestKind
+from itr_sim.model.scenario import Scenario
+from itr_sim.model.source import Diagnostic, ScenarioError
+
+__all__ = ["Arrivals", "generate_arrivals", "hourly_weights", "read_trace"]
+
+MIN_PER_WEEK = 10080.0
+MIN_PER_YEAR = 525600.0
+
+
+@dataclass(frozen=True)
+class Arrivals:
+    """Arrivals sorted by time. ``customer`` is a name; ``severity`` may be None for
+    non-technical requests."""
+
+    time: np.ndarray
+    customer: list[str]
+    contract: np.ndarray
+    severity: list[str | None]
+    rtype: list[str]
+
+    def __len__(self) -> int:
+        return len(self.time)
+
+
+def hourly_weights(sc: Scenario, origin: datetime, horizon_min: float) -> np.ndarray:
+    """Profile weight of every hour of the horizon (mean 1 over a week)."""
+    profile = sc.demand.profile
+    hourly = np.ones(24) if profile.hourly is None else np.asarray(profile.hourly, float)
+    hourly = hourly / hourly.mean()
+    days = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+    weekly = np.array([profile.weekly.get(d, 1.0) for d in days], float)  # type: ignore[call-overload]
+    if weekly.sum() <= 0:
+        weekly = np.ones(7)
+    weekly = weekly / weekly.mean()
+    zone = ZoneInfo(sc.organisation.timezone)
+    hours = int(np.ceil(horizon_min / 60.0)) + 1
+    weights = np.empty(hours)
+    for k in range(hours):
+        local = (origin + timedelta(minutes=60 * k + 30)).astimezone(zone)
+        weights[k] = hourly[local.hour] * weekly[local.weekday()]
+    return weights
+
+
+def _stream(root: np.random.SeedSequence, source: int, name: str) -> np.random.Generator:
+    key = (*root.spawn_key, source, zlib.crc32(name.encode("utf-8")))
+    return np.random.default_rng(np.random.SeedSequence(root.entropy, spawn_key=key))
+
+
+def generate_arrivals(sc: Scenario, cat: Catalog, origin: datetime, horizon_min: float,
+                      seeds: np.random.SeedSequence, source: int) -> Arrivals:
+    """Draw the arrivals of one replication. Each customer group has its own random stream
+    keyed by its name, so two scenarios with the same customers share their arrivals."""
+    dem = sc.demand
+    weights = hourly_weights(sc, origin, horizon_min)
+    growth = np.log1p(dem.growth_per_year) / MIN_PER_YEAR
+    zone = ZoneInfo(sc.organisation.timezone)
+    windows = []
+    for event in dem.events:
+        start = event.at.replace(tzinfo=zone) if event.at.tzinfo is None else event.at
+        a = (start - origin).total_seconds() / 60.0
+        windows.append((a, a + event.lasts.minutes, event.multiplier, event.severity,
+                        None if event.customers is None else set(event.customers)))
+    tech = [t for t, spec in cat.request_types.items() if spec.kind is RequestKind.TECHNICAL]
+    parts: list[pd.DataFrame] = []
+    for name, cust in dem.customers.items():
+        rng = _stream(seeds, source, name)
+        base = cust.count * cust.tickets_per_week / MIN_PER_WEEK
+        mine = [w for w in windows if w[4] is None or name in w[4]]
+        peak = max([1.0] + [w[2] for w in mine])
+        top = base * weights.max() * np.exp(max(growth, 0.0) * horizon_min) * peak
+        if top <= 0:
+            continue
+        n = rng.poisson(top * horizon_min)
+        t = np.sort(rng.uniform(0.0, horizon_min, n))
+        storm = np.ones(n)
+        for a, b, k, _, _ in mine:
+            storm[(t >= a) & (t < b)] *= k
+        rate = base * weights[(t // 60).astype(int)] * np.exp(growth * t) * storm
+        keep = rng.uniform(0.0, top, n) < rate
+        t, storm = t[keep], storm[keep]
+        types = list((cust.type_mix or dem.type_mix).items())
+        sev = list((cust.severity_mix or dem.severity_mix).items())
+        rtype = rng.choice([k for k, _ in types], size=len(t), p=_p(types))
+        severity = rng.choice([k for k, _ in sev], size=len(t), p=_p(sev)).astype(object)
+        technical = np.isin(rtype, tech)
+        severity[~technical] = None
+        # extra tickets of an outage storm: technical, with the event's severity
+        is_storm = rng.uniform(size=len(t)) < (storm - 1.0) / storm
+        if is_storm.any():
+            tech_mix = [(k, v) for k, v in types if k in tech] or [(tech[0], 1.0)]
+            rtype[is_storm] = rng.choice([k for k, _ in tech_mix], size=int(is_storm.sum()),
+                                         p=_p(tech_mix))
+            for a, b, _, ev_sev, _ in mine:
+                inside = is_storm & (t >= a) & (t < b)
+                if ev_sev is not None:
+                    severity[inside] = ev_sev
+            missing = is_storm & (severity == None)  # noqa: E711  (object array)
+            severity[missing] = rng.choice([k for k, _ in sev], size=int(missing.sum()),
+                                           p=_p(sev))
+        parts.append(pd.DataFrame({
+            "time": t, "customer": name, "contract": rng.integers(0, cust.count, len(t)),
+            "severity": severity, "rtype": rtype,
+        }))
+    if not parts:
+        return Arrivals(np.zeros(0), [], np.zeros(0, int), [], [])
+    frame = pd.concat(parts, ignore_index=True).sort_values("time", kind="stable")
+    return Arrivals(frame["time"].to_numpy(float), frame["customer"].tolist(),
+                    frame["contract"].to_numpy(int), frame["severity"].tolist(),
+                    frame["rtype"].tolist())
+
+
+def _p(pairs: list[tuple[str, float]]) -> np.ndarray:
+    p = np.array([v for _, v in pairs], float)
+    return p / p.sum()
+
+
+def read_trace(path: Path, sc: Scenario, cat: Catalog, origin: datetime,
+               horizon_min: float) -> Arrivals:
+    """Arrivals from a CSV table: ``time`` (local date-time of the organisation, or minutes
+    since the start), ``customer``, ``severity`` (empty for non-technical) and ``type``."""
+    shown = str(path)
+    try:
+        frame = pd.read_csv(path, dtype={"customer": str, "severity": str, "type": str},
+                            keep_default_na=False)
+    except (OSError, ValueError) as exc:
+        raise ScenarioError([Diagnostic(shown, 0, "", f"cannot read the trace: {exc}")]) from None
+    missing = {"time", "customer", "severity", "type"} - set(frame.columns)
+    if missing:
+        raise ScenarioError([Diagnostic(shown, 1, "", "missing column(s): "
+                                        + ", ".join(sorted(missing)))])
+    zone = ZoneInfo(sc.organisation.timezone)
+    try:
+        minutes = pd.to_numeric(frame["time"]).to_numpy(float)
+    except (ValueError, TypeError):
+        try:
+            stamps = pd.to_datetime(frame["time"]).dt.tz_localize(zone)
+        except (ValueError, TypeError) as exc:
+            raise ScenarioError([Diagnostic(shown, 0, "time", f"unreadable times: {exc}")]
+                                ) from None
+        minutes = ((stamps - pd.Timestamp(origin)).dt.total_seconds() / 60.0).to_numpy()
+    problems = []
+    for i, row in enumerate(frame.itertuples(index=False)):
+        line = i + 2
+        if row.type not in cat.request_types:
+            problems.append(Diagnostic(shown, line, "type", f"unknown request type {row.type!r}"))
+        technical = row.type in cat.request_types and \
+            cat.request_types[row.type].kind is RequestKind.TECHNICAL
+        if technical and row.severity not in cat.severities:
+            problems.append(Diagnostic(shown, line, "severity",
+                                       f"unknown severity {row.severity!r}"))
+    if problems:
+        raise ScenarioError(problems[:50])
+    order = np.argsort(minutes, kind="stable")
+    keep = [i for i in order if 0.0 <= minutes[i] < horizon_min]
+    severity = [frame["severity"].iat[i] or None for i in keep]
+    return Arrivals(minutes[keep], [frame["customer"].iat[i] for i in keep],
+                    np.zeros(len(keep), int), severity, [frame["type"].iat[i] for i in keep])

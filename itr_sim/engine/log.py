@@ -1,0 +1,163 @@
+"""The event log: one row per ticket state change, kept in columns while running.
+
+Rows hold small integers (ticket, event kind, unit and detail codes) and a float time; the
+ticket attributes (customer, level, severity, type) are stored once per ticket and joined
+when the log is turned into a pandas DataFrame, like the export of an ITSM tool.
+"""
+
+from __future__ import annotations
+
+from array import array
+from datetime import datetime
+from enum import IntEnum
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["Event", "EventLog", "TicketTable"]
+
+
+class Event(IntEnum):
+    ARRIVED = 0
+    ENTITLED = 1
+    REJECTED = 2
+    QUEUED = 3
+    ENGAGED = 4
+    RELEASED = 5          # handed back to the queue at a shift end
+    WAITING_CUSTOMER = 6
+    WAITING_VENDOR = 7
+    WAITING_PARTS = 8
+    RESUMED = 9
+    HANDED_OVER = 10
+    RESTORED = 11
+    RESOLVED = 12
+    CLOSED = 13
+    COMPLAINT_RAISED = 14
+    CALLBACK = 15
+    NOTIFIED = 16         # hierarchical escalation notices, added by the clock analysis
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+EVENT_LABELS = [e.label for e in Event]
+
+
+def _np(col: array) -> np.ndarray:
+    """A view of an ``array.array`` as a NumPy array (no copy)."""
+    return np.frombuffer(col, dtype=np.dtype(col.typecode)) if len(col) else \
+        np.zeros(0, dtype=np.dtype(col.typecode))
+
+
+class _Codes:
+    """Interns strings into small integer codes."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = [""]
+        self._index: dict[str, int] = {"": 0}
+
+    def code(self, name: str | None) -> int:
+        if not name:
+            return 0
+        i = self._index.get(name)
+        if i is None:
+            i = self._index[name] = len(self.names)
+            self.names.append(name)
+        return i
+
+
+class TicketTable:
+    """Attributes of every ticket, one row per ticket id (0, 1, 2, ...)."""
+
+    def __init__(self) -> None:
+        self.codes = _Codes()
+        self.kind = array("i")
+        self.customer = array("i")
+        self.contract = array("i")
+        self.level = array("i")
+        self.severity = array("i")
+        self.type = array("i")
+        self.arrived = array("d")
+        self.parent = array("i")
+
+    def add(self, *, kind: str, customer: str, contract: int, level: str | None,
+            severity: str | None, rtype: str, arrived: float, parent: int = -1) -> int:
+        c = self.codes.code
+        self.kind.append(c(kind))
+        self.customer.append(c(customer))
+        self.contract.append(contract)
+        self.level.append(c(level))
+        self.severity.append(c(severity))
+        self.type.append(c(rtype))
+        self.arrived.append(arrived)
+        self.parent.append(parent)
+        return len(self.kind) - 1
+
+    def __len__(self) -> int:
+        return len(self.kind)
+
+    def to_frame(self) -> pd.DataFrame:
+        names = np.array(self.codes.names, dtype=object)
+
+        def cat(col: array) -> pd.Categorical:
+            return pd.Categorical(names[_np(col)])
+
+        return pd.DataFrame({
+            "ticket": np.arange(len(self), dtype=np.int64),
+            "kind": cat(self.kind),
+            "customer": cat(self.customer),
+            "contract": _np(self.contract),
+            "level": cat(self.level),
+            "severity": cat(self.severity),
+            "type": cat(self.type),
+            "arrived_min": _np(self.arrived).copy(),
+            "parent": _np(self.parent).astype(np.int64),
+        })
+
+
+class EventLog:
+    """Columnar log of ticket state changes."""
+
+    def __init__(self, tickets: TicketTable) -> None:
+        self.tickets = tickets
+        self.codes = tickets.codes
+        self.ticket = array("i")
+        self.time = array("d")
+        self.event = array("b")
+        self.unit = array("i")
+        self.detail = array("i")
+
+    def add(self, ticket: int, time: float, event: Event, unit: str | None = None,
+            detail: str | None = None) -> None:
+        self.ticket.append(ticket)
+        self.time.append(time)
+        self.event.append(event)
+        self.unit.append(self.codes.code(unit))
+        self.detail.append(self.codes.code(detail))
+
+    def __len__(self) -> int:
+        return len(self.ticket)
+
+    def to_frame(self, origin: datetime | None = None) -> pd.DataFrame:
+        """The log as a DataFrame, one row per event, with the ticket attributes joined and,
+        given the origin (scenario start, time-zone aware), the local wall-clock time."""
+        names = np.array(self.codes.names, dtype=object)
+        ticket = _np(self.ticket).astype(np.int64)
+        time = _np(self.time).copy()
+        frame = pd.DataFrame({
+            "ticket": ticket,
+            "time_min": time,
+            "event": pd.Categorical.from_codes(np.array(self.event, dtype=np.int8),
+                                               categories=EVENT_LABELS),
+            "unit": pd.Categorical(names[_np(self.unit)]),
+            "detail": pd.Categorical(names[_np(self.detail)]),
+        })
+        if origin is not None:
+            stamps = pd.Timestamp(origin) + pd.to_timedelta(time, unit="min")
+            frame.insert(2, "time", stamps.tz_convert(origin.tzinfo))
+        attrs = self.tickets.to_frame()
+        for col in ("kind", "customer", "level", "severity", "type"):
+            frame[col] = attrs[col].to_numpy()[ticket]
+            frame[col] = pd.Categorical(frame[col])
+        return frame

@@ -1,0 +1,46 @@
+"""Spare-parts stock per part class under a base-stock policy.
+
+Every unit taken triggers a replenishment order with the class's lead time (order-up-to the
+initial stock). When the shelf is empty, requests wait in order of arrival (backorders) and
+each arriving replenishment serves the oldest one first.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+
+import numpy as np
+import simpy
+
+from itr_sim.model.org import Parts
+
+__all__ = ["Stock"]
+
+
+class Stock:
+    def __init__(self, env: simpy.Environment, spec: Parts, rng: np.random.Generator) -> None:
+        self.env = env
+        self.spec = spec
+        self.rng = rng
+        self.on_hand = {name: c.stock for name, c in spec.classes.items()}
+        self.backorders: dict[str, deque[Callable[[], None]]] = {
+            name: deque() for name in spec.classes}
+
+    def take(self, part: str, ready: Callable[[], None]) -> bool:
+        """Take a unit of ``part``; ``ready`` is called when one is available (at once when
+        in stock). Returns False on a stock-out."""
+        lead = float(self.spec.classes[part].replenish.sample(self.rng))
+        self.env.timeout(lead).callbacks.append(lambda _e: self._replenished(part))
+        if self.on_hand[part] > 0:
+            self.on_hand[part] -= 1
+            ready()
+            return True
+        self.backorders[part].append(ready)
+        return False
+
+    def _replenished(self, part: str) -> None:
+        if self.backorders[part]:
+            self.backorders[part].popleft()()
+        else:
+            self.on_hand[part] += 1

@@ -1,0 +1,53 @@
+"""Coverage calendars and SLA deadlines of a run, on the engine's time axis."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+
+from itr_sim.calendar import BusinessClock
+from itr_sim.model.catalog import Catalog, ClockName
+
+__all__ = ["Coverage"]
+
+
+class Coverage:
+    """One :class:`BusinessClock` per catalogue calendar, all with the same origin."""
+
+    def __init__(self, catalog: Catalog, origin: datetime) -> None:
+        self.catalog = catalog
+        self.origin = origin
+        self._clocks = {name: BusinessClock(catalog.calendar(name), origin)
+                        for name in catalog.calendars}
+
+    def clock(self, calendar: str) -> BusinessClock:
+        return self._clocks[calendar]
+
+    def calendar_of(self, level: str, severity: str | None) -> str:
+        spec = self.catalog.levels[level]
+        return spec.calendars.get(severity or "", spec.calendar)
+
+    def level_clock(self, level: str, severity: str | None) -> BusinessClock:
+        return self._clocks[self.calendar_of(level, severity)]
+
+    def is_covered(self, level: str | None, severity: str | None, t: float) -> bool:
+        return level is None or self.level_clock(level, severity).is_open(t)
+
+    def next_covered(self, level: str | None, severity: str | None, t: float) -> float:
+        if level is None:
+            return t
+        return self.level_clock(level, severity).next_open(t)
+
+    def deadline(self, level: str | None, severity: str | None, clock: ClockName,
+                 start: float) -> float:
+        """Deadline of ``clock`` started at ``start`` (no pauses); inf when the level has
+        no such target or there is no SLA."""
+        if level is None or severity is None:
+            return math.inf
+        spec = self.catalog.levels[level]
+        target = spec.targets.get(severity)
+        budget = None if target is None else getattr(target, clock.value)
+        if budget is None:
+            return math.inf
+        return self.level_clock(level, severity).deadline(start, budget,
+                                                          nbd_cutoff_min=spec.nbd_cutoff)
