@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from itr_sim.engine.arrivals import Arrivals
-from itr_sim.engine.simulation import Replication, ReplicationResult
+from itr_sim.engine.arrivals import Arrivals, read_trace
+from itr_sim.engine.simulation import Replication, ReplicationResult, scenario_origin
 from itr_sim.model.load import LoadedScenario
 
 __all__ = ["RunResult", "run_scenario", "scenario_hash"]
@@ -86,6 +86,10 @@ def run_scenario(loaded: LoadedScenario, *, replications: int | None = None,
     """Run the scenario's replications serially (a process pool comes with the performance
     work). ``arrivals`` replays a trace instead of generating demand."""
     sc = loaded.scenario
+    if arrivals is None and sc.demand.trace is not None:
+        horizon = sc.horizon.minutes
+        arrivals = read_trace(loaded.path.parent / sc.demand.trace.file, sc, loaded.catalog,
+                              scenario_origin(loaded), horizon)
     n = replications or sc.replications
     root_seed = sc.seed if seed is None else seed
     children = np.random.SeedSequence(root_seed).spawn(n)

@@ -1,0 +1,249 @@
+"""Engine invariants and rule effects: (b) invariants on the baseline, (c) exact traces,
+and effects of rules with fixed seeds and common random numbers."""
+
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from itr_sim.engine.arrivals import hourly_weights
+from itr_sim.engine.replicate import run_scenario
+from itr_sim.engine.simulation import scenario_origin
+from itr_sim.model.load import load_scenario
+
+ROOT = Path(__file__).parent.parent
+BASELINE = ROOT / "scenarios" / "baseline.yaml"
+TRACE = Path(__file__).parent / "data" / "engine" / "trace.yaml"
+SH = ZoneInfo("Asia/Shanghai")
+SESSION_ENDS = {"released", "waiting_customer", "waiting_vendor", "waiting_parts",
+                "handed_over", "resolved", "closed"}
+
+
+@pytest.fixture(scope="module")
+def baseline_run():
+    return run_scenario(load_scenario(BASELINE), replications=2)
+
+
+def test_no_ticket_is_lost(baseline_run):
+    events = baseline_run.events()
+    tickets = baseline_run.tickets()
+    counts = events.groupby(["replication", "ticket", "event"], observed=True).size()
+    per_ticket = counts.unstack("event", fill_value=0)
+    assert (per_ticket["arrived"] == 1).all()
+    assert (per_ticket["closed"] <= 1).all()
+    for (rep, kind), group in tickets.groupby(["replication", "kind"], observed=True):
+        arrived = len(group)
+        closed = int(group["closed"].sum())
+        still_open = int((~group["closed"]).sum())
+        assert arrived == closed + still_open > 0, (rep, kind)
+    # every ticket is either closed or visibly somewhere: its last event is not "closed"
+    last = events.sort_values(["replication", "ticket", "time_min"]).groupby(
+        ["replication", "ticket"]).tail(1)
+    open_ids = set(tickets.loc[~tickets["closed"], ["replication", "ticket"]]
+                   .itertuples(index=False, name=None))
+    assert not any(row.event == "closed" for row in last.itertuples()
+                   if (row.replication, row.ticket) in open_ids)
+
+
+def test_events_of_a_ticket_are_in_time_order(baseline_run):
+    events = baseline_run.events()
+    assert (events.groupby(["replication", "ticket"])["time_min"].diff().fillna(0) >= 0).all()
+
+
+def test_same_seed_same_log_and_other_seed_other_log():
+    loaded = load_scenario(BASELINE)
+    a = run_scenario(loaded, replications=1).events()
+    b = run_scenario(loaded, replications=1).events()
+    pd.testing.assert_frame_equal(a, b)
+    c = run_scenario(loaded, replications=1, seed=1).events()
+    assert len(c) != len(a) or not c["time_min"].equals(a["time_min"])
+
+
+def test_replications_are_independent(baseline_run):
+    events = baseline_run.events()
+    first = events[events["replication"] == 0]
+    second = events[events["replication"] == 1]
+    assert not np.array_equal(first["time_min"].to_numpy()[:100],
+                              second["time_min"].to_numpy()[:100])
+
+
+def sessions(events: pd.DataFrame, horizon: float) -> pd.DataFrame:
+    """Service sessions (unit, start, end) from the event log."""
+    rows = []
+    for (_, _), group in events.sort_values("time_min", kind="stable").groupby(
+            ["replication", "ticket"], sort=False):
+        start = unit = None
+        for ev in group.itertuples():
+            if ev.event == "engaged":
+                start, unit = ev.time_min, ev.unit
+            elif start is not None and ev.event in SESSION_ENDS:
+                rows.append((unit, start, ev.time_min))
+                start = None
+        if start is not None:
+            rows.append((unit, start, horizon))
+    return pd.DataFrame(rows, columns=["unit", "start", "end"])
+
+
+def test_a_unit_never_serves_more_tickets_than_agents_on_duty(baseline_run):
+    rep = baseline_run.replications[0]
+    events = baseline_run.events()
+    s = sessions(events[events["replication"] == 0], rep.horizon_min)
+    assert len(s) > 5000
+    checked = 0
+    for unit, group in s.groupby("unit", observed=True):
+        staffing = rep.staffing[unit]
+        points = sorted([(t, 1) for t in group["start"]] + [(t, -1) for t in group["end"]],
+                        key=lambda p: (p[0], p[1]))  # ends before starts at equal times
+        busy = 0
+        for t, step in points:
+            busy += step
+            if step == 1:
+                assert busy <= staffing.at(t), (unit, t, busy, staffing.at(t))
+                checked += 1
+        # at every capacity drop the hand-back has made room
+        starts, ends = group["start"].to_numpy(), group["end"].to_numpy()
+        for t, capacity in zip(staffing.times, staffing.capacity, strict=True):
+            if 0 < t < rep.horizon_min:
+                in_service = int(((starts <= t) & (ends > t)).sum())
+                assert in_service <= capacity, (unit, t, in_service, capacity)
+    assert checked > 5000
+    assert (events["event"] == "released").any()
+
+
+def test_arrival_volume_matches_the_demand_rate():
+    loaded = load_scenario(BASELINE)
+    result = run_scenario(loaded, replications=4)
+    tickets = result.tickets()
+    customers = tickets[tickets["kind"] != "complaint"]
+    sc = loaded.scenario
+    horizon = sc.horizon.minutes
+    weights = hourly_weights(sc, scenario_origin(loaded), horizon)
+    minutes = np.arange(0, horizon, 1.0) + 0.5
+    growth = np.exp(np.log1p(sc.demand.growth_per_year) / 525600 * minutes)
+    rate = sc.demand.tickets_per_week() / 10080.0
+    expected = 4 * rate * float(np.sum(weights[(minutes // 60).astype(int)] * growth))
+    observed = len(customers)
+    assert abs(observed - expected) < 4 * np.sqrt(expected), (observed, expected)
+    # the weekly profile: Mondays (weight 1.3) against Sundays (0.3)
+    local = pd.Timestamp(scenario_origin(loaded)) + pd.to_timedelta(
+        customers["arrived_min"], unit="min")
+    weekday = local.dt.tz_convert(SH).dt.day_of_week
+    ratio = (weekday == 0).sum() / (weekday == 6).sum()
+    assert ratio == pytest.approx(1.3 / 0.3, rel=0.15)
+
+
+def test_friday_evening_silver_ticket_waits_for_monday():
+    result = run_scenario(load_scenario(TRACE))
+    events = result.events()
+    first = events[(events["event"] == "engaged") & (events["detail"] == "first")]
+    shop = first[(first["customer"] == "shop") & (first["type"] == "fault")]
+    telco = first[first["customer"] == "telco"]
+    assert shop["time"].iloc[0] == pd.Timestamp(datetime(2027, 1, 11, 9, 0), tz=SH)
+    assert telco["time"].iloc[0] == pd.Timestamp(datetime(2027, 1, 8, 19, 0), tz=SH)
+
+
+def test_entitlement_outcomes():
+    events = run_scenario(load_scenario(TRACE)).events()
+    by_ticket = events.groupby("ticket")["event"].apply(list)
+    lapsed_critical, lapsed_minor, stranger = 2, 3, 4
+    assert by_ticket[lapsed_minor] == ["arrived", "rejected", "closed"]
+    assert "resolved" not in by_ticket[lapsed_critical]
+    assert by_ticket[lapsed_critical][-2:] == ["restored", "closed"]
+    detail = events[(events["ticket"] == lapsed_critical) & (events["event"] == "closed")]
+    assert detail["detail"].iloc[0] == "emergency recovery"
+    entitled = events[(events["ticket"] == stranger) & (events["event"] == "entitled")]
+    assert entitled["detail"].iloc[0] == "best_effort"
+    assert by_ticket[stranger][-1] == "closed"
+
+
+def mean_wait(events: pd.DataFrame, unit: str) -> float:
+    """Mean time from queued at ``unit`` to the next engagement there."""
+    ev = events[events["unit"] == unit].sort_values(["replication", "ticket", "time_min"])
+    waits = []
+    for _, group in ev.groupby(["replication", "ticket"]):
+        queued = None
+        for row in group.itertuples():
+            if row.event == "queued":
+                queued = row.time_min
+            elif row.event == "engaged" and queued is not None:
+                waits.append(row.time_min - queued)
+                queued = None
+    return float(np.mean(waits))
+
+
+def test_doubling_second_line_cuts_its_waits_with_common_random_numbers():
+    base = load_scenario(BASELINE)
+    doubled = load_scenario(BASELINE, sets={"organisation.tiers.L2.shifts.0.agents": 6,
+                                            "organisation.tiers.L2.shifts.1.agents": 2})
+    a = run_scenario(base, replications=3).events()
+    b = run_scenario(doubled, replications=3).events()
+    arrived_a = a[a["event"] == "arrived"]["time_min"].to_numpy()
+    arrived_b = b[b["event"] == "arrived"]["time_min"].to_numpy()
+    customer_arrivals = min(len(arrived_a), len(arrived_b)) - 200  # complaints may differ
+    assert np.intersect1d(arrived_a, arrived_b).size >= customer_arrivals  # same demand
+    wait_a, wait_b = mean_wait(a, "L2"), mean_wait(b, "L2")
+    assert wait_b < 0.6 * wait_a, (wait_a, wait_b)
+    assert mean_wait(a, "L1") == pytest.approx(mean_wait(b, "L1"), rel=0.02)
+
+
+def parts_wait(events: pd.DataFrame) -> np.ndarray:
+    ev = events[events["event"].isin(["waiting_parts", "resumed"])]
+    ev = ev[(ev["event"] == "waiting_parts") | (ev["detail"] == "waiting_parts")]
+    starts = ev[ev["event"] == "waiting_parts"].set_index(["replication", "ticket"])["time_min"]
+    ends = ev[ev["event"] == "resumed"].set_index(["replication", "ticket"])["time_min"]
+    joined = pd.concat([starts.rename("start"), ends.rename("end")], axis=1).dropna()
+    return (joined["end"] - joined["start"]).to_numpy()
+
+
+def test_a_stock_out_lengthens_the_repair():
+    stocked = load_scenario(BASELINE, sets={"organisation.parts.classes.board.stock": 100,
+                                            "organisation.parts.classes.power.stock": 100})
+    empty = load_scenario(BASELINE, sets={"organisation.parts.classes.board.stock": 0,
+                                          "organisation.parts.classes.power.stock": 0})
+    a = run_scenario(stocked, replications=2).events()
+    b = run_scenario(empty, replications=2).events()
+    wait_stocked, wait_empty = parts_wait(a), parts_wait(b)
+    assert len(wait_stocked) > 100 and len(wait_empty) > 100
+    assert not a["detail"].astype(str).str.endswith("backorder").any()
+    assert b["detail"].astype(str).str.endswith("backorder").mean() > 0
+    # with no stock a part waits for a replenishment (lead times of 3 to 10 days) on top of
+    # the delivery (4 h express to NBD or 1-3 days standard)
+    assert np.median(wait_empty) - np.median(wait_stocked) > 3 * 1440
+
+
+def test_restore_comes_before_the_permanent_fix(baseline_run):
+    events = baseline_run.events()
+    pivot = events[events["event"].isin(["restored", "resolved"])].pivot_table(
+        index=["replication", "ticket"], columns="event", values="time_min", aggfunc="first",
+        observed=True).dropna()
+    assert len(pivot) > 500
+    assert (pivot["restored"] <= pivot["resolved"]).all()
+    assert (pivot["restored"] < pivot["resolved"]).sum() > 20  # workarounds before hand-over
+
+
+def test_breaches_raise_complaints_handled_by_the_complaint_team(baseline_run):
+    events = baseline_run.events()
+    raised = events[events["event"] == "complaint_raised"]
+    assert len(raised) > 0
+    complaints = events[(events["kind"] == "complaint") & (events["event"] == "queued")]
+    assert set(complaints["unit"].astype(str)) == {"customer_care"}
+    assert len(complaints) == len(raised)
+
+
+def test_event_log_is_written_as_csv_and_parquet(tmp_path):
+    from itr_sim.cli.run import write_run
+
+    result = run_scenario(load_scenario(TRACE))
+    for fmt in ("csv", "parquet"):
+        paths = write_run(result, tmp_path / fmt, fmt)
+        names = {p.name for p in paths}
+        assert {f"events.{fmt}", f"tickets.{fmt}", "metadata.json"} <= names
+    back = pd.read_parquet(tmp_path / "parquet" / "events.parquet")
+    assert len(back) == len(result.events())
+    assert {"ticket", "time_min", "time", "event", "unit", "customer", "level", "severity",
+            "type"} <= set(back.columns)
+    meta = result.metadata
+    assert meta["seed"] == 7 and len(meta["scenario_hash"]) == 64
