@@ -56,8 +56,9 @@ def summary(result: RunResult) -> str:
         closed = group["closed"].sum() / n
         lines.append(f"  {kind:<14} {arrived:9.1f} {closed:9.1f} {arrived - closed:9.1f}")
     events = result.events()
-    final = events[events["event"].isin(["resolved", "handed_over"])]
-    lines.append("per unit (mean per replication): resolved / handed over")
+    final = events[events["event"].isin(["resolved", "handed_over"])].merge(
+        kept[["replication", "ticket"]], on=["replication", "ticket"])
+    lines.append("per unit, same tickets (mean per replication): resolved / handed over")
     for unit, group in final.groupby("unit", observed=True):
         resolved = (group["event"] == "resolved").sum() / n
         handed = (group["event"] == "handed_over").sum() / n
@@ -74,7 +75,8 @@ def run(
     set_: Annotated[list[str] | None, typer.Option(
         "--set", help="Override KEY=VALUE by dotted path (repeatable).")] = None,
     out: Annotated[Path | None, typer.Option(
-        help="Write events, tickets, staffing and metadata.json into this folder.")] = None,
+        help="Folder for events, tickets, staffing and metadata.json "
+        "[default: out/SCENARIO-NAME]")] = None,
     fmt: Annotated[str, typer.Option("--format", help="csv or parquet.")] = "csv",
 ) -> None:
     """Simulate a scenario for N replications; print a summary, write the event log."""
@@ -94,6 +96,10 @@ def run(
     elapsed = time.perf_counter() - started
     typer.echo(summary(result))
     typer.echo(f"simulated in {elapsed:.1f} s", err=True)
-    if out is not None:
-        for path in write_run(result, out, fmt):
-            typer.echo(f"wrote {path}", err=True)
+    folder = out if out is not None else Path("out") / _slug(loaded.scenario.scenario)
+    for path in write_run(result, folder, fmt):
+        typer.echo(f"wrote {path}", err=True)
+
+
+def _slug(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "-" for c in name).strip("-") or "run"

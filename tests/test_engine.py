@@ -247,3 +247,31 @@ def test_event_log_is_written_as_csv_and_parquet(tmp_path):
             "type"} <= set(back.columns)
     meta = result.metadata
     assert meta["seed"] == 7 and len(meta["scenario_hash"]) == 64
+
+
+def waits_by_severity(events: pd.DataFrame, unit: str) -> dict[str, float]:
+    """Mean waits of platinum tickets (7x24 coverage, so no wait for office hours)."""
+    platinum = events[events["level"] == "platinum"]
+    return {severity: mean_wait(platinum[platinum["severity"] == severity], unit)
+            for severity in ("critical", "minor")}
+
+
+def test_severity_priority_serves_critical_faults_first():
+    # a busier first line (about 63% of its staffed hours) so that queues form
+    busy = {"organisation.tiers.L1.shifts.0.agents": 3, "organisation.tiers.L1.shifts.1.agents": 1}
+    fcfs = load_scenario(BASELINE, sets={**busy, "organisation.tiers.L1.queue": "fcfs"})
+    prio = load_scenario(BASELINE, sets={**busy, "organisation.tiers.L1.queue": "severity"})
+    a = waits_by_severity(run_scenario(fcfs, replications=2).events(), "L1")
+    b = waits_by_severity(run_scenario(prio, replications=2).events(), "L1")
+    assert b["critical"] < 0.5 * a["critical"], (a, b)
+    assert b["critical"] < b["minor"]
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "scenarios").glob("*.yaml")),
+                         ids=lambda p: p.stem)
+def test_every_bundled_scenario_runs(path):
+    loaded = load_scenario(path, sets={"horizon": "3w", "warmup": "1w"})
+    result = run_scenario(loaded, replications=1)
+    tickets = result.tickets()
+    assert len(tickets) > 0
+    assert int(tickets["closed"].sum()) + int((~tickets["closed"]).sum()) == len(tickets)
