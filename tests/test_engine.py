@@ -34,7 +34,7 @@ def test_no_ticket_is_lost(baseline_run):
     per_ticket = counts.unstack("event", fill_value=0)
     assert (per_ticket["arrived"] == 1).all()
     assert (per_ticket["closed"] <= 1).all()
-    for (rep, kind), group in tickets.groupby(["replication", "kind"], observed=True):
+    for (rep, kind), group in tickets.groupby(["replication", "type"], observed=True):
         arrived = len(group)
         closed = int(group["closed"].sum())
         still_open = int((~group["closed"]).sum())
@@ -275,3 +275,34 @@ def test_every_bundled_scenario_runs(path):
     tickets = result.tickets()
     assert len(tickets) > 0
     assert int(tickets["closed"].sum()) + int((~tickets["closed"]).sum()) == len(tickets)
+
+
+def test_third_line_is_off_over_spring_festival(baseline_run):
+    events = baseline_run.events()
+    l3 = events[(events["unit"] == "L3") & (events["event"] == "engaged")]
+    day = l3["time"].dt.tz_convert(SH).dt.date
+    festival = (day >= datetime(2027, 2, 5).date()) & (day <= datetime(2027, 2, 10).date())
+    assert len(l3) > 20
+    assert not festival.any()
+    staffing = baseline_run.replications[0].staffing["L3"]
+    monday = scenario_origin(load_scenario(BASELINE))
+    t = (pd.Timestamp(datetime(2027, 2, 8, 10, 0), tz=SH) - pd.Timestamp(monday)) / pd.Timedelta(
+        minutes=1)
+    assert staffing.at(t) == 0 and staffing.at(t + 3 * 1440) == 2  # Mon 8th off, Thu 11th on
+
+
+def time_to_resolve(events: pd.DataFrame) -> float:
+    t = events[events["event"].isin(["arrived", "resolved"])].pivot_table(
+        index=["replication", "ticket"], columns="event", values="time_min", aggfunc="first",
+        observed=True).dropna()
+    return float((t["resolved"] - t["arrived"]).mean())
+
+
+def test_waiting_for_customers_lengthens_resolution():
+    quick = load_scenario(BASELINE, sets={"organisation.tiers.L1.waiting.customer.probability": 0})
+    slow = load_scenario(BASELINE, sets={"organisation.tiers.L1.waiting.customer.probability": 0.6})
+    a = run_scenario(quick, replications=1).events()
+    b = run_scenario(slow, replications=1).events()
+    assert (a["event"] == "waiting_customer").sum() < (b["event"] == "waiting_customer").sum() / 5
+    # 45 more points of tickets wait a mean 4 h at L1: about 1.8 h more per ticket
+    assert time_to_resolve(b) - time_to_resolve(a) > 60
