@@ -256,6 +256,23 @@ class BusinessClock:
         # max(): a budget below float resolution must not land on the previous close
         return max(t, self._starts[j] + (target - self._cum[j]))
 
+    def sub(self, t: float, minutes: float) -> float:
+        """The instant ``minutes`` covered minutes before ``t`` (inverse of :meth:`add`)."""
+        if minutes < 0:
+            raise ValueError(f"cannot subtract a negative business duration ({minutes} min)")
+        if self.calendar.is_24x7:
+            return t - minutes
+        if minutes == 0:
+            return t
+        if not self.calendar.has_working_time:
+            raise ValueError(f"calendar {self.calendar.name!r} has no working time")
+        target = self.covered(t) - minutes
+        while target <= 0:
+            self._cover(self._min_t - DAY_MIN)
+            target = self.covered(t) - minutes
+        j = bisect.bisect_left(self._cum_end, target)
+        return min(t, self._starts[j] + (target - self._cum[j]))
+
     def is_open(self, t: float) -> bool:
         if self.calendar.is_24x7:
             return True

@@ -70,6 +70,15 @@ def test_elapsed_is_monotone_and_bounded_by_wall_time(cal, t0, t1):
 
 
 @settings(max_examples=100, deadline=None)
+@given(cal=st.sampled_from(CALENDARS), t=times, d=budgets)
+def test_sub_inverts_add(cal, t, d):
+    bc = clock(cal)
+    back = bc.sub(t, d)
+    assert back <= t
+    assert bc.elapsed(back, t) == pytest.approx(d, abs=1e-6)
+
+
+@settings(max_examples=100, deadline=None)
 @given(t=times, d=budgets)
 def test_24x7_equals_wall_time(t, d):
     for cal in (ALWAYS, FULL_DAYS_NY):

@@ -171,3 +171,14 @@ def test_distributions_sample_their_stated_moments(spec):
     assert abs(x.mean() - dist.mean) <= 4 * se + 1e-9  # 4 standard errors
     if dist.variance:
         assert x.var() == pytest.approx(dist.variance, rel=0.05)
+
+
+def test_spare_stock_below_lead_time_demand_is_a_warning(tmp_path):
+    found = validate_file(ROOT / "scenarios" / "baseline.yaml")
+    assert found == []
+    text = (ROOT / "scenarios" / "baseline.yaml").read_text("utf-8").replace(
+        "../sla_catalog", str(ROOT / "sla_catalog")).replace("stock: 40,", "stock: 6,")
+    found = validate_file(write(tmp_path, "b.yaml", text))
+    assert len(found) == 1 and found[0].level is Level.WARNING
+    assert "stock 6 of 'board' is below the expected demand during its replenishment lead " \
+           "time (28.9 units)" in found[0].message

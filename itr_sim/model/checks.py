@@ -153,6 +153,7 @@ def check_scenario(sc: Scenario, cat: Catalog) -> list[Finding]:
     if not any(f.level is Level.ERROR for f in out):
         out.extend(_check_ola(org, cat))
         out.extend(_check_load(sc, cat))
+        out.extend(_check_stock(sc, cat))
     return out
 
 
@@ -291,6 +292,30 @@ def offered_load(sc: Scenario, cat: Catalog) -> dict[str, tuple[float, float]]:
                       for rtype, rate in nontech.items() if rtype in team.handles)
         result[name] = (minutes / 60.0, team.staffed_hours_per_week())
     return result
+
+
+def _check_stock(sc: Scenario, cat: Catalog) -> list[Finding]:
+    """Base-stock sanity: stock below the expected demand during the replenishment lead
+    time means most requests wait for a replenishment."""
+    parts = sc.organisation.parts
+    if parts is None:
+        return []
+    growth = (1.0 + sc.demand.growth_per_year) ** (sc.horizon.minutes / 525600.0)
+    per_min = 0.0
+    for cust in sc.demand.customers.values():
+        volume = cust.count * cust.tickets_per_week * growth / 10080.0
+        for rtype, share in (cust.type_mix or sc.demand.type_mix).items():
+            per_min += volume * share * parts.need.get(rtype, 0.0)
+    out = []
+    for name, part in parts.classes.items():
+        pipeline = per_min * part.share * part.replenish.mean
+        if pipeline > 0 and part.stock < pipeline:
+            out.append(Finding(
+                "scenario", ("organisation", "parts", "classes", name, "stock"),
+                f"stock {part.stock} of {name!r} is below the expected demand during its "
+                f"replenishment lead time ({pipeline:.1f} units): most requests will wait for "
+                "a replenishment; raise the stock or shorten the lead time", Level.WARNING))
+    return out
 
 
 def _check_load(sc: Scenario, cat: Catalog) -> list[Finding]:

@@ -1,0 +1,1 @@
+"""Event log -> clocks, KPIs with confidence intervals, queueing theory, cost."""

@@ -1,0 +1,1 @@
+"""Real ticket exports -> event logs in the engine's schema."""
