@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -80,7 +80,8 @@ def generate_arrivals(sc: Scenario, cat: Catalog, origin: datetime, horizon_min:
     windows = []
     for event in dem.events:
         start = event.at.replace(tzinfo=zone) if event.at.tzinfo is None else event.at
-        a = (start - origin).total_seconds() / 60.0
+        # convert both: aware datetimes sharing a tzinfo subtract as wall-clock times
+        a = (start.astimezone(UTC) - origin.astimezone(UTC)).total_seconds() / 60.0
         windows.append((a, a + event.lasts.minutes, event.multiplier, event.severity,
                         None if event.customers is None else set(event.customers)))
     tech = [t for t, spec in cat.request_types.items() if spec.kind is RequestKind.TECHNICAL]
