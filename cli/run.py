@@ -10,6 +10,7 @@ from typing import Annotated
 import pandas as pd
 import typer
 
+from itr_sim.analysis.summary import Analysis, analyse
 from itr_sim.engine.replicate import RunResult, run_scenario
 from itr_sim.model.load import load_scenario, parse_assignments
 from itr_sim.model.source import ScenarioError
@@ -17,11 +18,17 @@ from itr_sim.model.source import ScenarioError
 EXIT_BAD_INPUT = 2
 
 
-def write_run(result: RunResult, out: Path, fmt: str) -> list[Path]:
-    """Write events, tickets, staffing and metadata of a run into ``out``."""
+def write_run(result: RunResult, out: Path, fmt: str, analysis: Analysis | None = None
+              ) -> list[Path]:
+    """Write the event log (with the ladders' ``notified`` events), tickets, staffing, the
+    per-ticket clocks and the KPI tables of a run into ``out``, plus metadata and, given
+    an analysis, kpis.json."""
     out.mkdir(parents=True, exist_ok=True)
-    tables = {"events": result.events(), "tickets": result.tickets(),
-              "staffing": _staffing(result)}
+    events = result.events()
+    tables = {"events": events, "tickets": result.tickets(), "staffing": _staffing(result)}
+    if analysis is not None:
+        tables["events"] = _with_notices(events, analysis.tables["notifications"])
+        tables.update(analysis.tables)
     written = []
     for name, frame in tables.items():
         path = out / f"{name}.{fmt}"
@@ -32,7 +39,33 @@ def write_run(result: RunResult, out: Path, fmt: str) -> list[Path]:
         written.append(path)
     meta = out / "metadata.json"
     meta.write_text(json.dumps(result.metadata, indent=2) + "\n", encoding="utf-8")
-    return [*written, meta]
+    written.append(meta)
+    if analysis is not None:
+        kpis = out / "kpis.json"
+        kpis.write_text(json.dumps(analysis.summary, indent=2, allow_nan=False) + "\n",
+                        encoding="utf-8")
+        written.append(kpis)
+    return written
+
+
+def _with_notices(events: pd.DataFrame, notes: pd.DataFrame) -> pd.DataFrame:
+    """The event log with one ``notified`` row per notice (unit = role, detail = clock)."""
+    if notes.empty:
+        return events
+    attrs = events.drop_duplicates(["replication", "ticket"]).set_index(
+        ["replication", "ticket"])[["kind", "customer", "level", "severity", "type"]]
+    rows = notes.rename(columns={"role": "unit", "clock": "detail"})[
+        ["replication", "ticket", "time_min", "unit", "detail"]].assign(event="notified")
+    rows = rows.join(attrs, on=["replication", "ticket"])
+    if "time" in events.columns:
+        origin = events["time"].iloc[0] - pd.to_timedelta(events["time_min"].iloc[0], unit="min")
+        rows["time"] = origin + pd.to_timedelta(rows["time_min"], unit="min")
+    merged = pd.concat([events.astype({c: object for c in ("event", "unit", "detail", "kind",
+                                                           "customer", "level", "severity",
+                                                           "type")}), rows],
+                       ignore_index=True)
+    return merged.sort_values(["replication", "time_min", "ticket"], kind="stable",
+                              ignore_index=True)
 
 
 def _staffing(result: RunResult) -> pd.DataFrame:
@@ -78,8 +111,14 @@ def run(
         help="Folder for events, tickets, staffing and metadata.json "
         "[default: out/SCENARIO-NAME]")] = None,
     fmt: Annotated[str, typer.Option("--format", help="csv or parquet.")] = "csv",
+    as_json: Annotated[bool, typer.Option(
+        "--json", help="Print the KPI object (docs/kpis.md) instead of the summary.")] = False,
+    check: Annotated[bool, typer.Option(
+        help="Exit 1 when an SLA attainment target is missed (for CI).")] = False,
 ) -> None:
-    """Simulate a scenario for N replications; print a summary, write the event log."""
+    """Simulate a scenario for N replications; print KPIs; write the event log and tables.
+
+    Exit 0 ok, 1 a target missed with --check, 2 bad input."""
     if fmt not in ("csv", "parquet"):
         typer.echo(f"--format must be csv or parquet, got {fmt!r}", err=True)
         raise typer.Exit(EXIT_BAD_INPUT)
@@ -93,12 +132,23 @@ def run(
         typer.echo(str(warning), err=True)
     started = time.perf_counter()
     result = run_scenario(loaded, replications=replications, seed=seed)
+    analysis = analyse(result)
     elapsed = time.perf_counter() - started
-    typer.echo(summary(result))
-    typer.echo(f"simulated in {elapsed:.1f} s", err=True)
+    missed = analysis.missed_targets()
+    if as_json:
+        typer.echo(json.dumps(analysis.summary, indent=2, allow_nan=False))
+    else:
+        typer.echo(summary(result))
+        typer.echo("SLA targets missed (mean attainment < target): "
+                   + ("none" if not missed else ""))
+        for line in missed:
+            typer.echo(f"  {line}")
+    typer.echo(f"simulated and analysed in {elapsed:.1f} s", err=True)
     folder = out if out is not None else Path("out") / _slug(loaded.scenario.scenario)
-    for path in write_run(result, folder, fmt):
+    for path in write_run(result, folder, fmt, analysis):
         typer.echo(f"wrote {path}", err=True)
+    if check and missed:
+        raise typer.Exit(1)
 
 
 def _slug(name: str) -> str:

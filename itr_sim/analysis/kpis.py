@@ -1,0 +1,190 @@
+"""Operational KPIs from the event log, per replication (definitions in docs/kpis.md).
+
+Every function takes the event log (with a ``replication`` column), the ticket table (with
+``warmup``) and returns one row per replication and key, so that :mod:`summary` can give
+means with confidence intervals. Tickets that arrived during the warm-up are left out; time
+windows run from the end of the warm-up to the end of the horizon.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from itr_sim.engine.staffing import Staffing
+
+__all__ = ["attainment", "backlog", "clock_times", "quality", "sessions", "tier_figures",
+           "utilisation"]
+
+SESSION_ENDS = ("released", "waiting_customer", "waiting_vendor", "waiting_parts",
+                "handed_over", "resolved", "closed")
+
+
+def kept_keys(tickets: pd.DataFrame) -> pd.DataFrame:
+    return tickets.loc[~tickets["warmup"], ["replication", "ticket"]]
+
+
+def _only_kept(frame: pd.DataFrame, tickets: pd.DataFrame) -> pd.DataFrame:
+    return frame.merge(kept_keys(tickets), on=["replication", "ticket"])
+
+
+def attainment(clocks: pd.DataFrame, tickets: pd.DataFrame) -> pd.DataFrame:
+    """Per replication, level, severity and clock: clocks that are due (stopped, or open past
+    their deadline) and the share met."""
+    c = _only_kept(clocks, tickets)
+    c = c[c["status"] != "open"]
+    c = c[c["severity"].notna()]
+    grouped = c.groupby(["replication", "level", "severity", "clock"], observed=True)
+    out = grouped["breached"].agg(n="size", breached="sum").reset_index()
+    out["attainment"] = 1.0 - out["breached"] / out["n"]
+    return out
+
+
+def clock_times(clocks: pd.DataFrame, tickets: pd.DataFrame) -> pd.DataFrame:
+    """Wall-clock hours from start to stop of stopped clocks (pooled over replications)."""
+    c = _only_kept(clocks, tickets)
+    c = c[c["stop_min"].notna() & c["severity"].notna()]
+    c = c.assign(hours=(c["stop_min"] - c["start_min"]) / 60.0)
+    return c.groupby(["level", "severity", "clock"], observed=True)["hours"].agg(
+        mean="mean", p50="median", p90=lambda x: float(np.quantile(x, 0.9)), n="size"
+    ).reset_index()
+
+
+def sessions(events: pd.DataFrame, horizon: float) -> pd.DataFrame:
+    """Service sessions (replication, ticket, unit, start, end) from ``engaged`` to the next
+    event that ends the session; a session still running ends at the horizon."""
+    ev = events.sort_values(["replication", "ticket", "time_min"], kind="stable")
+    name = ev["event"].astype(str).to_numpy()
+    rep, tid = ev["replication"].to_numpy(), ev["ticket"].to_numpy()
+    time = ev["time_min"].to_numpy(float)
+    starts = np.flatnonzero(name == "engaged")
+    ends = np.flatnonzero(np.isin(name, SESSION_ENDS))
+    nxt = np.searchsorted(ends, starts, side="right")
+    has = nxt < len(ends)
+    j = np.where(has, ends[np.minimum(nxt, len(ends) - 1)], 0)
+    same = has & (rep[j] == rep[starts]) & (tid[j] == tid[starts])
+    end_time = np.where(same, time[j], horizon)
+    return pd.DataFrame({"replication": rep[starts], "ticket": tid[starts],
+                         "unit": ev["unit"].astype(str).to_numpy()[starts],
+                         "start": time[starts], "end": end_time})
+
+
+def utilisation(sess: pd.DataFrame, staffing: dict[int, dict[str, Staffing]], start: float,
+                end: float) -> pd.DataFrame:
+    """Busy agent-minutes over staffed agent-minutes per replication and unit, in
+    [start, end)."""
+    rows = []
+    busy = sess.assign(lo=sess["start"].clip(lower=start), hi=sess["end"].clip(upper=end))
+    busy = busy[busy["hi"] > busy["lo"]]
+    minutes = (busy["hi"] - busy["lo"]).groupby([busy["replication"], busy["unit"]]).sum()
+    for rep, units in staffing.items():
+        for unit, steps in units.items():
+            staffed = steps.agent_minutes(start, end)
+            used = float(minutes.get((rep, unit), 0.0))
+            rows.append({"replication": rep, "unit": unit, "busy_min": used,
+                         "staffed_min": staffed,
+                         "utilisation": used / staffed if staffed else np.nan})
+    return pd.DataFrame(rows)
+
+
+def tier_figures(events: pd.DataFrame, tickets: pd.DataFrame, path: list[str]) -> pd.DataFrame:
+    """Per replication and tier: tickets reaching it, resolved there, handed over, the share
+    of all resolved technical tickets resolved there, the escalation rate and the mean wait
+    from queued to the next engagement at that tier."""
+    ev = _only_kept(events, tickets)
+    ev = ev[ev["kind"].astype(str) == "technical"]
+    unit = ev["unit"].astype(str)
+    name = ev["event"].astype(str)
+    rows = []
+    waits = _waits(ev)
+    for rep, group in ev.groupby("replication"):
+        gu, gn = unit.loc[group.index], name.loc[group.index]
+        total_resolved = int((gn == "resolved").sum())
+        for tier in path:
+            reached = int(((gu == tier) & (gn == "queued")).sum())
+            resolved = int(((gu == tier) & (gn == "resolved")).sum())
+            out = int(((gu == tier) & (gn == "handed_over")).sum())
+            rows.append({"replication": rep, "tier": tier, "reached": reached,
+                         "resolved": resolved, "escalated_out": out,
+                         "resolved_share": resolved / total_resolved if total_resolved else
+                         np.nan,
+                         "escalation_rate": out / (out + resolved) if out + resolved else
+                         np.nan,
+                         "mean_wait_min": waits.get((rep, tier), np.nan)})
+    return pd.DataFrame(rows)
+
+
+def _waits(ev: pd.DataFrame) -> dict[tuple[int, str], float]:
+    """Mean minutes from ``queued`` at a unit to the next ``engaged`` at that unit."""
+    e = ev[ev["event"].isin(["queued", "engaged"])].sort_values(
+        ["replication", "ticket", "time_min"], kind="stable")
+    name = e["event"].astype(str).to_numpy()
+    unit = e["unit"].astype(str).to_numpy()
+    t = e["time_min"].to_numpy(float)
+    rep, tid = e["replication"].to_numpy(), e["ticket"].to_numpy()
+    sums: dict[tuple[int, str], list[float]] = {}
+    pending: dict[tuple[int, int, str], float] = {}
+    for i in range(len(e)):
+        key = (rep[i], tid[i], unit[i])
+        if name[i] == "queued":
+            pending[key] = t[i]
+        elif key in pending:
+            sums.setdefault((rep[i], unit[i]), []).append(t[i] - pending.pop(key))
+    return {k: float(np.mean(v)) for k, v in sums.items()}
+
+
+def backlog(events: pd.DataFrame, tickets: pd.DataFrame, start: float, end: float
+            ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Open customer tickets over time (hourly, per replication) and per-replication mean
+    backlog, open at the end and the age of those (hours)."""
+    closed = events[events["event"] == "closed"][["replication", "ticket", "time_min"]]
+    t = tickets[tickets["kind"].astype(str) != "complaint"].merge(
+        closed.rename(columns={"time_min": "closed_min"}), on=["replication", "ticket"],
+        how="left")
+    grid = np.arange(start, end + 1e-9, 60.0)
+    series, summary = [], []
+    for rep, group in t.groupby("replication"):
+        arrived = np.sort(group["arrived_min"].to_numpy())
+        done = np.sort(group["closed_min"].fillna(np.inf).to_numpy())
+        open_now = np.searchsorted(arrived, grid, "right") - np.searchsorted(done, grid, "right")
+        series.append(pd.DataFrame({"replication": rep, "time_min": grid, "open": open_now}))
+        still = group[group["closed_min"].isna()]
+        age = (end - still["arrived_min"]) / 60.0
+        summary.append({"replication": rep, "mean_open": float(open_now.mean()),
+                        "open_at_end": len(still),
+                        "mean_age_h_at_end": float(age.mean()) if len(age) else 0.0,
+                        "p90_age_h_at_end": float(np.quantile(age, 0.9)) if len(age) else 0.0})
+    return pd.concat(series, ignore_index=True), pd.DataFrame(summary)
+
+
+def quality(events: pd.DataFrame, tickets: pd.DataFrame, clocks: pd.DataFrame, entry: str,
+            weeks: float, end: float) -> pd.DataFrame:
+    """Per replication: first-time fix, reopen rate, complaints per week, TL 9000-style FRT
+    (fixes on time among fixes due) and OFR (overdue among open fixes at the end)."""
+    ev = _only_kept(events, tickets)
+    rows = []
+    c = _only_kept(clocks, tickets)
+    resolve = c[c["clock"] == "resolve"]
+    for rep, group in ev.groupby("replication"):
+        tech = group[group["kind"].astype(str) == "technical"]
+        name, unit = tech["event"].astype(str), tech["unit"].astype(str)
+        resolved_ids = set(tech.loc[name == "resolved", "ticket"])
+        handed_ids = set(tech.loc[name == "handed_over", "ticket"])
+        first_line = set(tech.loc[(name == "resolved") & (unit == entry), "ticket"])
+        ftf = len(first_line - handed_ids) / len(resolved_ids) if resolved_ids else np.nan
+        closed = int((group["event"] == "closed").sum())
+        reopened = int((group["event"] == "reopened").sum())
+        complaints = int((group["event"] == "complaint_raised").sum())
+        r = resolve[resolve["replication"] == rep]
+        due = r[r["status"] != "open"]
+        fixed = due[due["stop_min"].notna()]
+        open_fixes = r[r["stop_min"].isna()]
+        rows.append({
+            "replication": rep, "first_time_fix": ftf,
+            "reopen_rate": reopened / closed if closed else np.nan,
+            "complaints_per_week": complaints / weeks,
+            "frt": float((~fixed["breached"]).mean()) if len(fixed) else np.nan,
+            "ofr": float(open_fixes["breached"].mean()) if len(open_fixes) else 0.0,
+            "long_standing": int(((end - open_fixes["deadline_min"]) > 30 * 1440).sum()),
+        })
+    return pd.DataFrame(rows)

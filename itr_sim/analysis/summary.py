@@ -1,0 +1,198 @@
+"""All KPIs of a run: tables for files and the JSON object of ``itr-sim run --json``.
+
+The JSON keys are a public contract (docs/kpis.md); change them only with a CHANGELOG note.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from itr_sim.analysis.clocks import evaluate_clocks
+from itr_sim.analysis.cost import cost_by_level
+from itr_sim.analysis.kpis import (
+    attainment,
+    backlog,
+    clock_times,
+    quality,
+    sessions,
+    tier_figures,
+    utilisation,
+)
+from itr_sim.analysis.ladders import notifications, weekly_load
+from itr_sim.analysis.ola import attribute_breaches, ola_clocks
+from itr_sim.analysis.stats import mean_ci
+from itr_sim.engine.replicate import RunResult
+from itr_sim.model.catalog import ClockName
+
+__all__ = ["Analysis", "analyse"]
+
+TARGET_991 = (0.90, 0.09, 0.01)
+
+
+@dataclass
+class Analysis:
+    """KPI tables (per replication where it applies) and the summary object."""
+
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    summary: dict[str, Any] = field(default_factory=dict)
+
+    def missed_targets(self) -> list[str]:
+        """Level/severity/clock cells whose mean attainment is below target."""
+        missed = []
+        for level, sevs in self.summary.get("sla", {}).items():
+            for sev, clocks in sevs.items():
+                for clock, cell in clocks.items():
+                    target = cell.get("target")
+                    if target is not None and cell["attainment"] is not None and \
+                            cell["attainment"] < target:
+                        missed.append(f"{level}/{sev}/{clock}: {cell['attainment']:.1%} < "
+                                      f"{target:.0%}")
+        return missed
+
+
+def _num(x: float) -> float | None:
+    return None if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)
+
+
+def _ci(values: Any, *, share: bool = False) -> dict[str, Any]:
+    """Mean and 95% interval; a share's interval is clipped to [0, 1]."""
+    mean, lo, hi = mean_ci(values)
+    if share and not math.isnan(lo):
+        lo, hi = max(lo, 0.0), min(hi, 1.0)
+    return {"mean": _num(mean), "ci95": [_num(lo), _num(hi)]}
+
+
+def analyse(result: RunResult) -> Analysis:
+    loaded = result.loaded
+    sc, cat = loaded.scenario, loaded.catalog
+    first = result.replications[0]
+    origin, end, start = first.origin, first.horizon_min, first.warmup_min
+    n = len(result.replications)
+    weeks = (end - start) / 10080.0
+    events, tickets = result.events(), result.tickets()
+    clocks = evaluate_clocks(events, cat, origin, end)
+    notes = notifications(clocks, cat, origin, end)
+    olas = ola_clocks(events, cat, sc.organisation, origin, end)
+    blame = attribute_breaches(clocks, olas)
+    sess = sessions(events, end)
+    staffing = {rep.replication: rep.staffing for rep in result.replications}
+    util = utilisation(sess, staffing, start, end)
+    path = sc.organisation.path()
+    tiers = tier_figures(events, tickets, path)
+    att = attainment(clocks, tickets)
+    times = clock_times(clocks, tickets)
+    backlog_series, backlog_summary = backlog(events, tickets, start, end)
+    qual = quality(events, tickets, clocks, path[0], weeks, end)
+    cost = cost_by_level(sess, tickets, staffing, sc, cat, start, end)
+
+    out: dict[str, Any] = {"scenario": sc.scenario, "seed": result.seed, "replications": n,
+                           "measured_weeks": weeks, "currency": cat.currency,
+                           "metadata": result.metadata}
+    kept = tickets[~tickets["warmup"]]
+    per_rep = kept.groupby("replication").agg(arrived=("ticket", "size"),
+                                              closed=("closed", "sum"))
+    out["tickets"] = {
+        "arrived": float(per_rep["arrived"].mean()),
+        "closed": float(per_rep["closed"].mean()),
+        "open": float((per_rep["arrived"] - per_rep["closed"]).mean()),
+        "by_kind": {str(k): {"arrived": len(g) / n, "closed": float(g["closed"].sum()) / n}
+                    for k, g in kept.groupby("kind", observed=True)},
+    }
+    out["tiers"] = {}
+    for i, tier in enumerate(path):
+        t = tiers[tiers["tier"] == tier]
+        u = util[util["unit"] == tier]
+        share, wait = _ci(t["resolved_share"], share=True), _ci(t["mean_wait_min"])
+        utilisation_ci = _ci(u["utilisation"], share=True)
+        esc = _ci(t["escalation_rate"], share=True)
+        out["tiers"][tier] = {
+            "resolved_share": share["mean"], "resolved_share_ci95": share["ci95"],
+            "target_share_991": TARGET_991[i] if i < len(TARGET_991) and len(path) == 3 else None,
+            "utilisation": utilisation_ci["mean"], "utilisation_ci95": utilisation_ci["ci95"],
+            "mean_wait_min": wait["mean"], "mean_wait_min_ci95": wait["ci95"],
+            "escalated_out": float(t["escalated_out"].mean()),
+            "escalation_rate": esc["mean"],
+            "reached_per_week": float(t["reached"].mean()) / weeks,
+        }
+    out["teams"] = {}
+    for team in sc.organisation.teams:
+        u = util[util["unit"] == team]
+        ci = _ci(u["utilisation"], share=True)
+        out["teams"][team] = {"utilisation": ci["mean"], "utilisation_ci95": ci["ci95"]}
+    out["sla"] = {}
+    for (level, sev, clock), g in att.groupby(["level", "severity", "clock"], observed=True):
+        ci = _ci(g.set_index("replication")["attainment"].reindex(range(n)), share=True)
+        spec = cat.levels.get(str(level))
+        target = spec.attainment_for(ClockName(clock)) if spec is not None else None
+        cell = {"attainment": ci["mean"], "ci95": ci["ci95"], "target": target,
+                "n": int(g["n"].sum())}
+        out["sla"].setdefault(str(level), {}).setdefault(str(sev), {})[str(clock)] = cell
+    out["services"] = _services(clocks, kept, cat, n)
+    out["times_h"] = {}
+    for row in times.itertuples(index=False):
+        out["times_h"].setdefault(str(row.level), {}).setdefault(str(row.severity), {})[
+            str(row.clock)] = {"mean": row.mean, "p50": row.p50, "p90": row.p90, "n": int(row.n)}
+    kept_olas = olas.merge(kept[["replication", "ticket"]], on=["replication", "ticket"])
+    out["ola"] = {}
+    for tier, g in kept_olas.groupby("tier"):
+        per = 1.0 - g.groupby("replication")["breached"].mean()
+        ci = _ci(per.reindex(range(n)), share=True)
+        attributed = blame[blame["tiers"].str.contains(str(tier), regex=False)]
+        out["ola"][str(tier)] = {"attainment": ci["mean"], "ci95": ci["ci95"],
+                                 "sla_breaches_attributed": len(attributed) / n}
+    out["escalations_per_week"] = weekly_load(notes, start, end, n)
+    b = backlog_summary
+    out["backlog"] = {k: _ci(b[k]) for k in ("mean_open", "open_at_end", "mean_age_h_at_end")}
+    out["quality"] = {k: _ci(qual[k]) for k in ("first_time_fix", "reopen_rate",
+                                                 "complaints_per_week", "frt", "ofr",
+                                                 "long_standing")}
+    total = cost.groupby("replication")["cost"].sum()
+    kept_customer = kept[kept["kind"].astype(str) != "complaint"].groupby("replication").size()
+    out["cost"] = {
+        "total": _ci(total)["mean"], "total_ci95": _ci(total)["ci95"],
+        "per_ticket": _ci(total / kept_customer)["mean"],
+        "per_level": {str(level): {
+            "cost": float(g["cost"].mean()), "revenue": float(g["revenue"].mean()),
+            "margin": float(g["margin"].mean()), "contracts": int(g["contracts"].iloc[0]),
+            "cost_per_ticket": _num(float(g["cost_per_ticket"].mean())),
+            "cost_per_contract_year": _num(float(g["cost"].mean()) / int(g["contracts"].iloc[0])
+                                           * 52.1775 / weeks) if int(g["contracts"].iloc[0])
+            else None,
+        } for level, g in cost.groupby("level")},
+    }
+    tables = {"clocks": clocks, "notifications": notes, "ola": olas, "attribution": blame,
+              "attainment": att, "times": times, "tiers": tiers, "utilisation": util,
+              "backlog": backlog_series, "backlog_summary": b, "quality": qual, "cost": cost}
+    return Analysis(tables, _clean(out))
+
+
+def _clean(value: Any) -> Any:
+    """Strict JSON: NaN and infinities become null, NumPy scalars plain numbers."""
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, str):
+        value = value.item()
+    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+        return None
+    return value
+
+
+def _services(clocks: pd.DataFrame, kept: pd.DataFrame, cat: Any, n: int) -> dict[str, Any]:
+    c = clocks.merge(kept[["replication", "ticket", "kind"]], on=["replication", "ticket"])
+    c = c[c["kind"].astype(str).isin(["non_technical", "complaint"]) & (c["status"] != "open")]
+    out: dict[str, Any] = {}
+    for (kind, clock), g in c.groupby(["kind", "clock"], observed=True):
+        service = cat.non_technical if kind == "non_technical" else cat.complaints
+        per = 1.0 - g.groupby("replication")["breached"].mean()
+        ci = _ci(per.reindex(range(n)), share=True)
+        name = "complaints" if kind == "complaint" else "non_technical"
+        out.setdefault(name, {})[str(clock)] = {
+            "attainment": ci["mean"], "ci95": ci["ci95"],
+            "target": service.attainment if service else None, "n": len(g)}
+    return out
