@@ -310,7 +310,7 @@ def evaluate_clocks(events: pd.DataFrame, catalog: Catalog, origin: datetime,
     rows: list[dict[str, Any]] = []
     if len(frame) == 0:
         return pd.DataFrame(columns=CLOCK_COLUMNS)
-    bounds = np.flatnonzero((np.diff(rep) != 0) | (np.diff(tid) != 0)) + 1
+    bounds = np.flatnonzero((rep[1:] != rep[:-1]) | (tid[1:] != tid[:-1])) + 1
     for lo, hi in zip(np.r_[0, bounds], np.r_[bounds, len(frame)], strict=True):
         ticket = _Ticket(levels[lo], sevs[lo], list(zip(
             times[lo:hi].tolist(), names[lo:hi].tolist(), units[lo:hi].tolist(),

@@ -47,7 +47,7 @@ def ola_clocks(events: pd.DataFrame, catalog: Catalog, org: Organisation, origin
     rows = []
     if len(frame) == 0:
         return pd.DataFrame(columns=OLA_COLUMNS)
-    bounds = np.flatnonzero((np.diff(rep_) != 0) | (np.diff(tid_) != 0)) + 1
+    bounds = np.flatnonzero((rep_[1:] != rep_[:-1]) | (tid_[1:] != tid_[:-1])) + 1
     for lo, hi in zip(np.r_[0, bounds], np.r_[bounds, len(frame)], strict=True):
         rep, tid, level, severity = rep_[lo], tid_[lo], levels[lo], sevs[lo]
         if not isinstance(severity, str):
