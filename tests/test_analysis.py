@@ -35,6 +35,7 @@ def test_mean_ci_is_a_student_t_interval():
     mean, lo, hi = mean_ci([1.0, 2.0, 3.0])
     assert mean == 2.0
     assert hi - mean == pytest.approx(4.302652729911275 * 1.0 / 3 ** 0.5)  # t(0.975, 2)
+    assert mean - lo == pytest.approx(hi - mean)
     assert mean_ci([5.0])[1] != mean_ci([5.0])[1]  # NaN interval from one replication
 
 
