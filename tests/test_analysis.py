@@ -143,3 +143,17 @@ def test_check_exits_1_on_a_missed_target_and_0_otherwise(tmp_path):
     assert (tmp_path / "b" / "clocks.csv").exists()
     events = pd.read_csv(tmp_path / "b" / "events.csv")
     assert (events["event"] == "notified").any()
+
+
+def test_shift_utilisation_adds_up_to_the_tier(analysis):
+    for tier in ("L1", "L2", "L3"):
+        shifts = analysis.tables["shift_utilisation"]
+        mine = shifts[shifts["unit"] == tier].groupby("replication")[["busy_min",
+                                                                      "staffed_min"]].sum()
+        util = analysis.tables["utilisation"]
+        whole = util[util["unit"] == tier].set_index("replication")
+        assert (mine["busy_min"] - whole["busy_min"]).abs().max() < 1e-6
+        assert (mine["staffed_min"] - whole["staffed_min"]).abs().max() < 1e-6
+    night = analysis.summary["tiers"]["L1"]["shifts"][1]
+    day = analysis.summary["tiers"]["L1"]["shifts"][0]
+    assert night["hours"] == "20:00-08:00" and night["utilisation"] < day["utilisation"]

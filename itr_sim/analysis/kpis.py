@@ -13,8 +13,8 @@ import pandas as pd
 
 from itr_sim.engine.staffing import Staffing
 
-__all__ = ["attainment", "backlog", "clock_times", "quality", "sessions", "tier_figures",
-           "utilisation"]
+__all__ = ["attainment", "backlog", "clock_times", "quality", "sessions", "shift_utilisation",
+           "tier_figures", "utilisation"]
 
 SESSION_ENDS = ("released", "waiting_customer", "waiting_vendor", "waiting_parts",
                 "handed_over", "resolved", "closed")
@@ -84,6 +84,35 @@ def utilisation(sess: pd.DataFrame, staffing: dict[int, dict[str, Staffing]], st
             rows.append({"replication": rep, "unit": unit, "busy_min": used,
                          "staffed_min": staffed,
                          "utilisation": used / staffed if staffed else np.nan})
+    return pd.DataFrame(rows)
+
+
+def shift_utilisation(sess: pd.DataFrame, shifts: dict[str, list[Staffing]], start: float,
+                      end: float) -> pd.DataFrame:
+    """Per replication, unit and shift: busy agent-minutes inside the shift's windows over the
+    shift's staffed agent-minutes (shifts of a unit never overlap, so each busy minute belongs
+    to at most one shift)."""
+    rows = []
+    for unit, per_shift in shifts.items():
+        mine = sess[sess["unit"] == unit]
+        lo = mine["start"].to_numpy().clip(start)
+        hi = mine["end"].to_numpy().clip(max=end)
+        reps = mine["replication"].to_numpy()
+        for index, steps in enumerate(per_shift):
+            busy = np.zeros(len(mine))
+            times = (*steps.times, np.inf)
+            for i, capacity in enumerate(steps.capacity):
+                if capacity <= 0:
+                    continue
+                a, b = max(times[i], start), min(times[i + 1], end)
+                if b > a:
+                    busy += np.clip(np.minimum(hi, b) - np.maximum(lo, a), 0.0, None)
+            staffed = steps.agent_minutes(start, end)
+            for rep in np.unique(sess["replication"].to_numpy()):
+                used = float(busy[reps == rep].sum())
+                rows.append({"replication": rep, "unit": unit, "shift": index,
+                             "busy_min": used, "staffed_min": staffed,
+                             "utilisation": used / staffed if staffed else np.nan})
     return pd.DataFrame(rows)
 
 

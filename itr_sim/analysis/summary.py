@@ -19,6 +19,7 @@ from itr_sim.analysis.kpis import (
     clock_times,
     quality,
     sessions,
+    shift_utilisation,
     tier_figures,
     utilisation,
 )
@@ -26,6 +27,7 @@ from itr_sim.analysis.ladders import notifications, weekly_load
 from itr_sim.analysis.ola import attribute_breaches, ola_clocks
 from itr_sim.analysis.stats import mean_ci
 from itr_sim.engine.replicate import RunResult
+from itr_sim.engine.staffing import staffing_of
 from itr_sim.model.catalog import ClockName
 
 __all__ = ["Analysis", "analyse"]
@@ -81,6 +83,7 @@ def analyse(result: RunResult) -> Analysis:
     sess = sessions(events, end)
     staffing = {rep.replication: rep.staffing for rep in result.replications}
     util = utilisation(sess, staffing, start, end)
+    shift_util = shift_utilisation(sess, _shift_staffing(result), start, end)
     path = sc.organisation.path()
     tiers = tier_figures(events, tickets, path)
     att = attainment(clocks, tickets)
@@ -117,12 +120,15 @@ def analyse(result: RunResult) -> Analysis:
             "escalated_out": float(t["escalated_out"].mean()),
             "escalation_rate": esc["mean"],
             "reached_per_week": float(t["reached"].mean()) / weeks,
+            "shifts": _shifts(sc.organisation.tiers[tier], shift_util[shift_util["unit"] == tier]),
         }
     out["teams"] = {}
     for team in sc.organisation.teams:
         u = util[util["unit"] == team]
         ci = _ci(u["utilisation"], share=True)
-        out["teams"][team] = {"utilisation": ci["mean"], "utilisation_ci95": ci["ci95"]}
+        out["teams"][team] = {"utilisation": ci["mean"], "utilisation_ci95": ci["ci95"],
+                              "shifts": _shifts(sc.organisation.teams[team],
+                                                shift_util[shift_util["unit"] == team])}
     out["sla"] = {}
     for (level, sev, clock), g in att.groupby(["level", "severity", "clock"], observed=True):
         ci = _ci(g.set_index("replication")["attainment"].reindex(range(n)), share=True)
@@ -166,6 +172,7 @@ def analyse(result: RunResult) -> Analysis:
     }
     tables = {"clocks": clocks, "notifications": notes, "ola": olas, "attribution": blame,
               "attainment": att, "times": times, "tiers": tiers, "utilisation": util,
+              "shift_utilisation": shift_util,
               "backlog": backlog_series, "backlog_summary": b, "quality": qual, "cost": cost}
     return Analysis(tables, _clean(out))
 
@@ -181,6 +188,30 @@ def _clean(value: Any) -> Any:
     if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
         return None
     return value
+
+
+def _shift_staffing(result: RunResult) -> dict[str, list[Any]]:
+    """Each shift of each unit expanded on its own (same for every replication)."""
+    loaded = result.loaded
+    sc, cat = loaded.scenario, loaded.catalog
+    first = result.replications[0]
+    calendars = {name: cat.calendar(name) for name in cat.calendars}
+    units = {**sc.organisation.tiers, **sc.organisation.teams}
+    return {name: [staffing_of(unit.model_copy(update={"shifts": [shift]}),
+                               sc.organisation.timezone, first.origin, first.horizon_min,
+                               calendars)
+                   for shift in unit.shifts]
+            for name, unit in units.items()}
+
+
+def _shifts(unit: Any, table: pd.DataFrame) -> list[dict[str, Any]]:
+    out = []
+    for index, shift in enumerate(unit.shifts):
+        ci = _ci(table[table["shift"] == index]["utilisation"], share=True)
+        out.append({"days": shift.model_dump(mode="json")["days"],
+                    "hours": shift.model_dump(mode="json")["hours"], "agents": shift.agents,
+                    "utilisation": ci["mean"], "utilisation_ci95": ci["ci95"]})
+    return out
 
 
 def _services(clocks: pd.DataFrame, kept: pd.DataFrame, cat: Any, n: int) -> dict[str, Any]:
