@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from itr_sim.cli.erlang import erlang as erlang_command
 from itr_sim.cli.run import run as run_command
 
 from itr_sim import __version__
@@ -94,6 +95,7 @@ def schema(
 
 
 app.command(name="run")(run_command)
+app.command(name="erlang")(erlang_command)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -32,6 +32,7 @@ __all__ = [
     "parse_fraction",
     "parse_hours",
     "parse_offset",
+    "parse_rate",
 ]
 
 MINUTES_PER_UNIT = {"m": 1.0, "h": 60.0, "d": 1440.0, "w": 10080.0}
@@ -259,3 +260,15 @@ def _weekday(name: str, whole: str) -> int:
     raise UnitError(
         f"unknown day {name!r} in {whole!r}; use Mon, Tue, Wed, Thu, Fri, Sat, Sun"
     )
+
+
+_RATE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*/\s*([mhdw])\s*$")
+
+
+def parse_rate(value: object) -> float:
+    """Parse an arrival rate ``9.5/h`` (also ``/m``, ``/d``, ``/w``) into events per minute."""
+    if isinstance(value, str):
+        m = _RATE.match(value)
+        if m:
+            return float(m.group(1)) / MINUTES_PER_UNIT[m.group(2)]
+    raise UnitError(f"expected a rate such as 9.5/h or 60/d, got {value!r}")

@@ -15,7 +15,7 @@ from itr_sim.model.scenario import Scenario
 from itr_sim.model.source import Level
 from itr_sim.units import WEEKDAYS
 
-__all__ = ["Finding", "check_catalog", "check_scenario", "offered_load"]
+__all__ = ["Finding", "check_catalog", "check_scenario", "offered_load", "unit_demand"]
 
 COMPLAINTS = "complaints"
 MIX_TOLERANCE = 1e-6
@@ -263,9 +263,10 @@ def _check_ola(org: Organisation, cat: Catalog) -> list[Finding]:
     return out
 
 
-def offered_load(sc: Scenario, cat: Catalog) -> dict[str, tuple[float, float]]:
-    """Per tier and team: (offered agent-hours per week, staffed agent-hours per week), at the
-    demand of the end of the horizon (growth included, outage events not)."""
+def unit_demand(sc: Scenario, cat: Catalog) -> dict[str, tuple[float, float, float]]:
+    """Per tier and team: (tickets per week reaching it, mix-weighted mean handling minutes,
+    staffed agent-hours per week), at the demand of the end of the horizon (growth included,
+    outage events not). Tiers after the first get the unresolved share of the one before."""
     org, dem = sc.organisation, sc.demand
     growth = (1.0 + dem.growth_per_year) ** (sc.horizon.minutes / 525600.0)
     rates: dict[tuple[str, str], float] = {}  # (severity, type) -> tickets/week
@@ -279,19 +280,29 @@ def offered_load(sc: Scenario, cat: Catalog) -> dict[str, tuple[float, float]]:
                 continue
             for sev, sshare in smix.items():
                 rates[(sev, rtype)] = rates.get((sev, rtype), 0.0) + volume * tshare * sshare
-    result: dict[str, tuple[float, float]] = {}
+    result: dict[str, tuple[float, float, float]] = {}
     reach = 1.0
+    total = sum(rates.values())
     for name in org.path():
         tier = org.tiers[name]
-        minutes = sum(rate * reach * tier.handling_for(sev, rtype).mean
+        minutes = sum(rate * tier.handling_for(sev, rtype).mean
                       for (sev, rtype), rate in rates.items())
-        result[name] = (minutes / 60.0, tier.staffed_hours_per_week())
+        mean = minutes / total if total else 0.0
+        result[name] = (total * reach, mean, tier.staffed_hours_per_week())
         reach *= 1.0 - tier.resolves
     for name, team in org.teams.items():
-        minutes = sum(rate * team.handling_for(None, rtype).mean
-                      for rtype, rate in nontech.items() if rtype in team.handles)
-        result[name] = (minutes / 60.0, team.staffed_hours_per_week())
+        mine = {rtype: rate for rtype, rate in nontech.items() if rtype in team.handles}
+        volume = sum(mine.values())
+        minutes = sum(rate * team.handling_for(None, rtype).mean for rtype, rate in mine.items())
+        result[name] = (volume, minutes / volume if volume else 0.0,
+                        team.staffed_hours_per_week())
     return result
+
+
+def offered_load(sc: Scenario, cat: Catalog) -> dict[str, tuple[float, float]]:
+    """Per tier and team: (offered agent-hours per week, staffed agent-hours per week)."""
+    return {name: (volume * mean / 60.0, staffed)
+            for name, (volume, mean, staffed) in unit_demand(sc, cat).items()}
 
 
 def _check_stock(sc: Scenario, cat: Catalog) -> list[Finding]:
