@@ -83,3 +83,32 @@ def test_installed_console_module_runs():
     out = subprocess.run([sys.executable, "-m", "itr_sim.cli.main", "--version"],
                          capture_output=True, text=True, check=True)
     assert out.stdout.startswith("itr-sim ")
+
+
+def test_erlang_answers_the_published_example():
+    result = runner.invoke(app, ["erlang", "--rate", "9.5/h", "--aht", "1h", "--agents", "11",
+                                 "--target", "80%", "--within", "15m", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["given"]["p_wait"] == pytest.approx(0.547934, abs=1e-6)
+    assert data["required"]["on_queue"] == 12
+    shrunk = runner.invoke(app, ["erlang", "--rate", "9.5/h", "--aht", "1h",
+                                 "--shrinkage", "30%", "--json"])
+    assert json.loads(shrunk.stdout)["required"]["rostered"] == 18
+
+
+def test_erlang_warns_about_an_unstable_queue_and_rejects_bad_units(tmp_path):
+    result = runner.invoke(app, ["erlang", "--rate", "12/h", "--aht", "1h", "--agents", "11"])
+    assert result.exit_code == 0 and "grows without bound" in result.stdout
+    bad = runner.invoke(app, ["erlang", "--rate", "12", "--aht", "1h"])
+    assert bad.exit_code == 2 and "9.5/h" in bad.output
+
+
+def test_erlang_per_tier_of_a_scenario():
+    result = runner.invoke(app, ["erlang", str(ROOT / "scenarios" / "baseline.yaml"), "--json"])
+    assert result.exit_code == 0, result.output
+    units = json.loads(result.stdout)["units"]
+    assert set(units) >= {"L1", "L2", "L3"}
+    assert units["L1"]["stable"] and 0.3 < units["L1"]["utilisation"] < 0.6
+    table = runner.invoke(app, ["erlang", str(ROOT / "scenarios" / "baseline.yaml")]).stdout
+    assert "first estimate" in table and "L2" in table

@@ -196,7 +196,7 @@ def tier_estimates(loaded) -> list[TierEstimate]:  # type: ignore[no-untyped-def
     for unit, (per_week, aht, staffed) in unit_demand(loaded.scenario, loaded.catalog).items():
         rate = per_week / 10080.0
         agents = staffed / 168.0
-        whole = int(math.floor(agents + 1e-9))
+        whole = math.floor(agents + 1e-9)
         queue = erlang_c(whole, rate, aht) if whole >= 1 and aht > 0 else None
         out.append(TierEstimate(unit, rate * 60.0, aht, agents, rate * aht, queue))
     return out

@@ -127,7 +127,7 @@ def check_scenario(sc: Scenario, cat: Catalog) -> list[Finding]:
                     f"{rtype!r} requests are non-technical but no team handles them; add "
                     f"{rtype!r} to the `handles` of a team in organisation.teams")
                 handled.add(rtype)
-    if cat.complaints is not None and COMPLAINTS not in handled:
+    if cat.complaints is not None and dem.complaint_on_breach > 0 and COMPLAINTS not in handled:
         err(("organisation", "teams"), "the catalogue has complaint targets but no team handles "
             "`complaints`; complaints would have nowhere to go", Level.WARNING)
     for i, event in enumerate(dem.events):
