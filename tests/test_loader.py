@@ -182,3 +182,21 @@ def test_spare_stock_below_lead_time_demand_is_a_warning(tmp_path):
     assert len(found) == 1 and found[0].level is Level.WARNING
     assert "stock 6 of 'board' is below the expected demand during its replenishment lead " \
            "time (28.9 units)" in found[0].message
+
+
+def test_extends_takes_the_base_and_points_errors_at_the_right_file(tmp_path):
+    loaded = load_scenario(ROOT / "scenarios" / "platinum_upsell.yaml")
+    assert loaded.scenario.demand.customers["operators"].count == 11
+    assert loaded.scenario.organisation.tiers["L1"].resolves == 0.9  # from the baseline
+    assert loaded.scenario.scenario == "platinum_upsell"
+    bad = write(tmp_path, "w.yaml", "scenario: w\nextends: base.yaml\nhorizon: 3 weeks\n")
+    (tmp_path / "base.yaml").write_text(
+        (ROOT / "scenarios" / "baseline.yaml").read_text("utf-8").replace(
+            "../sla_catalog", str(ROOT / "sla_catalog")), "utf-8")
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(bad)
+    (d,) = err.value.diagnostics
+    assert (d.file.endswith("w.yaml"), d.line, d.path) == (True, 3, "horizon")
+    loop = write(tmp_path, "loop.yaml", "scenario: l\nextends: loop.yaml\n")
+    with pytest.raises(ScenarioError, match="cycle"):
+        load_scenario(loop)

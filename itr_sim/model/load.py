@@ -77,16 +77,7 @@ def load_scenario(path: str | Path, sets: dict[str, Any] | None = None) -> Loade
     """Validate a scenario and the catalogue it names. ``sets`` are extra overrides (from the
     command line) applied after the file's own ``overrides``."""
     path = Path(path)
-    doc = read_yaml(path, _shown(path))
-    if not isinstance(doc.data, dict):
-        raise ScenarioError([doc.diagnostic((), "a scenario is a mapping of keys; see "
-                                            "docs/yaml-reference.md")])
-    doc.data = copy.deepcopy(doc.data)
-    overrides = doc.data.get("overrides", {})
-    if not isinstance(overrides, dict):
-        raise ScenarioError([doc.diagnostic(("overrides",), "overrides is a mapping of "
-                                            "dotted.path: value")])
-    patches = [(k, v, doc.lines.line_of(("overrides", k)), doc.file) for k, v in overrides.items()]
+    doc, patches, home = _scenario_document(path, [])
     patches += [(k, v, 0, "--set") for k, v in (sets or {}).items()]
 
     catalog_ref = doc.data.get("catalog")
@@ -94,7 +85,7 @@ def load_scenario(path: str | Path, sets: dict[str, Any] | None = None) -> Loade
         raise ScenarioError([doc.diagnostic(("catalog",), "give the path of the SLA catalogue "
                                             "relative to this file, e.g. ../sla_catalog/"
                                             "standard.yaml")])
-    cat_path = path.parent / catalog_ref
+    cat_path = home / catalog_ref
     if not cat_path.is_file():
         raise ScenarioError([doc.diagnostic(("catalog",), f"catalogue file not found: "
                                             f"{_shown(cat_path)} (paths are relative to the "
@@ -132,6 +123,44 @@ def load_scenario(path: str | Path, sets: dict[str, Any] | None = None) -> Loade
     diagnostics = [_locate(f, cat_doc, doc) for f in findings]
     _raise_errors(diagnostics)
     return LoadedScenario(sc, cat, path, cat_path, diagnostics)
+
+
+def _scenario_document(path: Path, chain: list[Path]
+                       ) -> tuple[SourceDocument, list[tuple[str, Any, int, str]], Path]:
+    """Read a scenario, following ``extends``: the base's keys, replaced key by key (top
+    level) by the file's own, and the base's overrides before the file's. Returns the merged
+    document, the overrides with their origins, and the folder the catalogue path is
+    relative to."""
+    doc = read_yaml(path, _shown(path))
+    if not isinstance(doc.data, dict):
+        raise ScenarioError([doc.diagnostic((), "a scenario is a mapping of keys; see "
+                                            "docs/yaml-reference.md")])
+    doc.data = copy.deepcopy(doc.data)
+    overrides = doc.data.get("overrides", {})
+    if not isinstance(overrides, dict):
+        raise ScenarioError([doc.diagnostic(("overrides",), "overrides is a mapping of "
+                                            "dotted.path: value")])
+    own = [(k, v, doc.lines.line_of(("overrides", k)), doc.file) for k, v in overrides.items()]
+    base_ref = doc.data.get("extends")
+    if base_ref is None:
+        return doc, own, path.parent
+    if not isinstance(base_ref, str) or not (path.parent / base_ref).is_file():
+        raise ScenarioError([doc.diagnostic(("extends",), f"scenario to extend not found: "
+                                            f"{base_ref!r} (relative to this file)")])
+    base_path = path.parent / base_ref
+    if base_path.resolve() in [p.resolve() for p in (*chain, path)]:
+        raise ScenarioError([doc.diagnostic(("extends",), "scenarios extend each other in "
+                                            "a cycle")])
+    base, patches, home = _scenario_document(base_path, [*chain, path])
+    for key, value in doc.data.items():
+        if key == "overrides":
+            continue
+        base.data[key] = value
+        base.redirects[(key,)] = (doc.file, doc.lines)
+        if key == "catalog":
+            home = path.parent
+    base.data["overrides"] = {**base.data.get("overrides", {}), **overrides}
+    return base, patches + own, home
 
 
 def validate_file(path: str | Path) -> list[Diagnostic]:

@@ -19,6 +19,9 @@ class Scenario(Strict):
 
     scenario: Annotated[str, Field(min_length=1, max_length=120)]
     description: str = ""
+    extends: str | None = Field(
+        None, description="a scenario file (relative path) this one starts from: its keys "
+        "replace the base's at the top level, and its overrides apply after the base's")
     catalog: str = Field(description="path of the SLA catalogue, relative to this file")
     start: LocalMoment = Field(description="first instant simulated, local time of the "
                                "organisation")

@@ -19,6 +19,9 @@ SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 def json_schema(kind: str) -> dict[str, Any]:
     """The JSON Schema of one format (``catalog`` or ``scenario``)."""
     schema = FORMATS[kind].model_json_schema(mode="validation")
+    if kind == "scenario":  # a scenario that extends another inherits the required keys
+        schema["if"] = {"required": ["extends"]}
+        schema["else"] = {"required": schema.pop("required")}
     return {"$schema": SCHEMA_DIALECT, "$id": f"{kind}.schema.json", **schema}
 
 
@@ -84,7 +87,7 @@ def _table(name: str, node: dict[str, Any], defs: dict[str, Any], *, heading: st
         if "enum" in node:
             lines += ["One of: " + ", ".join(f"`{v}`" for v in node["enum"]), ""]
         return lines
-    required = set(node.get("required", []))
+    required = set(node.get("required", node.get("else", {}).get("required", [])))
     lines += ["| key | type | default | description |", "|---|---|---|---|"]
     for key, prop in props.items():
         default = "required" if key in required else _default(prop)

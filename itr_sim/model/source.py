@@ -115,8 +115,9 @@ class SourceDocument:
     path: Path
     data: Any
     lines: LineMap
-    redirects: dict[Path_, tuple[str, int]] = field(default_factory=dict)
-    """Key paths replaced by an override: their problems point at the override's line."""
+    redirects: dict[Path_, tuple[str, int | LineMap]] = field(default_factory=dict)
+    """Key paths that came from elsewhere: an override (file and line) or a scenario that
+    extends this one (file and its line map); their problems point there."""
 
     def diagnostic(
         self, path: Path_, message: str, level: Level = Level.ERROR
@@ -124,7 +125,8 @@ class SourceDocument:
         for cut in range(len(path), -1, -1):
             origin = self.redirects.get(tuple(path[:cut]))
             if origin is not None:
-                file, line = origin
+                file, where = origin
+                line = where.line_of(path) if isinstance(where, LineMap) else where
                 return Diagnostic(file, line, dotted(path), message, level)
         return Diagnostic(self.file, self.lines.line_of(path), dotted(path), message, level)
 
