@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from itr_sim.cli.compare import compare as compare_command
 from itr_sim.cli.erlang import erlang as erlang_command
 from itr_sim.cli.run import run as run_command
 
@@ -96,6 +97,7 @@ def schema(
 
 app.command(name="run")(run_command)
 app.command(name="erlang")(erlang_command)
+app.command(name="compare")(compare_command)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import sys
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import pandas as pd
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
 from itr_sim.analysis.summary import Analysis, analyse
 from itr_sim.engine.replicate import RunResult, run_scenario
@@ -77,6 +81,53 @@ def _staffing(result: RunResult) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def show_tables(kpis: dict[str, Any]) -> None:
+    """Attainment against target (red where missed), line shares against 991, cost."""
+    console = Console(width=110)
+    sla = Table(title="SLA attainment, mean and 95% CI over replications (red: below target)")
+    for column in ("level", "severity", "clock", "attainment", "95% CI", "target", "n"):
+        sla.add_column(column, justify="left" if column in ("level", "severity", "clock")
+                       else "right")
+    for level, sevs in kpis["sla"].items():
+        for sev, clocks in sevs.items():
+            for clock, cell in clocks.items():
+                lo, hi = cell["ci95"]
+                value = cell["attainment"]
+                target = cell["target"]
+                missed = target is not None and value is not None and value < target
+                shown = "-" if value is None else f"{value:.1%}"
+                sla.add_row(level, sev, clock, f"[red]{shown}[/]" if missed else shown,
+                            "-" if lo is None else f"{lo:.1%} - {hi:.1%}",
+                            "-" if target is None else f"{target:.0%}", str(cell["n"]))
+    console.print(sla)
+    tiers = Table(title="Lines: resolved share against 991, utilisation, waits")
+    for column in ("tier", "resolved", "991", "utilisation", "mean wait", "escalated/week"):
+        tiers.add_column(column, justify="left" if column == "tier" else "right")
+    weeks = kpis["measured_weeks"]
+    for name, t in kpis["tiers"].items():
+        target = t["target_share_991"]
+        tiers.add_row(name, _pct(t["resolved_share"]), "-" if target is None else f"{target:.0%}",
+                      _pct(t["utilisation"]),
+                      "-" if t["mean_wait_min"] is None else f"{t['mean_wait_min'] / 60:.1f} h",
+                      f"{t['escalated_out'] / weeks:.1f}")
+    console.print(tiers)
+    cost = Table(title=f"Cost to serve over {weeks:g} weeks ({kpis['currency']})")
+    for column in ("level", "contracts", "cost", "revenue", "margin", "cost/contract-year"):
+        cost.add_column(column, justify="left" if column == "level" else "right")
+    for level, c in kpis["cost"]["per_level"].items():
+        if not c["contracts"] and not c["cost"]:
+            continue
+        per = c["cost_per_contract_year"]
+        cost.add_row(level, str(c["contracts"]), f"{c['cost']:,.0f}", f"{c['revenue']:,.0f}",
+                     f"[red]{c['margin']:,.0f}[/]" if c["margin"] < 0 else f"{c['margin']:,.0f}",
+                     "-" if per is None else f"{per:,.0f}")
+    console.print(cost)
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1%}"
+
+
 def summary(result: RunResult) -> str:
     tickets = result.tickets()
     kept = tickets[~tickets["warmup"]]
@@ -131,14 +182,22 @@ def run(
     for warning in loaded.warnings:
         typer.echo(str(warning), err=True)
     started = time.perf_counter()
-    result = run_scenario(loaded, replications=replications, seed=seed)
-    analysis = analyse(result)
+    total = replications or loaded.scenario.replications
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=Console(stderr=True),
+                  disable=as_json or not sys.stderr.isatty()) as bar:
+        task = bar.add_task(f"simulating {loaded.scenario.scenario}", total=total)
+        result = run_scenario(loaded, replications=replications, seed=seed,
+                              progress=lambda done, _n: bar.update(task, completed=done))
+        bar.update(task, description="analysing")
+        analysis = analyse(result)
     elapsed = time.perf_counter() - started
     missed = analysis.missed_targets()
     if as_json:
         typer.echo(json.dumps(analysis.summary, indent=2, allow_nan=False))
     else:
         typer.echo(summary(result))
+        show_tables(analysis.summary)
         typer.echo("SLA targets missed (mean attainment < target): "
                    + ("none" if not missed else ""))
         for line in missed:
