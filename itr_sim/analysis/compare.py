@@ -38,7 +38,8 @@ def per_replication(analysis: Analysis) -> pd.DataFrame:
                                     "value": tiers[column]}))
     util = t["utilisation"]
     frames.append(pd.DataFrame({"replication": util["replication"],
-                                "kpi": "utilisation." + util["unit"], "value": util["utilisation"]}))
+                                "kpi": "utilisation." + util["unit"],
+                                "value": util["utilisation"]}))
     cost = t["cost"].groupby("replication")["cost"].sum().reset_index()
     frames.append(pd.DataFrame({"replication": cost["replication"], "kpi": "cost.total",
                                 "value": cost["cost"]}))
