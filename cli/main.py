@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 from itr_sim.cli.compare import compare as compare_command
 from itr_sim.cli.erlang import erlang as erlang_command
+from itr_sim.cli.report import report as report_command
 from itr_sim.cli.run import run as run_command
 
 from itr_sim import __version__
@@ -98,6 +99,7 @@ def schema(
 app.command(name="run")(run_command)
 app.command(name="erlang")(erlang_command)
 app.command(name="compare")(compare_command)
+app.command(name="report")(report_command)
 
 
 if __name__ == "__main__":  # pragma: no cover

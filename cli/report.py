@@ -1,0 +1,46 @@
+"""``itr-sim report``: one self-contained HTML file with figures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from itr_sim.analysis.summary import analyse
+from itr_sim.engine.replicate import run_scenario
+from itr_sim.model.load import load_scenario, parse_assignments
+from itr_sim.model.source import ScenarioError
+from itr_sim.report.html import from_run, from_run_dir, render
+
+EXIT_BAD_INPUT = 2
+
+
+def report(
+    source: Annotated[Path, typer.Argument(
+        help="A scenario YAML (simulated now) or a folder written by `itr-sim run --out`.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="HTML file to write.")] = Path(
+        "report.html"),
+    replications: Annotated[int | None, typer.Option(
+        "--replications", "-n", min=1, help="Replications when simulating.")] = None,
+    set_: Annotated[list[str] | None, typer.Option(
+        "--set", help="Override KEY=VALUE when simulating (repeatable).")] = None,
+) -> None:
+    """Write an HTML report a leader can mail around: are we keeping our SLAs, and where
+    does it hurt."""
+    try:
+        if source.is_dir():
+            inputs = from_run_dir(source)
+        else:
+            loaded = load_scenario(source, sets=parse_assignments(set_ or []))
+            result = run_scenario(loaded, replications=replications)
+            inputs = from_run(result, analyse(result))
+    except ScenarioError as exc:
+        for diagnostic in exc.diagnostics:
+            typer.echo(str(diagnostic), err=True)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    except (FileNotFoundError, KeyError) as exc:
+        typer.echo(f"{source}: not a run folder: {exc}", err=True)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    output.write_text(render(inputs), encoding="utf-8")
+    typer.echo(f"wrote {output}", err=True)
