@@ -166,10 +166,18 @@ def run(
         "--json", help="Print the KPI object (docs/kpis.md) instead of the summary.")] = False,
     check: Annotated[bool, typer.Option(
         help="Exit 1 when an SLA attainment target is missed (for CI).")] = False,
+    jobs: Annotated[int, typer.Option(
+        "--jobs", "-j", min=1, help="Replications in parallel (local processes).")] = 1,
+    executor: Annotated[str, typer.Option(help="process or dask.")] = "process",
+    scheduler: Annotated[str | None, typer.Option(
+        help="dask.distributed scheduler address, e.g. tcp://10.0.0.5:8786.")] = None,
 ) -> None:
     """Simulate a scenario for N replications; print KPIs; write the event log and tables.
 
     Exit 0 ok, 1 a target missed with --check, 2 bad input."""
+    if executor not in ("process", "dask"):
+        typer.echo(f"--executor must be process or dask, got {executor!r}", err=True)
+        raise typer.Exit(EXIT_BAD_INPUT)
     if fmt not in ("csv", "parquet"):
         typer.echo(f"--format must be csv or parquet, got {fmt!r}", err=True)
         raise typer.Exit(EXIT_BAD_INPUT)
@@ -188,7 +196,8 @@ def run(
                   disable=as_json or not sys.stderr.isatty()) as bar:
         task = bar.add_task(f"simulating {loaded.scenario.scenario}", total=total)
         result = run_scenario(loaded, replications=replications, seed=seed,
-                              progress=lambda done, _n: bar.update(task, completed=done))
+                              progress=lambda done, _n: bar.update(task, completed=done),
+                              jobs=jobs, executor=executor, scheduler=scheduler)
         bar.update(task, description="analysing")
         analysis = analyse(result)
     elapsed = time.perf_counter() - started

@@ -1,5 +1,8 @@
 """Replications: independent random streams, warm-up, run metadata.
 
+Replications run serially, in a local process pool (``jobs``) or on a dask.distributed
+cluster; each has its own seed, so the results do not depend on where it ran.
+
 Replication ``r`` uses the ``r``-th child of ``SeedSequence(seed).spawn(R)``; inside it, each
 random source (arrivals per customer, handling, routing and waiting per unit, parts,
 complaints, closure) has its own child keyed by source and name, so scenarios that share
@@ -12,9 +15,11 @@ import hashlib
 import json
 import platform
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
+from multiprocessing import get_context
 from typing import Any
 
 import numpy as np
@@ -80,11 +85,20 @@ class RunResult:
         return pd.concat(frames, ignore_index=True)
 
 
+def _replicate(loaded: LoadedScenario, seeds: np.random.SeedSequence, r: int,
+               arrivals: Arrivals | None) -> ReplicationResult:
+    """One replication; a module-level function so that process pools and Dask can ship it."""
+    return Replication(loaded, seeds, r, arrivals).run()
+
+
 def run_scenario(loaded: LoadedScenario, *, replications: int | None = None,
                  seed: int | None = None, arrivals: Arrivals | None = None,
-                 progress: Callable[[int, int], None] | None = None) -> RunResult:
-    """Run the scenario's replications serially (a process pool comes with the performance
-    work). ``arrivals`` replays a trace instead of generating demand."""
+                 progress: Callable[[int, int], None] | None = None, jobs: int = 1,
+                 executor: str = "process", scheduler: str | None = None) -> RunResult:
+    """Run the scenario's replications. ``jobs`` > 1 runs them in a local process pool;
+    ``executor="dask"`` sends them to a dask.distributed scheduler (``scheduler`` address, or
+    a local cluster of ``jobs`` workers when None). Every replication has its own seed, so
+    the results are identical to a serial run. ``arrivals`` replays a trace."""
     sc = loaded.scenario
     if arrivals is None and sc.demand.trace is not None:
         horizon = sc.horizon.minutes
@@ -93,11 +107,18 @@ def run_scenario(loaded: LoadedScenario, *, replications: int | None = None,
     n = replications or sc.replications
     root_seed = sc.seed if seed is None else seed
     children = np.random.SeedSequence(root_seed).spawn(n)
-    results = []
-    for r, child in enumerate(children):
-        results.append(Replication(loaded, child, r, arrivals).run())
-        if progress is not None:
-            progress(r + 1, n)
+    if executor not in ("process", "dask"):
+        raise ValueError(f"executor must be process or dask, got {executor!r}")
+    if executor == "dask":
+        results = _on_dask(loaded, children, arrivals, jobs, scheduler, progress)
+    elif jobs > 1 and n > 1:
+        results = _on_pool(loaded, children, arrivals, jobs, progress)
+    else:
+        results = []
+        for r, child in enumerate(children):
+            results.append(_replicate(loaded, child, r, arrivals))
+            if progress is not None:
+                progress(r + 1, n)
     metadata = {
         "scenario": sc.scenario,
         "scenario_file": str(loaded.path),
@@ -109,7 +130,53 @@ def run_scenario(loaded: LoadedScenario, *, replications: int | None = None,
         "warmup_min": sc.warmup.minutes,
         "start": sc.start.isoformat(),
         "timezone": sc.organisation.timezone,
+        "executor": "dask" if executor == "dask" else ("process" if jobs > 1 else "serial"),
+        "jobs": jobs,
         "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
         "versions": _versions(),
     }
     return RunResult(loaded, root_seed, results, metadata)
+
+
+def _on_pool(loaded: LoadedScenario, children: list[np.random.SeedSequence],
+             arrivals: Arrivals | None, jobs: int,
+             progress: Callable[[int, int], None] | None) -> list[ReplicationResult]:
+    results: list[ReplicationResult | None] = [None] * len(children)
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
+        futures = {pool.submit(_replicate, loaded, child, r, arrivals): r
+                   for r, child in enumerate(children)}
+        for done, future in enumerate(as_completed(futures), 1):
+            results[futures[future]] = future.result()
+            if progress is not None:
+                progress(done, len(children))
+    return [r for r in results if r is not None]
+
+
+def _on_dask(loaded: LoadedScenario, children: list[np.random.SeedSequence],
+             arrivals: Arrivals | None, jobs: int, scheduler: str | None,
+             progress: Callable[[int, int], None] | None) -> list[ReplicationResult]:
+    try:
+        from distributed import Client, LocalCluster
+        from distributed import as_completed as dask_completed
+    except ImportError as exc:  # pragma: no cover - depends on the installation
+        raise RuntimeError("the dask executor needs dask.distributed: pip install "
+                           "'itr-sim[dask]'") from exc
+    cluster = None
+    if scheduler is None:
+        cluster = LocalCluster(n_workers=max(jobs, 1), threads_per_worker=1, processes=True,
+                               dashboard_address=None)
+    client = Client(cluster if cluster is not None else scheduler)
+    try:
+        futures = [client.submit(_replicate, loaded, child, r, arrivals, pure=False)
+                   for r, child in enumerate(children)]
+        order = {f.key: i for i, f in enumerate(futures)}
+        results: list[ReplicationResult | None] = [None] * len(children)
+        for done, future in enumerate(dask_completed(futures), 1):
+            results[order[future.key]] = future.result()
+            if progress is not None:
+                progress(done, len(children))
+        return [r for r in results if r is not None]
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()

@@ -1,0 +1,63 @@
+"""Parallel replications (process pool, dask.distributed) and sweeps."""
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from itr_sim.cli.main import app
+from typer.testing import CliRunner
+
+from itr_sim.analysis.sweep import grid_points, sweep
+from itr_sim.engine.replicate import run_scenario
+from itr_sim.model.load import load_scenario
+
+ROOT = Path(__file__).parent.parent
+SHORT = {"horizon": "4w", "warmup": "1w"}
+
+
+def test_process_pool_gives_the_serial_results():
+    loaded = load_scenario(ROOT / "scenarios" / "baseline.yaml", sets=SHORT)
+    serial = run_scenario(loaded, replications=3)
+    pooled = run_scenario(loaded, replications=3, jobs=2)
+    pd.testing.assert_frame_equal(serial.events(), pooled.events())
+    assert pooled.metadata["executor"] == "process"
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+@pytest.mark.filterwarnings("ignore::ResourceWarning")
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_sweep_on_a_dask_local_cluster_matches_the_serial_run():
+    from distributed import Client, LocalCluster
+
+    loaded = load_scenario(ROOT / "scenarios" / "baseline.yaml", sets=SHORT)
+    serial = run_scenario(loaded, replications=2)
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                      dashboard_address=None) as cluster, Client(cluster) as client:
+        address = client.scheduler.address
+        on_dask = run_scenario(loaded, replications=2, executor="dask", scheduler=address)
+        pd.testing.assert_frame_equal(serial.events(), on_dask.events())
+        table = sweep(ROOT / "scenarios" / "baseline.yaml",
+                      {"horizon": ["4w"], "warmup": ["1w"],
+                       "organisation.tiers.L2.shifts.0.agents": [2, 4]},
+                      replications=2, executor="dask", scheduler=address)
+    assert list(table["organisation.tiers.L2.shifts.0.agents"]) == [2, 4]
+    assert table["L2.mean_wait_min"].iloc[0] > table["L2.mean_wait_min"].iloc[1]
+    assert table["cost_total"].iloc[0] < table["cost_total"].iloc[1]
+
+
+def test_grid_points_and_sweep_command(tmp_path):
+    assert grid_points({"a": [1, 2], "b": ["x", "y"]}) == [
+        {"a": 1, "b": "x"}, {"a": 1, "b": "y"}, {"a": 2, "b": "x"}, {"a": 2, "b": "y"}]
+    runner = CliRunner()
+    out = tmp_path / "sweep.csv"
+    result = runner.invoke(app, ["sweep", str(ROOT / "scenarios" / "baseline.yaml"),
+                                 "--grid", "horizon=3w", "--grid", "warmup=1w",
+                                 "--grid", "organisation.tiers.L1.shifts.0.agents=3,5",
+                                 "-n", "2", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(out)
+    assert len(table) == 2 and table["L1.utilisation"].iloc[0] > table["L1.utilisation"].iloc[1]
+    bad = runner.invoke(app, ["sweep", str(ROOT / "scenarios" / "baseline.yaml"), "--grid",
+                              "organisation.tiers.L9.resolves=50%"])
+    assert bad.exit_code == 2
