@@ -200,3 +200,16 @@ def test_extends_takes_the_base_and_points_errors_at_the_right_file(tmp_path):
     loop = write(tmp_path, "loop.yaml", "scenario: l\nextends: loop.yaml\n")
     with pytest.raises(ScenarioError, match="cycle"):
         load_scenario(loop)
+
+
+@pytest.mark.parametrize("spec", [
+    {"exponential": {"mean": "30m"}}, {"lognormal": {"mean": "25m", "cv": 1.0}},
+    {"gamma": {"mean": "3h", "cv": 0.5}}, {"weibull": {"mean": "1h", "shape": 1.5}},
+    {"uniform": {"low": "5m", "high": "30m"}}, {"fixed": {"value": "10m"}},
+    {"triangular": {"low": "5m", "mode": "10m", "high": "40m"}},
+])
+def test_one_value_draws_match_vector_draws(spec):
+    dist = Distribution.model_validate(spec)
+    rng = np.random.default_rng(5)
+    many = [dist.sample(rng) for _ in range(20)]
+    assert np.allclose(many, dist.sample(np.random.default_rng(5), 20))

@@ -39,7 +39,7 @@ from itr_sim.engine.staffing import Staffing, staffing_of
 from itr_sim.model.catalog import ClockName
 from itr_sim.model.demand import Customer
 from itr_sim.model.load import LoadedScenario
-from itr_sim.model.org import StaffedUnit, Tier
+from itr_sim.model.org import QueueDiscipline, StaffedUnit, Tier
 from itr_sim.rules.coverage import Coverage
 from itr_sim.rules.dispatch import COMPLAINTS, queue_key, route
 from itr_sim.rules.entitlement import Outcome, entitle
@@ -126,6 +126,7 @@ class Unit:
         self.name = name
         self.spec = spec
         self.tier = spec if isinstance(spec, Tier) else None
+        self.by_deadline = spec.queue is QueueDiscipline.DEADLINE
         self.staffing = staffing
         self.capacity = staffing.at(0.0)
         self.queue: list[tuple[tuple[float, ...], Ticket]] = []
@@ -138,8 +139,9 @@ class Unit:
 
     def enqueue(self, ticket: Ticket, *, dispatch: bool = True) -> None:
         ticket.unit = self.name
+        deadline = self.sim.next_deadline(ticket) if self.by_deadline else math.inf
         key = queue_key(self.spec.queue, queued_at=self.sim.env.now,
-                        severity_rank=ticket.sev_rank, deadline=self.sim.next_deadline(ticket),
+                        severity_rank=ticket.sev_rank, deadline=deadline,
                         seq=ticket.id, returned=ticket.returned)
         heapq.heappush(self.queue, (key, ticket))
         if dispatch:
@@ -201,6 +203,7 @@ class Replication:
             spec, org.timezone, self.origin, self.horizon, calendars))
             for name, spec in specs.items()}
         self.entry = org.entry_tier()
+        self.routes: dict[str, str] = {}
         self.sev_rank = {s: i for i, s in enumerate(self.cat.severities)}
         self.restore_severities = {
             sev for level in self.cat.levels.values()
@@ -269,9 +272,13 @@ class Replication:
             classes = list(parts.classes.items())
             p = np.array([c.share for _, c in classes])
             ticket.part = classes[int(self.rng_parts.choice(len(classes), p=p / p.sum()))][0]
-        try:
-            unit = route(self.sc.organisation, self.cat, rtype)
-        except KeyError:
+        unit = self.routes.get(rtype)
+        if unit is None:
+            try:
+                unit = self.routes[rtype] = route(self.sc.organisation, self.cat, rtype)
+            except KeyError:
+                unit = None
+        if unit is None:
             self.log.add(tid, now, Event.CLOSED, detail="no team handles it")
             return ticket
         self.reach(ticket, unit)
@@ -312,10 +319,15 @@ class Replication:
             clock = ClockName.RESTORE
         else:
             clock = ClockName.RESOLVE
-        if clock not in ticket.deadlines:
-            ticket.deadlines[clock] = self.coverage.deadline(
+        return self.deadline(ticket, clock)
+
+    def deadline(self, ticket: Ticket, clock: ClockName) -> float:
+        """The ticket's deadline for ``clock`` without pauses (computed once)."""
+        value = ticket.deadlines.get(clock)
+        if value is None:
+            value = ticket.deadlines[clock] = self.coverage.deadline(
                 ticket.level, ticket.severity, clock, ticket.arrived)
-        return ticket.deadlines[clock]
+        return value
 
     # -- sessions -----------------------------------------------------------------------
     def start_session(self, unit: Unit, ticket: Ticket) -> None:
@@ -463,7 +475,7 @@ class Replication:
         share = self.sc.demand.complaint_on_breach
         if ticket.complained or share <= 0 or ticket.level is None:
             return
-        deadline = self.coverage.deadline(ticket.level, ticket.severity, clock, ticket.arrived)
+        deadline = self.deadline(ticket, clock)
         if deadline == math.inf:
             return
         pausing = set(self.cat.pauses(clock))
