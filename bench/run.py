@@ -26,7 +26,7 @@ from typing import Any
 import ciw
 import simpy
 
-from itr_sim.analysis.clocks import evaluate_clocks
+from itr_sim.analysis.clock_table import evaluate_clocks
 from itr_sim.analysis.summary import analyse
 from itr_sim.engine.replicate import run_scenario
 from itr_sim.model.load import load_scenario

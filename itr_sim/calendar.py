@@ -37,6 +37,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+import numpy as np
+
 from itr_sim.units import Duration, DurationKind
 
 __all__ = ["BusinessClock", "Calendar", "country_holidays", "local_to_minutes", "weekly_windows"]
@@ -272,6 +274,65 @@ class BusinessClock:
             target = self.covered(t) - minutes
         j = bisect.bisect_left(self._cum_end, target)
         return min(t, self._starts[j] + (target - self._cum[j]))
+
+    # -- the same arithmetic on arrays (used by the clock table) --------------------
+    def _cover_array(self, *arrays: np.ndarray) -> None:
+        finite = [a[np.isfinite(a)] for a in arrays if len(a)]
+        finite = [a for a in finite if len(a)]
+        if finite:
+            self._cover(min(float(a.min()) for a in finite))
+            self._cover(max(float(a.max()) for a in finite))
+
+    def _covered_array(self, t: np.ndarray) -> np.ndarray:
+        starts, ends = np.asarray(self._starts), np.asarray(self._ends)
+        cum = np.asarray(self._cum)
+        i = np.searchsorted(starts, t, side="right") - 1
+        j = np.maximum(i, 0)
+        inside = np.minimum(np.maximum(t - starts[j], 0.0), ends[j] - starts[j])
+        return np.where(i < 0, 0.0, cum[j] + inside)
+
+    def elapsed_array(self, t0: np.ndarray, t1: np.ndarray) -> np.ndarray:
+        """:meth:`elapsed` element-wise (identical results)."""
+        t0, t1 = np.asarray(t0, dtype=float), np.asarray(t1, dtype=float)
+        if self.calendar.is_24x7:
+            return t1 - t0
+        self._cover_array(t0, t1)
+        return self._covered_array(t1) - self._covered_array(t0)
+
+    def add_array(self, t: np.ndarray, minutes: np.ndarray | float) -> np.ndarray:
+        """:meth:`add` element-wise (identical results); ``inf`` stays ``inf``."""
+        t = np.asarray(t, dtype=float)
+        m = np.broadcast_to(np.asarray(minutes, dtype=float), t.shape)
+        if np.any(m < 0):
+            raise ValueError("cannot add a negative business duration")
+        if self.calendar.is_24x7 or len(t) == 0:
+            return t + m
+        if not self.calendar.has_working_time:
+            raise ValueError(f"calendar {self.calendar.name!r} has no working time")
+        out = t.copy()
+        todo = (m != 0) & np.isfinite(t)
+        if not todo.any():
+            return out
+        tt, mm = t[todo], m[todo]
+        self._cover_array(tt)
+        target = self._covered_array(tt) + mm
+        while target.max() > self._cum_end[-1]:
+            self._cover(self._max_t + DAY_MIN)
+            target = self._covered_array(tt) + mm
+        starts, cum = np.asarray(self._starts), np.asarray(self._cum)
+        j = np.searchsorted(np.asarray(self._cum_end), target, side="left")
+        out[todo] = np.maximum(tt, starts[j] + (target - cum[j]))
+        return out
+
+    def deadline_array(self, t: np.ndarray, budget: Duration, *,
+                       nbd_cutoff_min: int = 15 * 60) -> np.ndarray:
+        """:meth:`deadline` element-wise: elapsed budgets on arrays, business-day and NBD
+        budgets one by one."""
+        t = np.asarray(t, dtype=float)
+        if budget.kind is DurationKind.ELAPSED:
+            return self.add_array(t, budget.minutes)
+        return np.fromiter((self.deadline(x, budget, nbd_cutoff_min=nbd_cutoff_min)
+                            for x in t.tolist()), dtype=float, count=len(t))
 
     def is_open(self, t: float) -> bool:
         if self.calendar.is_24x7:

@@ -11,7 +11,7 @@ import pytest
 from itr_sim.cli.main import app
 from typer.testing import CliRunner
 
-from itr_sim.analysis.clocks import evaluate_clocks
+from itr_sim.analysis.clock_table import evaluate_clocks
 from itr_sim.analysis.ladders import notifications
 from itr_sim.analysis.ola import attribute_breaches, ola_clocks
 from itr_sim.analysis.stats import mean_ci

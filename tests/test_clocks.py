@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 import pytest
 
-from itr_sim.analysis.clocks import evaluate_clocks
+from itr_sim.analysis.clock_table import evaluate_clocks
 from itr_sim.model.catalog import Catalog
 
 NY = ZoneInfo("America/New_York")

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from itr_sim.analysis.clocks import evaluate_clocks
+from itr_sim.analysis.clock_table import evaluate_clocks
 from itr_sim.ingest.servicenow import read_audit_log
 from itr_sim.model.load import load_catalog
 

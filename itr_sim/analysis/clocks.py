@@ -36,7 +36,7 @@ from itr_sim.model.catalog import Catalog, ClockName, PauseReason
 from itr_sim.rules.coverage import Coverage
 from itr_sim.units import Duration, DurationKind
 
-__all__ = ["CLOCK_COLUMNS", "ClockEvaluator", "evaluate_clocks"]
+__all__ = ["CLOCK_COLUMNS", "ClockEvaluator", "evaluate_clocks_per_ticket"]
 
 VISIBLE = {"engaged", "waiting_customer", "waiting_vendor", "waiting_parts", "resumed",
            "restored", "handed_over", "resolved"}
@@ -286,9 +286,10 @@ def _severity_at(initial: str | None, changes: list, t: float) -> str | None:
     return severity
 
 
-def evaluate_clocks(events: pd.DataFrame, catalog: Catalog, origin: datetime,
-                    end_min: float) -> pd.DataFrame:
-    """One row per (replication, ticket, clock, cycle), columns :data:`CLOCK_COLUMNS`.
+def evaluate_clocks_per_ticket(events: pd.DataFrame, catalog: Catalog, origin: datetime,
+                               end_min: float) -> pd.DataFrame:
+    """One row per (replication, ticket, clock, cycle), columns :data:`CLOCK_COLUMNS`,
+    ticket by ticket: the reference for :func:`itr_sim.analysis.clock_table.evaluate_clocks`.
 
     ``events`` needs columns ticket, time_min, event, unit, detail, level, severity (and
     replication; 0 if absent); ``level``/``severity`` are the ticket's at arrival."""

@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from itr_sim.analysis.clocks import evaluate_clocks
+from itr_sim.analysis.clock_table import evaluate_clocks
 from itr_sim.analysis.cost import cost_by_level
 from itr_sim.analysis.kpis import (
     attainment,

@@ -129,7 +129,8 @@ def generate_arrivals(sc: Scenario, cat: Catalog, origin: datetime, horizon_min:
         return Arrivals(np.zeros(0), [], np.zeros(0, int), [], [])
     frame = pd.concat(parts, ignore_index=True).sort_values("time", kind="stable")
     return Arrivals(frame["time"].to_numpy(float), frame["customer"].tolist(),
-                    frame["contract"].to_numpy(int), frame["severity"].tolist(),
+                    frame["contract"].to_numpy(int),
+                    [s if isinstance(s, str) else None for s in frame["severity"].tolist()],
                     frame["rtype"].tolist())
 
 

@@ -44,6 +44,19 @@ class Event(IntEnum):
 EVENT_LABELS = [e.label for e in Event]
 
 
+def _categorical(codes: np.ndarray, names: list[str]) -> pd.Categorical:
+    """Interned codes as a categorical of the names they use, in sorted order (as
+    ``pd.Categorical(names[codes])`` would give, without building the strings)."""
+    if len(codes) == 0:
+        return pd.Categorical([], categories=[])
+    used = np.flatnonzero(np.bincount(codes, minlength=len(names)))
+    labels = np.array([names[i] for i in used], dtype=object)
+    order = np.argsort(labels, kind="stable")
+    position = np.empty(len(names), dtype=np.int64)
+    position[used[order]] = np.arange(len(used))
+    return pd.Categorical.from_codes(position[codes], categories=labels[order])
+
+
 def _np(col: array) -> np.ndarray:
     """A view of an ``array.array`` as a NumPy array (no copy)."""
     return np.frombuffer(col, dtype=np.dtype(col.typecode)) if len(col) else \
@@ -98,10 +111,10 @@ class TicketTable:
         return len(self.kind)
 
     def to_frame(self) -> pd.DataFrame:
-        names = np.array(self.codes.names, dtype=object)
+        names = self.codes.names
 
         def cat(col: array) -> pd.Categorical:
-            return pd.Categorical(names[_np(col)])
+            return _categorical(_np(col), names)
 
         return pd.DataFrame({
             "ticket": np.arange(len(self), dtype=np.int64),
@@ -142,7 +155,7 @@ class EventLog:
     def to_frame(self, origin: datetime | None = None) -> pd.DataFrame:
         """The log as a DataFrame, one row per event, with the ticket attributes joined and,
         given the origin (scenario start, time-zone aware), the local wall-clock time."""
-        names = np.array(self.codes.names, dtype=object)
+        names = self.codes.names
         ticket = _np(self.ticket).astype(np.int64)
         time = _np(self.time).copy()
         frame = pd.DataFrame({
@@ -150,14 +163,14 @@ class EventLog:
             "time_min": time,
             "event": pd.Categorical.from_codes(np.array(self.event, dtype=np.int8),
                                                categories=EVENT_LABELS),
-            "unit": pd.Categorical(names[_np(self.unit)]),
-            "detail": pd.Categorical(names[_np(self.detail)]),
+            "unit": _categorical(_np(self.unit), names),
+            "detail": _categorical(_np(self.detail), names),
         })
         if origin is not None:
             stamps = pd.Timestamp(origin) + pd.to_timedelta(time, unit="min")
             frame.insert(2, "time", stamps.tz_convert(origin.tzinfo))
-        attrs = self.tickets.to_frame()
-        for col in ("kind", "customer", "level", "severity", "type"):
-            frame[col] = attrs[col].to_numpy()[ticket]
-            frame[col] = pd.Categorical(frame[col])
+        t = self.tickets
+        for col, codes in (("kind", t.kind), ("customer", t.customer), ("level", t.level),
+                           ("severity", t.severity), ("type", t.type)):
+            frame[col] = _categorical(_np(codes)[ticket], names)
         return frame
