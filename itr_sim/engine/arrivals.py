@@ -11,7 +11,6 @@ are technical tickets with the event's severity.
 
 from __future__ import annotations
 
-import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,6 +19,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
+from itr_sim.engine.draws import stream
 from itr_sim.model.catalog import Catalog, RequestKind
 from itr_sim.model.scenario import Scenario
 from itr_sim.model.source import Diagnostic, ScenarioError
@@ -64,11 +64,6 @@ def hourly_weights(sc: Scenario, origin: datetime, horizon_min: float) -> np.nda
     return weights
 
 
-def _stream(root: np.random.SeedSequence, source: int, name: str) -> np.random.Generator:
-    key = (*root.spawn_key, source, zlib.crc32(name.encode("utf-8")))
-    return np.random.default_rng(np.random.SeedSequence(root.entropy, spawn_key=key))
-
-
 def generate_arrivals(sc: Scenario, cat: Catalog, origin: datetime, horizon_min: float,
                       seeds: np.random.SeedSequence, source: int) -> Arrivals:
     """Draw the arrivals of one replication. Each customer group has its own random stream
@@ -87,7 +82,7 @@ def generate_arrivals(sc: Scenario, cat: Catalog, origin: datetime, horizon_min:
     tech = [t for t, spec in cat.request_types.items() if spec.kind is RequestKind.TECHNICAL]
     parts: list[pd.DataFrame] = []
     for name, cust in dem.customers.items():
-        rng = _stream(seeds, source, name)
+        rng = stream(seeds, source, name)
         base = cust.count * cust.tickets_per_week / MIN_PER_WEEK
         mine = [w for w in windows if w[4] is None or name in w[4]]
         peak = max([1.0] + [w[2] for w in mine])

@@ -8,6 +8,7 @@ when the log is turned into a pandas DataFrame, like the export of an ITSM tool.
 from __future__ import annotations
 
 from array import array
+from collections.abc import Callable
 from datetime import datetime
 from enum import IntEnum
 
@@ -107,6 +108,27 @@ class TicketTable:
         self.parent.append(parent)
         return len(self.kind) - 1
 
+    def writer(self) -> Callable[[int, int, int, int, int, int, float, int], None]:
+        """The engine's fast path: ``row(kind, customer, contract, level, severity, type,
+        arrived, parent)`` with strings already turned into :meth:`codes`."""
+        appends = (self.kind.append, self.customer.append, self.contract.append,
+                   self.level.append, self.severity.append, self.type.append,
+                   self.arrived.append, self.parent.append)
+        k, c, n, lv, sv, ty, ar, pa = appends
+
+        def row(kind: int, customer: int, contract: int, level: int, severity: int,
+                rtype: int, arrived: float, parent: int) -> None:
+            k(kind)
+            c(customer)
+            n(contract)
+            lv(level)
+            sv(severity)
+            ty(rtype)
+            ar(arrived)
+            pa(parent)
+
+        return row
+
     def __len__(self) -> int:
         return len(self.kind)
 
@@ -148,6 +170,21 @@ class EventLog:
         self.event.append(event)
         self.unit.append(self.codes.code(unit))
         self.detail.append(self.codes.code(detail))
+
+    def writer(self) -> Callable[..., None]:
+        """The engine's fast path: ``row(ticket, time, event, unit=0, detail=0)`` with the
+        unit and detail already turned into codes (``codes.code(name)``)."""
+        t, tm, ev = self.ticket.append, self.time.append, self.event.append
+        un, de = self.unit.append, self.detail.append
+
+        def row(ticket: int, time: float, event: int, unit: int = 0, detail: int = 0) -> None:
+            t(ticket)
+            tm(time)
+            ev(event)
+            un(unit)
+            de(detail)
+
+        return row
 
     def __len__(self) -> int:
         return len(self.ticket)

@@ -13,16 +13,19 @@ from collections.abc import Callable
 import numpy as np
 import simpy
 
+from itr_sim.engine.draws import Draws, Source, stream
 from itr_sim.model.org import Parts
 
 __all__ = ["Stock"]
 
 
 class Stock:
-    def __init__(self, env: simpy.Environment, spec: Parts, rng: np.random.Generator) -> None:
+    def __init__(self, env: simpy.Environment, spec: Parts, seeds: np.random.SeedSequence
+                 ) -> None:
         self.env = env
         self.spec = spec
-        self.rng = rng
+        self.lead = {name: Draws(c.replenish, stream(seeds, Source.PARTS, f"lead/{name}"))
+                     for name, c in spec.classes.items()}
         self.on_hand = {name: c.stock for name, c in spec.classes.items()}
         self.backorders: dict[str, deque[Callable[[], None]]] = {
             name: deque() for name in spec.classes}
@@ -30,7 +33,7 @@ class Stock:
     def take(self, part: str, ready: Callable[[], None]) -> bool:
         """Take a unit of ``part``; ``ready`` is called when one is available (at once when
         in stock). Returns False on a stock-out."""
-        lead = float(self.spec.classes[part].replenish.sample(self.rng))
+        lead = self.lead[part]()
         self.env.timeout(lead).callbacks.append(lambda _e: self._replenished(part))
         if self.on_hand[part] > 0:
             self.on_hand[part] -= 1

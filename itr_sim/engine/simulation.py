@@ -4,7 +4,8 @@ The engine is callback-driven SimPy: a ticket is not a process. A handling sessi
 timeout whose callback decides what happens next; a preempted session is invalidated by a
 token instead of being interrupted. There is no polling: tickets that arrive outside their
 coverage are parked with one timeout until it opens, shift changes are one process per unit
-walking its precomputed staffing steps, and SLA thresholds are computed from timestamps.
+walking its precomputed staffing steps, arrivals are a chain of timeouts (each bringing in
+every arrival due by then), and SLA thresholds are computed from timestamps.
 
 Rules (docs/engine.md):
 
@@ -17,13 +18,16 @@ Rules (docs/engine.md):
 * A tier's handling time is drawn once per ticket when it reaches the tier; waiting states
   (customer, parts, vendor, in that order, each at most once per tier) split it into
   sessions: a session before a wait does a uniform 30-70% share of the remaining work.
+
+Speed (docs/performance.md): what all tickets of one (customer, severity, type) share is
+worked out once (:class:`~itr_sim.engine.staffed.Profile`), random values come in blocks
+(:mod:`itr_sim.engine.draws`) and log rows are written as integer codes.
 """
 
 from __future__ import annotations
 
-import heapq
+import bisect
 import math
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -33,141 +37,33 @@ import numpy as np
 import simpy
 
 from itr_sim.engine.arrivals import Arrivals, generate_arrivals
+from itr_sim.engine.draws import Draws, Source, Uniforms, stream
 from itr_sim.engine.log import Event, EventLog, TicketTable
 from itr_sim.engine.parts import Stock
+from itr_sim.engine.staffed import Profile, Ticket, Unit
 from itr_sim.engine.staffing import Staffing, staffing_of
 from itr_sim.model.catalog import ClockName
-from itr_sim.model.demand import Customer
 from itr_sim.model.load import LoadedScenario
-from itr_sim.model.org import QueueDiscipline, StaffedUnit, Tier
+from itr_sim.model.org import StaffedUnit
 from itr_sim.rules.coverage import Coverage
-from itr_sim.rules.dispatch import COMPLAINTS, queue_key, route
+from itr_sim.rules.dispatch import COMPLAINTS, route
 from itr_sim.rules.entitlement import Outcome, entitle
 from itr_sim.units import DurationKind
 
 __all__ = ["Replication", "ReplicationResult", "Source", "scenario_origin"]
 
-
-class Source:
-    """Random sources; each gets its own stream (per unit or customer where it matters)."""
-
-    ARRIVALS = 0
-    HANDLING = 1
-    ROUTING = 2
-    WAITING = 3
-    PARTS = 4
-    COMPLAINTS = 5
-    CLOSURE = 6
+# event codes as plain integers, as the log stores them
+ARRIVED, ENTITLED, REJECTED, QUEUED, ENGAGED, RELEASED = range(6)
+WAITING_CUSTOMER, WAITING_VENDOR, WAITING_PARTS, RESUMED, HANDED_OVER = range(6, 11)
+RESTORED, RESOLVED, CLOSED, COMPLAINT_RAISED, CALLBACK = range(11, 16)
+assert (ARRIVED, RELEASED, HANDED_OVER, CALLBACK) == (
+    Event.ARRIVED, Event.RELEASED, Event.HANDED_OVER, Event.CALLBACK)
 
 
 def scenario_origin(loaded: LoadedScenario) -> datetime:
     """The scenario start as an aware datetime in the organisation's time zone."""
     start = loaded.scenario.start
     return start.replace(tzinfo=ZoneInfo(loaded.scenario.organisation.timezone))
-
-
-class Ticket:
-    __slots__ = (
-        "arrived",
-        "complained",
-        "customer",
-        "deadlines",
-        "emergency",
-        "engaged",
-        "id",
-        "level",
-        "part",
-        "pauses",
-        "remaining",
-        "restore_due",
-        "restored",
-        "returned",
-        "rtype",
-        "session_len",
-        "session_start",
-        "sev_rank",
-        "severity",
-        "token",
-        "unit",
-        "waits",
-    )
-
-    def __init__(self, tid: int, customer: str, level: str | None, severity: str | None,
-                 rtype: str, sev_rank: int, arrived: float) -> None:
-        self.id = tid
-        self.customer = customer
-        self.level = level
-        self.severity = severity
-        self.rtype = rtype
-        self.sev_rank = sev_rank
-        self.arrived = arrived
-        self.emergency = False
-        self.engaged = False
-        self.restored = False
-        self.restore_due = False
-        self.complained = False
-        self.returned = False
-        self.part: str | None = None
-        self.waits: list[str] = []
-        self.pauses: list[tuple[float, float, str]] = []
-        self.remaining = 0.0
-        self.session_start = 0.0
-        self.session_len = 0.0
-        self.token = 0
-        self.unit = ""
-        self.deadlines: dict[ClockName, float] = {}
-
-
-class Unit:
-    """A staffed tier or team: a priority queue and the tickets in service."""
-
-    def __init__(self, sim: Replication, name: str, spec: StaffedUnit, staffing: Staffing):
-        self.sim = sim
-        self.name = name
-        self.spec = spec
-        self.tier = spec if isinstance(spec, Tier) else None
-        self.by_deadline = spec.queue is QueueDiscipline.DEADLINE
-        self.staffing = staffing
-        self.capacity = staffing.at(0.0)
-        self.queue: list[tuple[tuple[float, ...], Ticket]] = []
-        self.busy: dict[int, Ticket] = {}
-        self.max_busy_over_capacity = 0
-        root = sim.seeds
-        self.handling_rng = sim.stream(Source.HANDLING, name, root)
-        self.routing_rng = sim.stream(Source.ROUTING, name, root)
-        self.waiting_rng = sim.stream(Source.WAITING, name, root)
-
-    def enqueue(self, ticket: Ticket, *, dispatch: bool = True) -> None:
-        ticket.unit = self.name
-        deadline = self.sim.next_deadline(ticket) if self.by_deadline else math.inf
-        key = queue_key(self.spec.queue, queued_at=self.sim.env.now,
-                        severity_rank=ticket.sev_rank, deadline=deadline,
-                        seq=ticket.id, returned=ticket.returned)
-        heapq.heappush(self.queue, (key, ticket))
-        if dispatch:
-            self.dispatch()
-
-    def dispatch(self) -> None:
-        while len(self.busy) < self.capacity and self.queue:
-            _, ticket = heapq.heappop(self.queue)
-            self.sim.start_session(self, ticket)
-
-    def set_capacity(self, capacity: int) -> None:
-        self.capacity = capacity
-        excess = len(self.busy) - capacity
-        if excess > 0:
-            latest = sorted(self.busy.values(), key=lambda t: (t.session_start, t.id))[-excess:]
-            for ticket in latest:
-                self.sim.release(self, ticket)
-        self.dispatch()
-
-    def shifts(self):  # type: ignore[no-untyped-def]
-        env = self.sim.env
-        for t, capacity in zip(self.staffing.times, self.staffing.capacity, strict=True):
-            if t <= env.now:
-                continue
-            yield env.timeout(t - env.now)
-            self.set_capacity(capacity)
 
 
 @dataclass
@@ -196,121 +92,160 @@ class Replication:
         self.coverage = Coverage(self.cat, self.origin)
         self.tickets = TicketTable()
         self.log = EventLog(self.tickets)
+        self.code = self.tickets.codes.code
+        self.row = self.log.writer()
+        self.ticket_row = self.tickets.writer()
         org = self.sc.organisation
         calendars = {name: self.cat.calendar(name) for name in self.cat.calendars}
         specs: dict[str, StaffedUnit] = {**org.tiers, **org.teams}
         self.units = {name: Unit(self, name, spec, staffing_of(
-            spec, org.timezone, self.origin, self.horizon, calendars))
+            spec, org.timezone, self.origin, self.horizon, calendars), self.code(name))
             for name, spec in specs.items()}
-        self.entry = org.entry_tier()
-        self.routes: dict[str, str] = {}
+        for unit in self.units.values():
+            if unit.tier is not None and unit.tier.escalates_to is not None:
+                unit.next = self.units[unit.tier.escalates_to]
+        self.entry = self.units[org.entry_tier()]
         self.sev_rank = {s: i for i, s in enumerate(self.cat.severities)}
         self.restore_severities = {
             sev for level in self.cat.levels.values()
             for sev, target in level.targets.items() if target.restore is not None}
-        self.rng_parts = self.stream(Source.PARTS, "parts", seeds)
-        self.rng_complaints = self.stream(Source.COMPLAINTS, "complaints", seeds)
-        self.rng_closure = self.stream(Source.CLOSURE, "closure", seeds)
-        self.stock = Stock(self.env, org.parts, self.rng_parts) if org.parts else None
+        self.profiles: dict[tuple[str, str | None, str, str | None], Profile] = {}
+        self.first, self.shift_end = self.code("first"), self.code("shift end")
+        self.complaint_share = self.sc.demand.complaint_on_breach
+        self.complaint_uniform = Uniforms(self.stream(Source.COMPLAINTS, "complaints"))
+        self.confirmation = None if org.confirmation is None else Draws(
+            org.confirmation, self.stream(Source.CLOSURE, "confirmation"))
+        self.callback_uniform = Uniforms(self.stream(Source.CLOSURE, "callback"))
+        self.parts = org.parts
+        self.stock = Stock(self.env, org.parts, seeds) if org.parts else None
+        if org.parts is not None:
+            classes = list(org.parts.classes.items())
+            self.part_names = [name for name, _ in classes]
+            shares = np.cumsum([c.share for _, c in classes])
+            self.part_cumulative = (shares / shares[-1]).tolist()
+            self.parts_uniform = Uniforms(self.stream(Source.PARTS, "need"))
+            self.standard = Draws(org.parts.standard, self.stream(Source.PARTS, "standard"))
+            self.express = Draws(org.parts.express, self.stream(Source.PARTS, "express"))
         self.arrivals = arrivals if arrivals is not None else generate_arrivals(
             self.sc, self.cat, self.origin, self.horizon, seeds, Source.ARRIVALS)
 
-    @staticmethod
-    def stream(source: int, name: str, root: np.random.SeedSequence) -> np.random.Generator:
+    def stream(self, source: int, name: str) -> np.random.Generator:
         """A child stream of the replication's seed, keyed by source and name."""
-        key = (*root.spawn_key, source, zlib.crc32(name.encode("utf-8")))
-        return np.random.default_rng(np.random.SeedSequence(root.entropy, spawn_key=key))
+        return stream(self.seeds, source, name)
 
     # -- running ----------------------------------------------------------------------
     def run(self) -> ReplicationResult:
         for unit in self.units.values():
             self.env.process(unit.shifts())
-        self.env.process(self._arrivals())
+        arr = self.arrivals
+        if len(arr):
+            self._times = arr.time.tolist()
+            self._contracts = arr.contract.tolist()
+            self.env.timeout(self._times[0]).callbacks.append(lambda _e: self._arrive(0))
         self.env.run(until=self.horizon)
         return ReplicationResult(self.log, self.tickets,
                                  {n: u.staffing for n, u in self.units.items()},
                                  self.origin, self.horizon, self.sc.warmup.minutes,
                                  self.replication)
 
-    def _arrivals(self):  # type: ignore[no-untyped-def]
-        env, arr = self.env, self.arrivals
-        customers = self.sc.demand.customers
-        for i in range(len(arr)):
-            t = float(arr.time[i])
-            if t > env.now:
-                yield env.timeout(t - env.now)
-            self.new_request(arr.customer[i], int(arr.contract[i]), arr.severity[i],
-                             arr.rtype[i], customers.get(arr.customer[i]))
+    def _arrive(self, i: int) -> None:
+        """Bring in arrival ``i`` and every later one due by now, then wait for the next."""
+        now, times, arr = self.env.now, self._times, self.arrivals
+        customers, severities, rtypes = arr.customer, arr.severity, arr.rtype
+        contracts, n = self._contracts, len(times)
+        while i < n and times[i] <= now:
+            self.new_request(customers[i], contracts[i], severities[i], rtypes[i], now)
+            i += 1
+        if i < n:
+            self.env.timeout(times[i] - now).callbacks.append(lambda _e: self._arrive(i))
+
+    def profile(self, customer: str, severity: str | None, rtype: str, level: str | None
+                ) -> Profile:
+        """KCP1 and KCP2 for one (customer, severity, type): complaints skip entitlement and
+        keep ``level``."""
+        p = Profile()
+        code, cat, org = self.code, self.cat, self.sc.organisation
+        if rtype == COMPLAINTS:
+            p.kind = "complaint"
+        else:
+            p.kind = cat.request_types[rtype].kind.value
+            ent = entitle(self.sc.demand.customers.get(customer), severity, cat.severities[0])
+            level = ent.level
+            p.rejected = ent.outcome is Outcome.REJECTED
+            p.emergency = ent.outcome is Outcome.EMERGENCY_ONLY
+            p.outcome_code = code(ent.outcome.value)
+        p.level = level
+        p.kind_code, p.customer_code = code(p.kind), code(customer)
+        p.level_code, p.severity_code, p.type_code = code(level), code(severity), code(rtype)
+        p.severity_rank = self.sev_rank.get(severity or "", len(self.sev_rank))
+        p.restore_due = p.kind == "technical" and severity in self.restore_severities
+        if level is not None:
+            clock = self.coverage.level_clock(level, severity)
+            p.clock = None if clock.calendar.is_24x7 else clock
+        if self.parts is not None and p.kind == "technical":
+            p.parts_need = self.parts.need.get(rtype, 0.0)
+        try:
+            p.unit = self.units[route(org, cat, rtype)]
+        except KeyError:
+            p.unit = None
+        return p
 
     def new_request(self, customer: str, contract: int, severity: str | None, rtype: str,
-                    spec: Customer | None, *, parent: int = -1,
-                    level: str | None = None) -> Ticket:
-        """A request reaches the organisation: register, entitle (KCP1), dispatch (KCP2).
-        Complaints (``rtype == "complaints"``) skip entitlement and keep ``level``."""
-        now = self.env.now
-        kind = "complaint" if rtype == COMPLAINTS else self.cat.request_types[rtype].kind.value
-        outcome = None
-        if rtype != COMPLAINTS:
-            ent = entitle(spec, severity, self.cat.severities[0])
-            outcome, level = ent.outcome, ent.level
-        tid = self.tickets.add(kind=kind, customer=customer, contract=contract, level=level,
-                               severity=severity, rtype=rtype, arrived=now, parent=parent)
-        ticket = Ticket(tid, customer, level, severity, rtype,
-                        self.sev_rank.get(severity or "", len(self.sev_rank)), now)
-        ticket.restore_due = kind == "technical" and severity in self.restore_severities
-        self.log.add(tid, now, Event.ARRIVED, detail=kind)
-        if outcome is not None:
-            if outcome is Outcome.REJECTED:
-                self.log.add(tid, now, Event.REJECTED, detail="not entitled")
-                self.log.add(tid, now, Event.CLOSED, detail="rejected")
+                    now: float, *, parent: int = -1, level: str | None = None) -> Ticket:
+        """A request reaches the organisation: register, entitle (KCP1), dispatch (KCP2)."""
+        key = (customer, severity, rtype, level)
+        p = self.profiles.get(key)
+        if p is None:
+            p = self.profiles[key] = self.profile(customer, severity, rtype, level)
+        tid = len(self.tickets.kind)
+        self.ticket_row(p.kind_code, p.customer_code, contract, p.level_code, p.severity_code,
+                        p.type_code, now, parent)
+        ticket = Ticket(tid, customer, severity, rtype, now, p)
+        row = self.row
+        row(tid, now, ARRIVED, 0, p.kind_code)
+        if p.outcome_code >= 0:
+            if p.rejected:
+                row(tid, now, REJECTED, 0, self.code("not entitled"))
+                row(tid, now, CLOSED, 0, self.code("rejected"))
                 return ticket
-            self.log.add(tid, now, Event.ENTITLED, detail=outcome.value)
-            ticket.emergency = outcome is Outcome.EMERGENCY_ONLY
-        parts = self.sc.organisation.parts
-        if parts is not None and kind == "technical" and \
-                self.rng_parts.uniform() < parts.need.get(rtype, 0.0):
-            classes = list(parts.classes.items())
-            p = np.array([c.share for _, c in classes])
-            ticket.part = classes[int(self.rng_parts.choice(len(classes), p=p / p.sum()))][0]
-        unit = self.routes.get(rtype)
-        if unit is None:
-            try:
-                unit = self.routes[rtype] = route(self.sc.organisation, self.cat, rtype)
-            except KeyError:
-                unit = None
-        if unit is None:
-            self.log.add(tid, now, Event.CLOSED, detail="no team handles it")
+            row(tid, now, ENTITLED, 0, p.outcome_code)
+            ticket.emergency = p.emergency
+        if p.parts_need and self.parts_uniform() < p.parts_need:
+            k = bisect.bisect_right(self.part_cumulative, self.parts_uniform())
+            ticket.part = self.part_names[min(k, len(self.part_names) - 1)]
+        if p.unit is None:
+            row(tid, now, CLOSED, 0, self.code("no team handles it"))
             return ticket
-        self.reach(ticket, unit)
+        self.reach(ticket, p.unit, now)
         return ticket
 
     # -- a ticket reaches a unit ------------------------------------------------------------
-    def reach(self, ticket: Ticket, unit_name: str) -> None:
-        unit = self.units[unit_name]
-        self.log.add(ticket.id, self.env.now, Event.QUEUED, unit_name)
-        ticket.remaining = float(unit.spec.handling_for(ticket.severity, ticket.rtype)
-                                 .sample(unit.handling_rng))
-        ticket.waits = []
+    def reach(self, ticket: Ticket, unit: Unit, now: float) -> None:
+        self.row(ticket.id, now, QUEUED, unit.code)
+        ticket.remaining = unit.handling(ticket.severity, ticket.rtype)()
         if unit.tier is not None:
-            waiting = unit.tier.waiting
-            if waiting.customer and unit.waiting_rng.uniform() < waiting.customer.probability:
-                ticket.waits.append("customer")
-            if ticket.part is not None and unit_name == self.entry:
-                ticket.waits.append("parts")
-            if waiting.vendor and unit.waiting_rng.uniform() < waiting.vendor.probability:
-                ticket.waits.append("vendor")
-        self.admit(ticket, unit)
+            waits = []
+            if unit.p_customer and unit.wait_uniform() < unit.p_customer:
+                waits.append("customer")
+            if ticket.part is not None and unit is self.entry:
+                waits.append("parts")
+            if unit.p_vendor and unit.wait_uniform() < unit.p_vendor:
+                waits.append("vendor")
+            ticket.waits = waits
+        else:
+            ticket.waits = []
+        self.admit(ticket, unit, now)
 
-    def admit(self, ticket: Ticket, unit: Unit) -> None:
+    def admit(self, ticket: Ticket, unit: Unit, now: float) -> None:
         """Put the ticket in the unit's queue now, or when its coverage opens."""
-        now = self.env.now
-        if unit.tier is not None and not ticket.emergency and \
-                not self.coverage.is_covered(ticket.level, ticket.severity, now):
-            opens = self.coverage.next_covered(ticket.level, ticket.severity, now)
+        clock = ticket.clock
+        if clock is not None and unit.tier is not None and not ticket.emergency and \
+                not clock.is_open(now):
+            opens = clock.next_open(now)
             self.env.timeout(opens - now).callbacks.append(
-                lambda _e: self.admit(ticket, unit))
+                lambda _e: self.admit(ticket, unit, opens))
             return
-        unit.enqueue(ticket)
+        unit.enqueue(ticket, now)
 
     def next_deadline(self, ticket: Ticket) -> float:
         if not ticket.engaged:
@@ -323,6 +258,8 @@ class Replication:
 
     def deadline(self, ticket: Ticket, clock: ClockName) -> float:
         """The ticket's deadline for ``clock`` without pauses (computed once)."""
+        if ticket.deadlines is None:
+            ticket.deadlines = {}
         value = ticket.deadlines.get(clock)
         if value is None:
             value = ticket.deadlines[clock] = self.coverage.deadline(
@@ -330,21 +267,21 @@ class Replication:
         return value
 
     # -- sessions -----------------------------------------------------------------------
-    def start_session(self, unit: Unit, ticket: Ticket) -> None:
-        now = self.env.now
+    def start_session(self, unit: Unit, ticket: Ticket, now: float) -> None:
         first = not ticket.engaged
         ticket.engaged = True
         ticket.returned = False
-        self.log.add(ticket.id, now, Event.ENGAGED, unit.name, "first" if first else None)
-        if first:
+        self.row(ticket.id, now, ENGAGED, unit.code, self.first if first else 0)
+        if first and self.complaint_share > 0:
             self.check_breach(ticket, ClockName.RESPONSE, now)
-        share = unit.routing_rng.uniform(0.3, 0.7) if ticket.waits else 1.0
+        length = ticket.remaining * (0.3 + 0.4 * unit.uniform()) if ticket.waits \
+            else ticket.remaining
         ticket.session_start = now
-        ticket.session_len = ticket.remaining * share
+        ticket.session_len = length
         ticket.token += 1
         unit.busy[ticket.id] = ticket
         token = ticket.token
-        self.env.timeout(ticket.session_len).callbacks.append(
+        self.env.timeout(length).callbacks.append(
             lambda _e: self.end_session(unit, ticket, token))
 
     def release(self, unit: Unit, ticket: Ticket) -> None:
@@ -354,22 +291,22 @@ class Replication:
         ticket.token += 1
         ticket.remaining = max(ticket.remaining - (now - ticket.session_start), 0.0)
         ticket.returned = True
-        self.log.add(ticket.id, now, Event.RELEASED, unit.name, "shift end")
-        unit.enqueue(ticket, dispatch=False)
+        self.row(ticket.id, now, RELEASED, unit.code, self.shift_end)
+        unit.enqueue(ticket, now, dispatch=False)
 
     def end_session(self, unit: Unit, ticket: Ticket, token: int) -> None:
         if token != ticket.token:
             return  # released at a shift end; the callback is stale
+        now = self.env.now
         del unit.busy[ticket.id]
         ticket.remaining = max(ticket.remaining - ticket.session_len, 0.0)
         if ticket.waits:
-            self.wait(unit, ticket, ticket.waits.pop(0))
+            self.wait(unit, ticket, ticket.waits.pop(0), now)
         else:
-            self.finish(unit, ticket)
-        unit.dispatch()
+            self.finish(unit, ticket, now)
+        unit.dispatch(now)
 
-    def wait(self, unit: Unit, ticket: Ticket, what: str) -> None:
-        now = self.env.now
+    def wait(self, unit: Unit, ticket: Ticket, what: str, now: float) -> None:
         if what == "parts":
             assert self.stock is not None and ticket.part is not None
             part = ticket.part
@@ -380,88 +317,91 @@ class Replication:
                     lambda _e: self.resume(unit, ticket, "waiting_parts", now))
 
             in_stock = self.stock.take(part, ready)
-            self.log.add(ticket.id, now, Event.WAITING_PARTS, unit.name,
-                         part if in_stock else f"{part} backorder")
+            self.row(ticket.id, now, WAITING_PARTS, unit.code,
+                     self.code(part if in_stock else f"{part} backorder"))
             return
-        assert unit.tier is not None
-        spec = getattr(unit.tier.waiting, what)
-        event = Event.WAITING_CUSTOMER if what == "customer" else Event.WAITING_VENDOR
-        self.log.add(ticket.id, now, event, unit.name)
-        duration = float(spec.duration.sample(unit.waiting_rng))
+        event = WAITING_CUSTOMER if what == "customer" else WAITING_VENDOR
+        self.row(ticket.id, now, event, unit.code)
         reason = f"waiting_{what}"
-        self.env.timeout(duration).callbacks.append(
+        self.env.timeout(unit.waiting[what]()).callbacks.append(
             lambda _e: self.resume(unit, ticket, reason, now))
 
     def delivery_delay(self, ticket: Ticket) -> float:
-        parts = self.sc.organisation.parts
-        assert parts is not None
         now = self.env.now
         target = None
         if ticket.level is not None and ticket.severity is not None:
             targets = self.cat.levels[ticket.level].targets.get(ticket.severity)
             target = None if targets is None else targets.parts
         if target is None:
-            return float(parts.standard.sample(self.rng_parts))
+            return self.standard()
         if target.kind is DurationKind.ELAPSED:
-            return float(parts.express.sample(self.rng_parts))
+            return self.express()
         return max(self.coverage.deadline(ticket.level, ticket.severity, ClockName.PARTS, now)
                    - now, 0.0)
 
     def resume(self, unit: Unit, ticket: Ticket, reason: str, since: float) -> None:
         now = self.env.now
         ticket.pauses.append((since, now, reason))
-        self.log.add(ticket.id, now, Event.RESUMED, unit.name, reason)
-        self.admit(ticket, unit)
+        self.row(ticket.id, now, RESUMED, unit.code, self.code(reason))
+        self.admit(ticket, unit, now)
 
-    def finish(self, unit: Unit, ticket: Ticket) -> None:
+    def finish(self, unit: Unit, ticket: Ticket, now: float) -> None:
         """End of a ticket's last session at a unit: restore, resolve or hand over."""
-        now = self.env.now
-        tier = unit.tier
-        if tier is None:
-            self.log.add(ticket.id, now, Event.RESOLVED, unit.name)
-            self.close(ticket)
+        row = self.row
+        if unit.tier is None:
+            row(ticket.id, now, RESOLVED, unit.code)
+            self.close(ticket, now)
             return
-        last = tier.escalates_to is None
-        rng = unit.routing_rng
-        solves = last or rng.uniform() < tier.resolves
+        target = unit.next
+        uniform = unit.uniform
+        solves = target is None or uniform() < unit.resolves
         if ticket.emergency:
-            if solves or rng.uniform() < tier.restores:
-                self.restore(ticket, unit)
-                self.log.add(ticket.id, now, Event.CLOSED, unit.name, "emergency recovery")
+            if solves or uniform() < unit.restores:
+                self.restore(ticket, unit, now)
+                row(ticket.id, now, CLOSED, unit.code, self.code("emergency recovery"))
                 return
         elif solves:
             if ticket.restore_due and not ticket.restored:
-                self.restore(ticket, unit)
-            self.log.add(ticket.id, now, Event.RESOLVED, unit.name)
-            self.check_breach(ticket, ClockName.RESOLVE, now)
-            self.close(ticket)
+                self.restore(ticket, unit, now)
+            row(ticket.id, now, RESOLVED, unit.code)
+            if self.complaint_share > 0:
+                self.check_breach(ticket, ClockName.RESOLVE, now)
+            self.close(ticket, now)
             return
-        elif ticket.restore_due and not ticket.restored and rng.uniform() < tier.restores:
-            self.restore(ticket, unit)
-        target = tier.escalates_to
+        elif ticket.restore_due and not ticket.restored and uniform() < unit.restores:
+            self.restore(ticket, unit, now)
         assert target is not None
-        self.log.add(ticket.id, now, Event.HANDED_OVER, unit.name, target)
-        delay = 0.0 if tier.handover is None else float(tier.handover.sample(rng))
-        self.after(delay, lambda: self.reach(ticket, target))
+        row(ticket.id, now, HANDED_OVER, unit.code, target.code)
+        delay = 0.0 if unit.handover is None else unit.handover()
+        if delay <= 0:
+            self.reach(ticket, target, now)
+        else:
+            self.env.timeout(delay).callbacks.append(
+                lambda _e: self.reach(ticket, target, self.env.now))
 
-    def restore(self, ticket: Ticket, unit: Unit) -> None:
+    def restore(self, ticket: Ticket, unit: Unit, now: float) -> None:
         ticket.restored = True
-        self.log.add(ticket.id, self.env.now, Event.RESTORED, unit.name)
-        self.check_breach(ticket, ClockName.RESTORE, self.env.now)
+        self.row(ticket.id, now, RESTORED, unit.code)
+        if self.complaint_share > 0:
+            self.check_breach(ticket, ClockName.RESTORE, now)
 
-    def close(self, ticket: Ticket) -> None:
-        org = self.sc.organisation
-        delay = 0.0 if org.confirmation is None else float(
-            org.confirmation.sample(self.rng_closure))
+    def close(self, ticket: Ticket, now: float) -> None:
+        if self.confirmation is None:
+            self.closed(ticket, now)
+            return
+        delay = self.confirmation()
+        if delay <= 0:
+            self.closed(ticket, now)
+        else:
+            self.env.timeout(delay).callbacks.append(
+                lambda _e: self.closed(ticket, self.env.now))
 
-        def closed() -> None:
-            self.log.add(ticket.id, self.env.now, Event.CLOSED)
-            callback = org.callback
-            if callback is not None and self.rng_closure.uniform() < callback.share:
-                self.after(callback.after.minutes,
-                           lambda: self.log.add(ticket.id, self.env.now, Event.CALLBACK))
-
-        self.after(delay, closed)
+    def closed(self, ticket: Ticket, now: float) -> None:
+        self.row(ticket.id, now, CLOSED)
+        callback = self.sc.organisation.callback
+        if callback is not None and self.callback_uniform() < callback.share:
+            self.after(callback.after.minutes,
+                       lambda: self.row(ticket.id, self.env.now, CALLBACK))
 
     def after(self, delay: float, action: Callable[[], None]) -> None:
         if delay <= 0:
@@ -472,8 +412,7 @@ class Replication:
     # -- complaints ---------------------------------------------------------------------
     def check_breach(self, ticket: Ticket, clock: ClockName, stop: float) -> None:
         """Raise a complaint, with the demand's probability, on the first breached clock."""
-        share = self.sc.demand.complaint_on_breach
-        if ticket.complained or share <= 0 or ticket.level is None:
+        if ticket.complained or ticket.level is None:
             return
         deadline = self.deadline(ticket, clock)
         if deadline == math.inf:
@@ -487,10 +426,11 @@ class Replication:
                 deadline = bc.add(deadline, paused)
         if stop <= deadline:
             return
-        if self.rng_complaints.uniform() >= share:
+        if self.complaint_uniform() >= self.complaint_share:
             return
         ticket.complained = True
-        self.log.add(ticket.id, self.env.now, Event.COMPLAINT_RAISED, None, clock.value)
+        now = self.env.now
+        self.row(ticket.id, now, COMPLAINT_RAISED, 0, self.code(clock.value))
         if any(COMPLAINTS in team.handles for team in self.sc.organisation.teams.values()):
-            self.new_request(ticket.customer, 0, None, COMPLAINTS, None,
-                             parent=ticket.id, level=ticket.level)
+            self.new_request(ticket.customer, 0, None, COMPLAINTS, now, parent=ticket.id,
+                             level=ticket.level)

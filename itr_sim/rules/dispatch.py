@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import math
+from collections.abc import Callable
 
 from itr_sim.model.catalog import Catalog, RequestKind
 from itr_sim.model.org import Organisation, QueueDiscipline
 
-__all__ = ["COMPLAINTS", "queue_key", "route"]
+__all__ = ["COMPLAINTS", "QueueOrder", "queue_order", "route"]
 
 COMPLAINTS = "complaints"
 
@@ -23,13 +23,29 @@ def route(org: Organisation, catalog: Catalog, request_type: str) -> str:
     raise KeyError(f"no team handles {request_type!r}")
 
 
-def queue_key(discipline: QueueDiscipline, *, queued_at: float, severity_rank: int,
-              deadline: float, seq: int, returned: bool) -> tuple[float, ...]:
-    """Heap key of a waiting ticket: smaller is served first. Work handed back at a shift
-    end (``returned``) goes before everything else."""
-    head = 0.0 if returned else 1.0
-    if discipline is QueueDiscipline.FCFS:
-        return (head, queued_at, seq)
-    if discipline is QueueDiscipline.SEVERITY:
-        return (head, severity_rank, queued_at, seq)
-    return (head, deadline if deadline < math.inf else math.inf, queued_at, seq)
+QueueOrder = Callable[[bool, float, int, float, int], tuple[float, ...]]
+
+
+def _fcfs(returned: bool, queued_at: float, severity_rank: int, deadline: float, seq: int
+          ) -> tuple[float, ...]:
+    return (0.0 if returned else 1.0, queued_at, seq)
+
+
+def _severity(returned: bool, queued_at: float, severity_rank: int, deadline: float, seq: int
+              ) -> tuple[float, ...]:
+    return (0.0 if returned else 1.0, severity_rank, queued_at, seq)
+
+
+def _deadline(returned: bool, queued_at: float, severity_rank: int, deadline: float, seq: int
+              ) -> tuple[float, ...]:
+    return (0.0 if returned else 1.0, deadline, queued_at, seq)
+
+
+def queue_order(discipline: QueueDiscipline) -> QueueOrder:
+    """The heap key of a waiting ticket under ``discipline``, as
+    ``key(returned, queued_at, severity_rank, deadline, seq)``: smaller is served first.
+    Work handed back at a shift end (``returned``) goes before everything else; then FCFS
+    by queueing time, or the most severe first, or the earliest SLA deadline first (``inf``
+    without a target), each FCFS among equals."""
+    return {QueueDiscipline.FCFS: _fcfs, QueueDiscipline.SEVERITY: _severity,
+            QueueDiscipline.DEADLINE: _deadline}[discipline]
