@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from itr_sim.analysis.clock_table import evaluate_clocks
+from itr_sim.analysis.clock_table import evaluate_clocks, run_clocks
 from itr_sim.analysis.clocks import evaluate_clocks_per_ticket
 from itr_sim.calendar import BusinessClock
 from itr_sim.engine.replicate import run_scenario
@@ -40,6 +40,7 @@ def test_simulated_logs_give_the_reference_rows(scenario):
     assert (table["paused_waiting_customer_min"] > 0).any()
     same(table, evaluate_clocks_per_ticket(events, loaded.catalog, rep.origin,
                                            rep.horizon_min))
+    same(run_clocks(result), table)  # straight from the engine's columns
 
 
 def test_odd_logs_give_the_reference_rows():

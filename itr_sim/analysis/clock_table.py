@@ -11,37 +11,54 @@ Tickets whose severity changed or that were reopened go through the reference ev
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from itr_sim.analysis.clocks import CLOCK_COLUMNS, SERVICE_STOPS, VISIBLE, ClockEvaluator, _Ticket
+from itr_sim.analysis.clocks import (
+    CLOCK_COLUMNS,
+    SERVICE_STOPS,
+    TEXT_COLUMNS,
+    VISIBLE,
+    ClockEvaluator,
+    _Ticket,
+)
 from itr_sim.calendar import BusinessClock
+from itr_sim.engine.log import EVENT_LABELS
 from itr_sim.model.catalog import Catalog, ClockName
 from itr_sim.units import Duration, DurationKind
 
-__all__ = ["evaluate_clocks"]
+if TYPE_CHECKING:
+    from itr_sim.engine.replicate import RunResult
+
+__all__ = ["evaluate_clocks", "run_clocks"]
 
 REASONS = ("waiting_customer", "waiting_parts", "waiting_vendor")
 ORDER = {"response": 0, "restore": 1, "resolve": 2, "update": 3, "parts": 4}
 
 
 class _Codes:
-    """String labels of a column as integer codes; unknown labels have code -1."""
+    """String labels as integer codes; code -1 is a missing value."""
 
-    def __init__(self, column: pd.Series) -> None:
-        cat = column.astype("category")
-        self.codes = cat.cat.codes.to_numpy()
-        self.labels = [str(x) for x in cat.cat.categories]
+    def __init__(self, codes: np.ndarray, labels: list[str]) -> None:
+        self.codes = codes
+        self.labels = labels
         self._index = {name: i for i, name in enumerate(self.labels)}
 
-    def of(self, name: str) -> int:
+    @classmethod
+    def of(cls, column: pd.Series) -> _Codes:
+        cat = column.astype("category")
+        return cls(cat.cat.codes.to_numpy(), [str(x) for x in cat.cat.categories])
+
+    def code(self, name: str) -> int:
         return self._index.get(name, -2)
 
     def is_(self, name: str) -> np.ndarray:
-        return self.codes == self.of(name)
+        return self.codes == self.code(name)
 
     def in_(self, names: set[str] | tuple[str, ...]) -> np.ndarray:
         wanted = [self._index[n] for n in names if n in self._index]
@@ -67,8 +84,9 @@ class _Log:
         """Time of the first row matching ``mask`` in each group (``default`` if none)."""
         out = np.full(self.size, default)
         rows = np.flatnonzero(mask)
-        groups, at = np.unique(self.group[rows], return_index=True)
-        out[groups] = self.time[rows[at]]
+        groups = self.group[rows]
+        first = np.r_[True, groups[1:] != groups[:-1]] if len(rows) else np.zeros(0, bool)
+        out[groups[first]] = self.time[rows[first]]
         return out
 
 
@@ -384,19 +402,70 @@ def evaluate_clocks(events: pd.DataFrame, catalog: Catalog, origin: datetime,
     tid = frame["ticket"].to_numpy(np.int64)
     new = np.r_[True, (rep[1:] != rep[:-1]) | (tid[1:] != tid[:-1])]
     log = _Log(np.cumsum(new) - 1, frame["time_min"].to_numpy(float),
-               _Codes(frame["event"]), _Codes(frame["detail"]), np.flatnonzero(new), end_min)
-    evaluator = ClockEvaluator(catalog, origin, end_min)
-    g_level = _Codes(frame["level"].iloc[log.first_row])
-    g_sev = _Codes(frame["severity"].iloc[log.first_row])
-    if "kind" in frame.columns:
-        g_kind = frame["kind"].iloc[log.first_row].astype(object).to_numpy()
-    else:
-        g_kind = np.full(log.size, "technical", dtype=object)
+               _Codes.of(frame["event"]), _Codes.of(frame["detail"]), np.flatnonzero(new),
+               end_min)
+    first = log.first_row
+    kind = (frame["kind"].iloc[first].astype(object).to_numpy() if "kind" in frame.columns
+            else np.full(log.size, "technical", dtype=object))
+    return _evaluate(ClockEvaluator(catalog, origin, end_min), log,
+                     _Codes.of(frame["level"].iloc[first]),
+                     _Codes.of(frame["severity"].iloc[first]), kind, rep[first], tid[first],
+                     lambda: frame)
+
+
+def run_clocks(result: RunResult) -> pd.DataFrame:
+    """:func:`evaluate_clocks` of a run, read from the engine's columnar logs without
+    building the event DataFrame first (same rows)."""
+    reps = result.replications
+    first_rep = reps[0]
+    labels: dict[str, int] = {}
+    remaps = []
+    for rep in reps:
+        names = rep.tickets.codes.names
+        remaps.append(np.array([labels.setdefault(n, len(labels)) for n in names],
+                               dtype=np.int64))
+    label_list = list(labels)
+    tickets = [np.asarray(r.log.ticket_ids, dtype=np.int64) for r in reps]
+    sizes = [len(r.tickets) for r in reps]
+    offsets = np.cumsum([0, *sizes])
+    key = np.concatenate([t + off for t, off in zip(tickets, offsets, strict=False)])
+    if len(key) == 0:
+        return pd.DataFrame(columns=CLOCK_COLUMNS)
+    order = np.argsort(key, kind="stable")   # each log is in time order
+    key = key[order]
+    new = np.r_[True, key[1:] != key[:-1]]
+    time = np.concatenate([r.log.time for r in reps])[order]
+    event = np.concatenate([r.log.event for r in reps])[order]
+    detail = np.concatenate([m[r.log.detail] for r, m in zip(reps, remaps, strict=True)])
+    log = _Log(np.cumsum(new) - 1, time, _Codes(event.astype(np.int64), list(EVENT_LABELS)),
+               _Codes(detail[order], label_list), np.flatnonzero(new), first_rep.horizon_min)
+    group_key = key[log.first_row]
+    rep_index = np.searchsorted(offsets, group_key, side="right") - 1
+    tid = group_key - offsets[rep_index]
+
+    def attribute(name: str) -> np.ndarray:
+        return np.concatenate([m[np.asarray(getattr(r.tickets, name), dtype=np.int64)]
+                               for r, m in zip(reps, remaps, strict=True)])[group_key]
+
+    kind = np.array(label_list, dtype=object)[attribute("kind")]
+    replication = np.array([r.replication for r in reps])[rep_index]
+    evaluator = ClockEvaluator(result.loaded.catalog, first_rep.origin, first_rep.horizon_min)
+    return _evaluate(evaluator, log, _Codes(attribute("level"), label_list),
+                     _Codes(attribute("severity"), label_list), kind, replication, tid,
+                     result.events)
+
+
+def _evaluate(evaluator: ClockEvaluator, log: _Log, g_level: _Codes, g_sev: _Codes,
+              g_kind: np.ndarray, rep: np.ndarray, tid: np.ndarray,
+              frame: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+    """The clock table of a sorted log with the level, severity, kind, replication and
+    ticket of each of its groups; ``frame`` gives the sorted event frame if some tickets
+    need the reference evaluator."""
+    catalog = evaluator.catalog
     special = np.zeros(log.size, dtype=bool)
     special[log.group[log.event.in_(("severity_changed", "reopened"))]] = True
     technical = ~np.isin(g_kind, ("non_technical", "complaint"))
     pauses = _pair_pauses(log, log.event.is_("resumed"))
-
     rows: list[dict[str, np.ndarray]] = []
     for li, level in enumerate(g_level.labels):
         if level not in catalog.levels:
@@ -410,39 +479,52 @@ def evaluate_clocks(events: pd.DataFrame, catalog: Catalog, origin: datetime,
         groups = np.flatnonzero((g_kind == kind) & ~special)
         if len(groups):
             rows += _service(evaluator, log, pauses, groups, kind)
-    table = _assemble(rows, rep[log.first_row], tid[log.first_row], g_level)
+    table = _assemble(rows, rep, tid, g_level)
     fallback = np.flatnonzero(special)
     if len(fallback):
-        extra = _reference(evaluator, frame, log, fallback, g_kind)
-        table = extra if table.empty else pd.concat([table, extra], ignore_index=True)
-    table = table.sort_values(["replication", "ticket", "_order", "start_min"], kind="stable")
+        text = dict.fromkeys(TEXT_COLUMNS, object)
+        extra = _reference(evaluator, _sort(frame()), log, fallback, g_kind).astype(text)
+        if not table.empty:
+            extra = pd.concat([table.astype(text), extra], ignore_index=True)
+        table = extra.astype(dict.fromkeys(TEXT_COLUMNS, "category")).sort_values(
+            ["replication", "ticket", "_order", "start_min"], kind="stable")
     return table[CLOCK_COLUMNS].reset_index(drop=True)
 
 
 def _assemble(rows: list[dict[str, np.ndarray]], rep: np.ndarray, tid: np.ndarray,
               g_level: _Codes) -> pd.DataFrame:
+    """The batches' rows as one frame in (replication, ticket, clock order, start) order;
+    text columns are categoricals with their categories sorted."""
     if not rows:
         return pd.DataFrame(columns=[*CLOCK_COLUMNS, "_order"])
     labelled = ("clock", "severity", "budget")
     cols = {key: np.concatenate([r[key] for r in rows]) for key in rows[0]
             if key not in labelled}
     for key in labelled:
-        names = [r[key][0] for r in rows]
-        cols[key] = _repeat_labels(names, [r[key][1] for r in rows])
-    cols["status"] = np.array(["open", "met", "breached"], dtype=object)[cols["status"]]
+        cols[key] = _repeat_labels([r[key][0] for r in rows], [r[key][1] for r in rows])
     group = cols.pop("group")
-    levels = np.array([*g_level.labels, None], dtype=object)
-    code = g_level.codes[group]
-    out = {"replication": rep[group], "ticket": tid[group], "level": levels[code], **cols}
+    order = np.lexsort((cols["start_min"], cols["order"], tid[group], rep[group]))
+    group = group[order]
+    cols = {key: value[order] for key, value in cols.items()}
+    cols["status"] = pd.Categorical.from_codes(cols["status"], ["open", "met", "breached"]
+                                               ).reorder_categories(["breached", "met", "open"])
+    out = {"replication": rep[group], "ticket": tid[group],
+           "level": _sorted_categorical(g_level.codes[group], g_level.labels), **cols}
     out["_order"] = out.pop("order")
-    return pd.DataFrame(out)
+    return pd.DataFrame(out, copy=False)
 
 
-def _repeat_labels(names: list[str | None], counts: list[int]) -> np.ndarray:
-    """``names[i]`` repeated ``counts[i]`` times, as one object array."""
+def _sorted_categorical(codes: np.ndarray, labels: list[str | None]) -> pd.Categorical:
+    """``labels[codes]`` (-1 or None: missing) as a categorical of the labels used, sorted."""
+    used = sorted({labels[i] for i in np.unique(codes) if i >= 0 and labels[i] is not None})
+    position = np.array([used.index(x) if x in used else -1 for x in labels] + [-1])
+    return pd.Categorical.from_codes(position[codes], used)
+
+
+def _repeat_labels(names: list[str | None], counts: list[int]) -> pd.Categorical:
+    """``names[i]`` repeated ``counts[i]`` times."""
     unique = list(dict.fromkeys(names))
-    codes = np.repeat([unique.index(x) for x in names], counts)
-    return np.array(unique, dtype=object)[codes]
+    return _sorted_categorical(np.repeat([unique.index(x) for x in names], counts), unique)
 
 
 def _reference(evaluator: ClockEvaluator, frame: pd.DataFrame, log: _Log, groups: np.ndarray,

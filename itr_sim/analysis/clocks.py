@@ -56,6 +56,9 @@ class _Ticket:
     kind: str = "technical"
 
 
+TEXT_COLUMNS = ["clock", "level", "severity", "budget", "status"]
+"""Columns of the clock table held as categoricals (categories sorted)."""
+
 SERVICE_STOPS = {"response": "engaged", "acknowledge": "engaged", "resolve": "resolved",
                  "reply": "resolved", "close": "closed"}
 """Stop events of the clocks of non-technical and complaint services, by target name."""
@@ -320,4 +323,5 @@ def evaluate_clocks_per_ticket(events: pd.DataFrame, catalog: Catalog, origin: d
             row["replication"] = rep[lo]
             row["ticket"] = tid[lo]
             rows.append(row)
-    return pd.DataFrame(rows, columns=CLOCK_COLUMNS)
+    table = pd.DataFrame(rows, columns=CLOCK_COLUMNS)
+    return table.astype(dict.fromkeys(TEXT_COLUMNS, "category"))

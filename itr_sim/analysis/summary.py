@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from itr_sim.analysis.clock_table import evaluate_clocks
+from itr_sim.analysis.clock_table import run_clocks
 from itr_sim.analysis.cost import cost_by_level
 from itr_sim.analysis.kpis import (
     attainment,
@@ -76,7 +76,7 @@ def analyse(result: RunResult) -> Analysis:
     n = len(result.replications)
     weeks = (end - start) / 10080.0
     events, tickets = result.events(), result.tickets()
-    clocks = evaluate_clocks(events, cat, origin, end)
+    clocks = run_clocks(result)
     notes = notifications(clocks, cat, origin, end)
     olas = ola_clocks(events, cat, sc.organisation, origin, end)
     blame = attribute_breaches(clocks, olas)

@@ -152,39 +152,44 @@ class TicketTable:
 
 
 class EventLog:
-    """Columnar log of ticket state changes."""
+    """Columnar log of ticket state changes. A row is a ticket id, a time and one packed
+    integer ``event | unit << 8 | detail << 32`` (unit and detail as string codes), so that
+    the engine writes three values per row."""
 
     def __init__(self, tickets: TicketTable) -> None:
         self.tickets = tickets
         self.codes = tickets.codes
         self.ticket = array("i")
         self.time = array("d")
-        self.event = array("b")
-        self.unit = array("i")
-        self.detail = array("i")
-
-    def add(self, ticket: int, time: float, event: Event, unit: str | None = None,
-            detail: str | None = None) -> None:
-        self.ticket.append(ticket)
-        self.time.append(time)
-        self.event.append(event)
-        self.unit.append(self.codes.code(unit))
-        self.detail.append(self.codes.code(detail))
+        self.packed = array("q")
 
     def writer(self) -> Callable[..., None]:
         """The engine's fast path: ``row(ticket, time, event, unit=0, detail=0)`` with the
         unit and detail already turned into codes (``codes.code(name)``)."""
-        t, tm, ev = self.ticket.append, self.time.append, self.event.append
-        un, de = self.unit.append, self.detail.append
+        t, tm, pk = self.ticket.append, self.time.append, self.packed.append
 
         def row(ticket: int, time: float, event: int, unit: int = 0, detail: int = 0) -> None:
             t(ticket)
             tm(time)
-            ev(event)
-            un(unit)
-            de(detail)
+            pk(event | unit << 8 | detail << 32)
 
         return row
+
+    @property
+    def ticket_ids(self) -> np.ndarray:
+        return _np(self.ticket)
+
+    @property
+    def event(self) -> np.ndarray:
+        return (_np(self.packed) & 0xFF).astype(np.int8)
+
+    @property
+    def unit(self) -> np.ndarray:
+        return ((_np(self.packed) >> 8) & 0xFFFFFF).astype(np.int64)
+
+    @property
+    def detail(self) -> np.ndarray:
+        return (_np(self.packed) >> 32).astype(np.int64)
 
     def __len__(self) -> int:
         return len(self.ticket)
@@ -198,10 +203,9 @@ class EventLog:
         frame = pd.DataFrame({
             "ticket": ticket,
             "time_min": time,
-            "event": pd.Categorical.from_codes(np.array(self.event, dtype=np.int8),
-                                               categories=EVENT_LABELS),
-            "unit": _categorical(_np(self.unit), names),
-            "detail": _categorical(_np(self.detail), names),
+            "event": pd.Categorical.from_codes(self.event, categories=EVENT_LABELS),
+            "unit": _categorical(self.unit, names),
+            "detail": _categorical(self.detail, names),
         })
         if origin is not None:
             stamps = pd.Timestamp(origin) + pd.to_timedelta(time, unit="min")

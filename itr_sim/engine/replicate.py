@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from itr_sim.engine.arrivals import Arrivals, read_trace
+from itr_sim.engine.log import Event
 from itr_sim.engine.simulation import Replication, ReplicationResult, scenario_origin
 from itr_sim.model.load import LoadedScenario
 
@@ -76,8 +77,8 @@ class RunResult:
         for rep in self.replications:
             frame = rep.tickets.to_frame()
             closed = np.zeros(len(frame), dtype=bool)
-            ev = rep.log.to_frame()
-            closed[ev.loc[ev["event"] == "closed", "ticket"].to_numpy()] = True
+            log = rep.log
+            closed[log.ticket_ids[log.event == Event.CLOSED]] = True
             frame["closed"] = closed
             frame["warmup"] = frame["arrived_min"] < rep.warmup_min
             frame.insert(0, "replication", rep.replication)

@@ -126,6 +126,9 @@ class Unit:
         return draws
 
     def enqueue(self, ticket: Ticket, now: float, *, dispatch: bool = True) -> None:
+        if dispatch and not self.queue and len(self.busy) < self.capacity:
+            self.sim.start_session(self, ticket, now)  # an agent is free: no queueing
+            return
         deadline = self.sim.next_deadline(ticket) if self.by_deadline else 0.0
         heapq.heappush(self.queue, (*self.order(ticket.returned, now, ticket.sev_rank,
                                                 deadline, ticket.id), ticket))
