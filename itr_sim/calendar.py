@@ -143,6 +143,7 @@ class BusinessClock:
         if origin.tzinfo is None:
             raise ValueError("origin must be a time-zone aware datetime")
         self.calendar = calendar
+        self._always = calendar.is_24x7
         self.origin = origin.astimezone(UTC)
         self._starts: list[float] = []
         self._ends: list[float] = []
@@ -197,6 +198,11 @@ class BusinessClock:
         self._day_ends = [e for _, _, e in days]
         self._min_t = local_to_minutes(self._lo + timedelta(days=1), 0, tz, self.origin)
         self._max_t = local_to_minutes(self._hi - timedelta(days=1), 0, tz, self.origin)
+        self._safe = (self._min_t + 3 * DAY_MIN, self._max_t - 10 * DAY_MIN)
+        # local midnight of each business day and of the day after (minutes since origin)
+        self._midnight = [local_to_minutes(d, 0, tz, self.origin) for d in self._days]
+        self._next_midnight = [local_to_minutes(d + timedelta(days=1), 0, tz, self.origin)
+                               for d in self._days]
 
     def _cover(self, t: float) -> None:
         """Extend the precomputed range so that it contains ``t`` with margin."""
@@ -227,7 +233,9 @@ class BusinessClock:
     # -- arithmetic -----------------------------------------------------------------
     def covered(self, t: float) -> float:
         """Covered minutes from the start of the precomputed range to ``t``."""
-        self._cover(t)
+        lo, hi = self._safe
+        if not lo <= t <= hi:
+            self._cover(t)
         i = bisect.bisect_right(self._starts, t) - 1
         if i < 0:
             return 0.0
@@ -235,7 +243,7 @@ class BusinessClock:
 
     def elapsed(self, t0: float, t1: float) -> float:
         """Covered minutes between ``t0`` and ``t1`` (negative if ``t1 < t0``)."""
-        if self.calendar.is_24x7:
+        if self._always:
             return t1 - t0
         self._cover(min(t0, t1))  # a backward extension shifts the cumulative sums
         return self.covered(t1) - self.covered(t0)
@@ -244,7 +252,7 @@ class BusinessClock:
         """The instant at which ``minutes`` covered minutes have elapsed since ``t``."""
         if minutes < 0:
             raise ValueError(f"cannot add a negative business duration ({minutes} min)")
-        if self.calendar.is_24x7:
+        if self._always:
             return t + minutes
         if minutes == 0:
             return t
@@ -335,9 +343,11 @@ class BusinessClock:
                             for x in t.tolist()), dtype=float, count=len(t))
 
     def is_open(self, t: float) -> bool:
-        if self.calendar.is_24x7:
+        if self._always:
             return True
-        self._cover(t)
+        lo, hi = self._safe
+        if not lo <= t <= hi:
+            self._cover(t)
         i = bisect.bisect_right(self._starts, t) - 1
         return i >= 0 and t < self._ends[i]
 
@@ -372,10 +382,16 @@ class BusinessClock:
         start = self.next_open(t)
         i = self._business_day_index(start)
         j = self._day_at(i + days)
-        tz = self.calendar.tz
-        wall = self.to_datetime(start).replace(tzinfo=None)
-        wall_offset = (wall - datetime.combine(self._days[i], time(0))).total_seconds() / 60.0
-        target = local_to_minutes(self._days[j], wall_offset, tz, self.origin)
+        mid_i, mid_j = self._midnight[i], self._midnight[j]
+        if self._next_midnight[i] - mid_i == DAY_MIN == self._next_midnight[j] - mid_j \
+                and start < self._next_midnight[i]:
+            target = mid_j + (start - mid_i)  # no clock change on either day
+        else:
+            tz = self.calendar.tz
+            wall = self.to_datetime(start).replace(tzinfo=None)
+            wall_offset = (wall - datetime.combine(self._days[i], time(0))
+                           ).total_seconds() / 60.0
+            target = local_to_minutes(self._days[j], wall_offset, tz, self.origin)
         if self._day_starts[j] <= target <= self._day_ends[j] and self.is_open(target):
             return target
         offset = self.covered(start) - self.covered(self._day_starts[i])

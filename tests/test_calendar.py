@@ -187,3 +187,31 @@ def test_to_datetime_round_trip():
     moment = datetime(2027, 5, 1, 12, 34, tzinfo=SH)
     assert bc.to_datetime(bc.to_minutes(moment)) == moment
     assert bc.to_minutes(moment + timedelta(hours=1)) - bc.to_minutes(moment) == 60
+
+
+def _business_days_by_wall_clock(bc, t, days):
+    """Nbd through local wall-clock times (the definition; the clock takes a shortcut on
+    days without a clock change)."""
+    from itr_sim.calendar import local_to_minutes
+
+    start = bc.next_open(t)
+    i = bc._business_day_index(start)
+    j = bc._day_at(i + days)
+    wall = bc.to_datetime(start).replace(tzinfo=None)
+    offset = (wall - datetime.combine(bc._days[i], datetime.min.time())).total_seconds() / 60
+    target = local_to_minutes(bc._days[j], offset, bc.calendar.tz, bc.origin)
+    if bc._day_starts[j] <= target <= bc._day_ends[j] and bc.is_open(target):
+        return target
+    offset = bc.covered(start) - bc.covered(bc._day_starts[i])
+    return min(bc.add(bc._day_starts[j], offset), bc._day_ends[j])
+
+
+@settings(max_examples=300, deadline=None)
+@given(cal=st.sampled_from([OFFICE_CN, NIGHTS, NY_OFFICE, FULL_DAYS_NY]),
+       t=st.floats(min_value=-60 * 1440, max_value=400 * 1440, allow_nan=False),
+       days=st.integers(min_value=1, max_value=10))
+def test_business_days_shortcut_equals_the_wall_clock_definition(cal, t, days):
+    bc = clock(cal)
+    # equal up to the microsecond resolution of datetime arithmetic
+    assert bc.add_business_days(t, days) == pytest.approx(
+        _business_days_by_wall_clock(bc, t, days), abs=1e-6)

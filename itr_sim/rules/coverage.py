@@ -7,6 +7,7 @@ from datetime import datetime
 
 from itr_sim.calendar import BusinessClock
 from itr_sim.model.catalog import Catalog, ClockName
+from itr_sim.units import Duration
 
 __all__ = ["Coverage"]
 
@@ -19,6 +20,8 @@ class Coverage:
         self.origin = origin
         self._clocks = {name: BusinessClock(catalog.calendar(name), origin)
                         for name in catalog.calendars}
+        self._targets: dict[tuple[str, str, ClockName],
+                            tuple[BusinessClock, Duration, int] | None] = {}
 
     def clock(self, calendar: str) -> BusinessClock:
         return self._clocks[calendar]
@@ -44,10 +47,16 @@ class Coverage:
         no such target or there is no SLA."""
         if level is None or severity is None:
             return math.inf
-        spec = self.catalog.levels[level]
-        target = spec.targets.get(severity)
-        budget = None if target is None else getattr(target, clock.value)
-        if budget is None:
+        key = (level, severity, clock)
+        if key in self._targets:
+            found = self._targets[key]
+        else:
+            spec = self.catalog.levels[level]
+            target = spec.targets.get(severity)
+            budget = None if target is None else getattr(target, clock.value)
+            found = self._targets[key] = None if budget is None else (
+                self.level_clock(level, severity), budget, spec.nbd_cutoff)
+        if found is None:
             return math.inf
-        return self.level_clock(level, severity).deadline(start, budget,
-                                                          nbd_cutoff_min=spec.nbd_cutoff)
+        bc, budget, cutoff = found
+        return bc.deadline(start, budget, nbd_cutoff_min=cutoff)
