@@ -332,6 +332,49 @@ class BusinessClock:
         out[todo] = np.maximum(tt, starts[j] + (target - cum[j]))
         return out
 
+    def add_business_days_array(self, t: np.ndarray, days: int) -> np.ndarray:
+        """:meth:`add_business_days` element-wise (identical results): on arrays for days
+        without a clock change, one by one for the others."""
+        t = np.asarray(t, dtype=float)
+        if len(t) == 0:
+            return t.copy()
+        if not self.calendar.has_working_time:
+            raise ValueError(f"calendar {self.calendar.name!r} has no working time")
+        self._cover_array(t)
+        starts, ends = np.asarray(self._starts), np.asarray(self._ends)
+        k = np.searchsorted(starts, t, side="right") - 1
+        is_open = (k >= 0) & (t < ends[np.maximum(k, 0)])
+        while np.searchsorted(starts, t.max(), side="right") >= len(starts):
+            self._cover(self._max_t + DAY_MIN)
+            starts, ends = np.asarray(self._starts), np.asarray(self._ends)
+            k = np.searchsorted(starts, t, side="right") - 1
+            is_open = (k >= 0) & (t < ends[np.maximum(k, 0)])
+        start = np.where(is_open, t, starts[np.minimum(np.searchsorted(starts, t, side="right"),
+                                                         len(starts) - 1)])
+        self._cover_array(start)
+        i = np.searchsorted(np.asarray(self._day_starts), start, side="right") - 1
+        self._day_at(int(i.max()) + days)
+        day_starts, day_ends = np.asarray(self._day_starts), np.asarray(self._day_ends)
+        midnight, next_midnight = np.asarray(self._midnight), np.asarray(self._next_midnight)
+        starts, ends = np.asarray(self._starts), np.asarray(self._ends)
+        j = i + days
+        simple = (i >= 0) & (next_midnight[i] - midnight[i] == DAY_MIN) & \
+            (next_midnight[j] - midnight[j] == DAY_MIN) & (start < next_midnight[i])
+        target = midnight[j] + (start - midnight[i])
+        k = np.searchsorted(starts, target, side="right") - 1
+        open_at = (k >= 0) & (target < ends[np.maximum(k, 0)])
+        direct = (day_starts[j] <= target) & (target <= day_ends[j]) & open_at
+        out = np.where(simple & direct, target, np.nan)
+        capped = simple & ~direct
+        if capped.any():
+            offset = self._covered_array(start[capped]) - \
+                self._covered_array(day_starts[i[capped]])
+            out[capped] = np.minimum(self.add_array(day_starts[j[capped]], offset),
+                                     day_ends[j[capped]])
+        for n in np.flatnonzero(~simple).tolist():
+            out[n] = self.add_business_days(float(t[n]), days)
+        return out
+
     def deadline_array(self, t: np.ndarray, budget: Duration, *,
                        nbd_cutoff_min: int = 15 * 60) -> np.ndarray:
         """:meth:`deadline` element-wise: elapsed budgets on arrays, business-day and NBD
@@ -339,6 +382,8 @@ class BusinessClock:
         t = np.asarray(t, dtype=float)
         if budget.kind is DurationKind.ELAPSED:
             return self.add_array(t, budget.minutes)
+        if budget.kind is DurationKind.BUSINESS_DAYS:
+            return self.add_business_days_array(t, budget.days)
         return np.fromiter((self.deadline(x, budget, nbd_cutoff_min=nbd_cutoff_min)
                             for x in t.tolist()), dtype=float, count=len(t))
 

@@ -11,7 +11,7 @@ import pytest
 
 from itr_sim.analysis.clock_table import evaluate_clocks, run_clocks
 from itr_sim.analysis.clocks import evaluate_clocks_per_ticket
-from itr_sim.calendar import BusinessClock
+from itr_sim.calendar import BusinessClock, Calendar, weekly_windows
 from itr_sim.engine.replicate import run_scenario
 from itr_sim.ingest.servicenow import read_audit_log
 from itr_sim.model.load import load_catalog, load_scenario
@@ -94,3 +94,21 @@ def test_array_arithmetic_matches_the_scalar_one():
     pairs = list(zip(t0, t1, minutes, strict=True))
     assert bc.elapsed_array(t0, t1).tolist() == [bc.elapsed(a, b) for a, b, _ in pairs]
     assert bc.add_array(t0, minutes).tolist() == [bc.add(a, m) for a, _, m in pairs]
+
+
+NY_OFFICE = Calendar(name="ny", timezone="America/New_York",
+                     week=weekly_windows({(0, 1, 2, 3, 4): [(480, 1020)]}))
+NIGHTS = Calendar(name="nights", timezone="America/New_York",
+                  week=weekly_windows({tuple(range(7)): [(1200, 1920)]}))
+
+
+@pytest.mark.parametrize("calendar", ["office", "extended", NY_OFFICE, NIGHTS])
+def test_business_days_on_arrays_match_the_scalar_ones(calendar):
+    """Also across daylight-saving changes and overnight windows (the one-by-one path)."""
+    catalog, _ = load_catalog(ROOT / "sla_catalog" / "standard.yaml")
+    cal = catalog.calendar(calendar) if isinstance(calendar, str) else calendar
+    bc = BusinessClock(cal, datetime(2027, 1, 4, tzinfo=SH))
+    t = np.random.default_rng(5).uniform(-3000, 400_000, 2000)
+    for days in (1, 2, 5):
+        assert bc.add_business_days_array(t, days).tolist() == \
+            [bc.add_business_days(x, days) for x in t.tolist()]

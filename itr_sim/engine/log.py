@@ -154,7 +154,8 @@ class TicketTable:
 class EventLog:
     """Columnar log of ticket state changes. A row is a ticket id, a time and one packed
     integer ``event | unit << 8 | detail << 32`` (unit and detail as string codes), so that
-    the engine writes three values per row."""
+    the engine writes three values per row. Rows are in time order per ticket; the engine
+    may write a ticket's last rows ahead of time, so :meth:`to_frame` sorts them by time."""
 
     def __init__(self, tickets: TicketTable) -> None:
         self.tickets = tickets
@@ -200,12 +201,17 @@ class EventLog:
         names = self.codes.names
         ticket = _np(self.ticket).astype(np.int64)
         time = _np(self.time).copy()
+        event, unit, detail = self.event, self.unit, self.detail
+        if len(time) > 1 and not bool(np.all(time[1:] >= time[:-1])):
+            order = np.argsort(time, kind="stable")  # rows written ahead (closure) go in place
+            ticket, time, event = ticket[order], time[order], event[order]
+            unit, detail = unit[order], detail[order]
         frame = pd.DataFrame({
             "ticket": ticket,
             "time_min": time,
-            "event": pd.Categorical.from_codes(self.event, categories=EVENT_LABELS),
-            "unit": _categorical(self.unit, names),
-            "detail": _categorical(self.detail, names),
+            "event": pd.Categorical.from_codes(event, categories=EVENT_LABELS),
+            "unit": _categorical(unit, names),
+            "detail": _categorical(detail, names),
         })
         if origin is not None:
             stamps = pd.Timestamp(origin) + pd.to_timedelta(time, unit="min")

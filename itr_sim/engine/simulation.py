@@ -29,7 +29,6 @@ from __future__ import annotations
 import bisect
 import gc
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -397,28 +396,19 @@ class Replication:
             self.check_breach(ticket, ClockName.RESTORE, now)
 
     def close(self, ticket: Ticket, now: float) -> None:
-        if self.confirmation is None:
-            self.closed(ticket, now)
+        """Closure after the customer's confirmation, and the satisfaction callback. Nothing
+        happens to a ticket after it is resolved, so both rows are written at once with
+        their (later) times, unless they fall after the horizon: the log is in time order
+        per ticket, not overall (:meth:`EventLog.to_frame` sorts it)."""
+        when = now if self.confirmation is None else now + max(self.confirmation(), 0.0)
+        if when >= self.horizon:
             return
-        delay = self.confirmation()
-        if delay <= 0:
-            self.closed(ticket, now)
-        else:
-            self.env.timeout(delay).callbacks.append(
-                lambda _e: self.closed(ticket, self.env.now))
-
-    def closed(self, ticket: Ticket, now: float) -> None:
-        self.row(ticket.id, now, CLOSED)
+        self.row(ticket.id, when, CLOSED)
         callback = self.sc.organisation.callback
         if callback is not None and self.callback_uniform() < callback.share:
-            self.after(callback.after.minutes,
-                       lambda: self.row(ticket.id, self.env.now, CALLBACK))
-
-    def after(self, delay: float, action: Callable[[], None]) -> None:
-        if delay <= 0:
-            action()
-        else:
-            self.env.timeout(delay).callbacks.append(lambda _e: action())
+            at = when + callback.after.minutes
+            if at < self.horizon:
+                self.row(ticket.id, at, CALLBACK)
 
     # -- complaints ---------------------------------------------------------------------
     def check_breach(self, ticket: Ticket, clock: ClockName, stop: float) -> None:
