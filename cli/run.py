@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from itr_sim.analysis.streaming import run_streaming
 from itr_sim.analysis.summary import Analysis, analyse
 from itr_sim.engine.replicate import RunResult, run_scenario
 from itr_sim.model.load import load_scenario, parse_assignments
@@ -50,6 +51,28 @@ def write_run(result: RunResult, out: Path, fmt: str, analysis: Analysis | None 
                         encoding="utf-8")
         written.append(kpis)
     return written
+
+
+def write_streamed(result: RunResult, out: Path, analysis: Analysis) -> list[Path]:
+    """Streaming mode keeps no log: write metadata.json and kpis.json."""
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, value in (("metadata", result.metadata), ("kpis", analysis.summary)):
+        path = out / f"{name}.json"
+        path.write_text(json.dumps(value, indent=2, allow_nan=False) + "\n", encoding="utf-8")
+        written.append(path)
+    return written
+
+
+def streamed_header(kpis: dict[str, Any]) -> str:
+    lines = [f"{kpis['scenario']}: {kpis['replications']} replication(s), "
+             f"{kpis['measured_weeks']:g} weeks measured, seed {kpis['seed']}, streamed "
+             f"(at most {kpis['peak_log_rows']:,} log rows held)",
+             "tickets per replication after warm-up (mean): arrived / closed / still open"]
+    for kind, cell in kpis["tickets"]["by_kind"].items():
+        arrived, closed = cell["arrived"], cell["closed"]
+        lines.append(f"  {kind:<14} {arrived:9.1f} {closed:9.1f} {arrived - closed:9.1f}")
+    return "\n".join(lines)
 
 
 def _with_notices(events: pd.DataFrame, notes: pd.DataFrame) -> pd.DataFrame:
@@ -111,6 +134,8 @@ def show_tables(kpis: dict[str, Any]) -> None:
                       "-" if t["mean_wait_min"] is None else f"{t['mean_wait_min'] / 60:.1f} h",
                       f"{t['escalated_out'] / weeks:.1f}")
     console.print(tiers)
+    if "cost" not in kpis:  # streaming mode
+        return
     cost = Table(title=f"Cost to serve over {weeks:g} weeks ({kpis['currency']})")
     for column in ("level", "contracts", "cost", "revenue", "margin", "cost/contract-year"):
         cost.add_column(column, justify="left" if column == "level" else "right")
@@ -171,6 +196,9 @@ def run(
     executor: Annotated[str, typer.Option(help="process or dask.")] = "process",
     scheduler: Annotated[str | None, typer.Option(
         help="dask.distributed scheduler address, e.g. tcp://10.0.0.5:8786.")] = None,
+    stream: Annotated[bool, typer.Option(
+        help="Streaming mode for long horizons: KPIs computed week by week without "
+        "keeping the event log; writes only kpis.json and metadata.json.")] = False,
 ) -> None:
     """Simulate a scenario for N replications; print KPIs; write the event log and tables.
 
@@ -195,17 +223,23 @@ def run(
                   TimeElapsedColumn(), console=Console(stderr=True),
                   disable=as_json or not sys.stderr.isatty()) as bar:
         task = bar.add_task(f"simulating {loaded.scenario.scenario}", total=total)
-        result = run_scenario(loaded, replications=replications, seed=seed,
-                              progress=lambda done, _n: bar.update(task, completed=done),
-                              jobs=jobs, executor=executor, scheduler=scheduler)
-        bar.update(task, description="analysing")
-        analysis = analyse(result)
+        options: dict[str, Any] = {
+            "replications": replications, "seed": seed, "jobs": jobs, "executor": executor,
+            "scheduler": scheduler,
+            "progress": lambda done, _n: bar.update(task, completed=done)}
+        if stream:
+            result, kpis = run_streaming(loaded, **options)
+            analysis = Analysis({}, kpis)
+        else:
+            result = run_scenario(loaded, **options)
+            bar.update(task, description="analysing")
+            analysis = analyse(result)
     elapsed = time.perf_counter() - started
     missed = analysis.missed_targets()
     if as_json:
         typer.echo(json.dumps(analysis.summary, indent=2, allow_nan=False))
     else:
-        typer.echo(summary(result))
+        typer.echo(streamed_header(analysis.summary) if stream else summary(result))
         show_tables(analysis.summary)
         typer.echo("SLA targets missed (mean attainment < target): "
                    + ("none" if not missed else ""))
@@ -213,7 +247,9 @@ def run(
             typer.echo(f"  {line}")
     typer.echo(f"simulated and analysed in {elapsed:.1f} s", err=True)
     folder = out if out is not None else Path("out") / _slug(loaded.scenario.scenario)
-    for path in write_run(result, folder, fmt, analysis):
+    written = write_streamed(result, folder, analysis) if stream else \
+        write_run(result, folder, fmt, analysis)
+    for path in written:
         typer.echo(f"wrote {path}", err=True)
     if check and missed:
         raise typer.Exit(1)

@@ -14,7 +14,7 @@ import pandas as pd
 from itr_sim.engine.staffing import Staffing
 
 __all__ = ["attainment", "backlog", "clock_times", "quality", "sessions", "shift_utilisation",
-           "tier_figures", "utilisation"]
+           "tier_figures", "utilisation", "wait_sums"]
 
 SESSION_ENDS = ("released", "waiting_customer", "waiting_vendor", "waiting_parts",
                 "handed_over", "resolved", "closed")
@@ -145,6 +145,12 @@ def tier_figures(events: pd.DataFrame, tickets: pd.DataFrame, path: list[str]) -
 
 def _waits(ev: pd.DataFrame) -> dict[tuple[int, str], float]:
     """Mean minutes from ``queued`` at a unit to the next ``engaged`` at that unit."""
+    return {key: total / count for key, (total, count) in wait_sums(ev).items()}
+
+
+def wait_sums(ev: pd.DataFrame) -> dict[tuple[int, str], tuple[float, int]]:
+    """Sum and number of the waits from ``queued`` at a unit to the next ``engaged`` at that
+    unit, per replication and unit."""
     e = ev[ev["event"].isin(["queued", "engaged"])].sort_values(
         ["replication", "ticket", "time_min"], kind="stable")
     name = e["event"].astype(str).to_numpy()
@@ -159,7 +165,7 @@ def _waits(ev: pd.DataFrame) -> dict[tuple[int, str], float]:
             pending[key] = t[i]
         elif key in pending:
             sums.setdefault((rep[i], unit[i]), []).append(t[i] - pending.pop(key))
-    return {k: float(np.mean(v)) for k, v in sums.items()}
+    return {k: (float(np.sum(v)), len(v)) for k, v in sums.items()}
 
 
 def backlog(events: pd.DataFrame, tickets: pd.DataFrame, start: float, end: float

@@ -60,7 +60,7 @@ def _num(x: float) -> float | None:
     return None if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)
 
 
-def _ci(values: Any, *, share: bool = False) -> dict[str, Any]:
+def ci95(values: Any, *, share: bool = False) -> dict[str, Any]:
     """Mean and 95% interval; a share's interval is clipped to [0, 1]."""
     mean, lo, hi = mean_ci(values)
     if share and not math.isnan(lo):
@@ -109,9 +109,9 @@ def analyse(result: RunResult) -> Analysis:
     for i, tier in enumerate(path):
         t = tiers[tiers["tier"] == tier]
         u = util[util["unit"] == tier]
-        share, wait = _ci(t["resolved_share"], share=True), _ci(t["mean_wait_min"])
-        utilisation_ci = _ci(u["utilisation"], share=True)
-        esc = _ci(t["escalation_rate"], share=True)
+        share, wait = ci95(t["resolved_share"], share=True), ci95(t["mean_wait_min"])
+        utilisation_ci = ci95(u["utilisation"], share=True)
+        esc = ci95(t["escalation_rate"], share=True)
         out["tiers"][tier] = {
             "resolved_share": share["mean"], "resolved_share_ci95": share["ci95"],
             "target_share_991": TARGET_991[i] if i < len(TARGET_991) and len(path) == 3 else None,
@@ -125,13 +125,13 @@ def analyse(result: RunResult) -> Analysis:
     out["teams"] = {}
     for team in sc.organisation.teams:
         u = util[util["unit"] == team]
-        ci = _ci(u["utilisation"], share=True)
+        ci = ci95(u["utilisation"], share=True)
         out["teams"][team] = {"utilisation": ci["mean"], "utilisation_ci95": ci["ci95"],
                               "shifts": _shifts(sc.organisation.teams[team],
                                                 shift_util[shift_util["unit"] == team])}
     out["sla"] = {}
     for (level, sev, clock), g in att.groupby(["level", "severity", "clock"], observed=True):
-        ci = _ci(g.set_index("replication")["attainment"].reindex(range(n)), share=True)
+        ci = ci95(g.set_index("replication")["attainment"].reindex(range(n)), share=True)
         spec = cat.levels.get(str(level))
         target = spec.attainment_for(ClockName(clock)) if spec is not None else None
         cell = {"attainment": ci["mean"], "ci95": ci["ci95"], "target": target,
@@ -146,21 +146,21 @@ def analyse(result: RunResult) -> Analysis:
     out["ola"] = {}
     for tier, g in kept_olas.groupby("tier"):
         per = 1.0 - g.groupby("replication")["breached"].mean()
-        ci = _ci(per.reindex(range(n)), share=True)
+        ci = ci95(per.reindex(range(n)), share=True)
         attributed = blame[blame["tiers"].str.contains(str(tier), regex=False)]
         out["ola"][str(tier)] = {"attainment": ci["mean"], "ci95": ci["ci95"],
                                  "sla_breaches_attributed": len(attributed) / n}
     out["escalations_per_week"] = weekly_load(notes, start, end, n)
     b = backlog_summary
-    out["backlog"] = {k: _ci(b[k]) for k in ("mean_open", "open_at_end", "mean_age_h_at_end")}
-    out["quality"] = {k: _ci(qual[k]) for k in ("first_time_fix", "reopen_rate",
+    out["backlog"] = {k: ci95(b[k]) for k in ("mean_open", "open_at_end", "mean_age_h_at_end")}
+    out["quality"] = {k: ci95(qual[k]) for k in ("first_time_fix", "reopen_rate",
                                                  "complaints_per_week", "frt", "ofr",
                                                  "long_standing")}
     total = cost.groupby("replication")["cost"].sum()
     kept_customer = kept[kept["kind"].astype(str) != "complaint"].groupby("replication").size()
     out["cost"] = {
-        "total": _ci(total)["mean"], "total_ci95": _ci(total)["ci95"],
-        "per_ticket": _ci(total / kept_customer)["mean"],
+        "total": ci95(total)["mean"], "total_ci95": ci95(total)["ci95"],
+        "per_ticket": ci95(total / kept_customer)["mean"],
         "per_level": {str(level): {
             "cost": float(g["cost"].mean()), "revenue": float(g["revenue"].mean()),
             "margin": float(g["margin"].mean()), "contracts": int(g["contracts"].iloc[0]),
@@ -174,15 +174,15 @@ def analyse(result: RunResult) -> Analysis:
               "attainment": att, "times": times, "tiers": tiers, "utilisation": util,
               "shift_utilisation": shift_util,
               "backlog": backlog_series, "backlog_summary": b, "quality": qual, "cost": cost}
-    return Analysis(tables, _clean(out))
+    return Analysis(tables, strict_json(out))
 
 
-def _clean(value: Any) -> Any:
+def strict_json(value: Any) -> Any:
     """Strict JSON: NaN and infinities become null, NumPy scalars plain numbers."""
     if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
+        return {str(k): strict_json(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_clean(v) for v in value]
+        return [strict_json(v) for v in value]
     if hasattr(value, "item") and not isinstance(value, str):
         value = value.item()
     if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
@@ -207,7 +207,7 @@ def _shift_staffing(result: RunResult) -> dict[str, list[Any]]:
 def _shifts(unit: Any, table: pd.DataFrame) -> list[dict[str, Any]]:
     out = []
     for index, shift in enumerate(unit.shifts):
-        ci = _ci(table[table["shift"] == index]["utilisation"], share=True)
+        ci = ci95(table[table["shift"] == index]["utilisation"], share=True)
         out.append({"days": shift.model_dump(mode="json")["days"],
                     "hours": shift.model_dump(mode="json")["hours"], "agents": shift.agents,
                     "utilisation": ci["mean"], "utilisation_ci95": ci["ci95"]})
@@ -221,7 +221,7 @@ def _services(clocks: pd.DataFrame, kept: pd.DataFrame, cat: Any, n: int) -> dic
     for (kind, clock), g in c.groupby(["kind", "clock"], observed=True):
         service = cat.non_technical if kind == "non_technical" else cat.complaints
         per = 1.0 - g.groupby("replication")["breached"].mean()
-        ci = _ci(per.reindex(range(n)), share=True)
+        ci = ci95(per.reindex(range(n)), share=True)
         name = "complaints" if kind == "complaint" else "non_technical"
         out.setdefault(name, {})[str(clock)] = {
             "attainment": ci["mean"], "ci95": ci["ci95"],

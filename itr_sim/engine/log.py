@@ -132,22 +132,27 @@ class TicketTable:
     def __len__(self) -> int:
         return len(self.kind)
 
-    def to_frame(self) -> pd.DataFrame:
+    def to_frame(self, ids: np.ndarray | None = None) -> pd.DataFrame:
+        """One row per ticket, or per ticket of ``ids``."""
         names = self.codes.names
+        rows = np.arange(len(self), dtype=np.int64) if ids is None else np.asarray(ids)
+
+        def column(col: array) -> np.ndarray:
+            return _np(col)[rows]
 
         def cat(col: array) -> pd.Categorical:
-            return _categorical(_np(col), names)
+            return _categorical(column(col), names)
 
         return pd.DataFrame({
-            "ticket": np.arange(len(self), dtype=np.int64),
+            "ticket": rows.astype(np.int64),
             "kind": cat(self.kind),
             "customer": cat(self.customer),
-            "contract": _np(self.contract),
+            "contract": column(self.contract),
             "level": cat(self.level),
             "severity": cat(self.severity),
             "type": cat(self.type),
-            "arrived_min": _np(self.arrived).copy(),
-            "parent": _np(self.parent).astype(np.int64),
+            "arrived_min": column(self.arrived).astype(float),
+            "parent": column(self.parent).astype(np.int64),
         })
 
 
@@ -175,6 +180,18 @@ class EventLog:
             pk(event | unit << 8 | detail << 32)
 
         return row
+
+    def split(self, done: np.ndarray) -> EventLog:
+        """Move the rows of the tickets marked in ``done`` (indexed by ticket id) into a new
+        log, keep the others; the engine's :meth:`writer` must be taken again afterwards."""
+        keep = ~done[_np(self.ticket)] if len(self.ticket) else np.zeros(0, dtype=bool)
+        chunk = EventLog(self.tickets)
+        for name in ("ticket", "time", "packed"):
+            col = getattr(self, name)
+            values = _np(col)
+            getattr(chunk, name).frombytes(values[~keep].tobytes())
+            setattr(self, name, array(col.typecode, values[keep].tobytes()))
+        return chunk
 
     @property
     def ticket_ids(self) -> np.ndarray:

@@ -27,7 +27,7 @@ import pandas as pd
 
 from itr_sim.engine.arrivals import Arrivals, read_trace
 from itr_sim.engine.log import Event
-from itr_sim.engine.simulation import Replication, ReplicationResult, scenario_origin
+from itr_sim.engine.simulation import Replication, ReplicationResult, Sink, scenario_origin
 from itr_sim.model.load import LoadedScenario
 
 __all__ = ["RunResult", "run_scenario", "scenario_hash"]
@@ -86,20 +86,27 @@ class RunResult:
         return pd.concat(frames, ignore_index=True)
 
 
+SinkFactory = Callable[[int], Sink]
+"""Makes the sink of replication r (streaming mode); pickled to process pools and Dask."""
+
+
 def _replicate(loaded: LoadedScenario, seeds: np.random.SeedSequence, r: int,
-               arrivals: Arrivals | None) -> ReplicationResult:
+               arrivals: Arrivals | None, sink: SinkFactory | None = None) -> ReplicationResult:
     """One replication; a module-level function so that process pools and Dask can ship it."""
-    return Replication(loaded, seeds, r, arrivals).run()
+    return Replication(loaded, seeds, r, arrivals, None if sink is None else sink(r)).run()
 
 
 def run_scenario(loaded: LoadedScenario, *, replications: int | None = None,
                  seed: int | None = None, arrivals: Arrivals | None = None,
                  progress: Callable[[int, int], None] | None = None, jobs: int = 1,
-                 executor: str = "process", scheduler: str | None = None) -> RunResult:
+                 executor: str = "process", scheduler: str | None = None,
+                 sink: SinkFactory | None = None) -> RunResult:
     """Run the scenario's replications. ``jobs`` > 1 runs them in a local process pool;
     ``executor="dask"`` sends them to a dask.distributed scheduler (``scheduler`` address, or
     a local cluster of ``jobs`` workers when None). Every replication has its own seed, so
-    the results are identical to a serial run. ``arrivals`` replays a trace."""
+    the results are identical to a serial run. ``arrivals`` replays a trace. With ``sink``
+    (streaming mode) each replication hands its finished tickets' rows to ``sink(r)`` as it
+    goes and keeps no log (see :mod:`itr_sim.analysis.streaming`)."""
     sc = loaded.scenario
     if arrivals is None and sc.demand.trace is not None:
         horizon = sc.horizon.minutes
@@ -111,13 +118,13 @@ def run_scenario(loaded: LoadedScenario, *, replications: int | None = None,
     if executor not in ("process", "dask"):
         raise ValueError(f"executor must be process or dask, got {executor!r}")
     if executor == "dask":
-        results = _on_dask(loaded, children, arrivals, jobs, scheduler, progress)
+        results = _on_dask(loaded, children, arrivals, jobs, scheduler, progress, sink)
     elif jobs > 1 and n > 1:
-        results = _on_pool(loaded, children, arrivals, jobs, progress)
+        results = _on_pool(loaded, children, arrivals, jobs, progress, sink)
     else:
         results = []
         for r, child in enumerate(children):
-            results.append(_replicate(loaded, child, r, arrivals))
+            results.append(_replicate(loaded, child, r, arrivals, sink))
             if progress is not None:
                 progress(r + 1, n)
     metadata = {
@@ -132,6 +139,7 @@ def run_scenario(loaded: LoadedScenario, *, replications: int | None = None,
         "start": sc.start.isoformat(),
         "timezone": sc.organisation.timezone,
         "executor": "dask" if executor == "dask" else ("process" if jobs > 1 else "serial"),
+        "streamed": sink is not None,
         "jobs": jobs,
         "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
         "versions": _versions(),
@@ -141,10 +149,11 @@ def run_scenario(loaded: LoadedScenario, *, replications: int | None = None,
 
 def _on_pool(loaded: LoadedScenario, children: list[np.random.SeedSequence],
              arrivals: Arrivals | None, jobs: int,
-             progress: Callable[[int, int], None] | None) -> list[ReplicationResult]:
+             progress: Callable[[int, int], None] | None,
+             sink: SinkFactory | None) -> list[ReplicationResult]:
     results: list[ReplicationResult | None] = [None] * len(children)
     with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
-        futures = {pool.submit(_replicate, loaded, child, r, arrivals): r
+        futures = {pool.submit(_replicate, loaded, child, r, arrivals, sink): r
                    for r, child in enumerate(children)}
         for done, future in enumerate(as_completed(futures), 1):
             results[futures[future]] = future.result()
@@ -155,7 +164,8 @@ def _on_pool(loaded: LoadedScenario, children: list[np.random.SeedSequence],
 
 def _on_dask(loaded: LoadedScenario, children: list[np.random.SeedSequence],
              arrivals: Arrivals | None, jobs: int, scheduler: str | None,
-             progress: Callable[[int, int], None] | None) -> list[ReplicationResult]:
+             progress: Callable[[int, int], None] | None,
+             sink: SinkFactory | None) -> list[ReplicationResult]:
     try:
         from distributed import Client, LocalCluster
         from distributed import as_completed as dask_completed
@@ -168,7 +178,7 @@ def _on_dask(loaded: LoadedScenario, children: list[np.random.SeedSequence],
                                dashboard_address=None)
     client = Client(cluster if cluster is not None else scheduler)
     try:
-        futures = [client.submit(_replicate, loaded, child, r, arrivals, pure=False)
+        futures = [client.submit(_replicate, loaded, child, r, arrivals, sink, pure=False)
                    for r, child in enumerate(children)]
         order = {f.key: i for i, f in enumerate(futures)}
         results: list[ReplicationResult | None] = [None] * len(children)

@@ -31,12 +31,14 @@ import gc
 import math
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 import numpy as np
+import pandas as pd
 import simpy
 
-from itr_sim.engine.arrivals import Arrivals, generate_arrivals
+from itr_sim.engine.arrivals import MIN_PER_WEEK, Arrivals, generate_arrivals
 from itr_sim.engine.draws import Draws, Source, Uniforms, stream
 from itr_sim.engine.log import Event, EventLog, TicketTable
 from itr_sim.engine.parts import Stock
@@ -50,7 +52,7 @@ from itr_sim.rules.dispatch import COMPLAINTS, route
 from itr_sim.rules.entitlement import Outcome, entitle
 from itr_sim.units import DurationKind
 
-__all__ = ["Replication", "ReplicationResult", "Source", "scenario_origin"]
+__all__ = ["Replication", "ReplicationResult", "Sink", "Source", "scenario_origin"]
 
 # event codes as plain integers, as the log stores them
 ARRIVED, ENTITLED, REJECTED, QUEUED, ENGAGED, RELEASED = range(6)
@@ -75,13 +77,27 @@ class ReplicationResult:
     horizon_min: float
     warmup_min: float
     replication: int
+    streamed: Any = None      # the sink's result in streaming mode (the log is then empty)
+    peak_log_rows: int = 0    # the most rows the log held at once
+
+
+class Sink(Protocol):
+    """Takes the finished part of the log in streaming mode (see :meth:`Replication.run`)."""
+
+    def consume(self, events: pd.DataFrame, tickets: pd.DataFrame) -> None: ...
+
+    def result(self) -> Any: ...
 
 
 class Replication:
     """One replication of a loaded scenario."""
 
     def __init__(self, loaded: LoadedScenario, seeds: np.random.SeedSequence,
-                 replication: int = 0, arrivals: Arrivals | None = None) -> None:
+                 replication: int = 0, arrivals: Arrivals | None = None,
+                 sink: Sink | None = None, flush_every_min: float = MIN_PER_WEEK) -> None:
+        self.sink = sink
+        self.flush_every = flush_every_min
+        self.peak_rows = 0
         self.loaded = loaded
         self.sc, self.cat = loaded.scenario, loaded.catalog
         self.seeds = seeds
@@ -136,8 +152,13 @@ class Replication:
 
     # -- running ----------------------------------------------------------------------
     def run(self) -> ReplicationResult:
+        """Run to the horizon. With a sink (streaming mode), the rows of closed tickets are
+        handed to it every ``flush_every_min`` simulated minutes, and the rest at the end,
+        so that the log never holds much more than the open tickets."""
         for unit in self.units.values():
             self.env.process(unit.shifts())
+        if self.sink is not None:
+            self.env.process(self._flushes())
         arr = self.arrivals
         if len(arr):
             self._times = arr.time.tolist()
@@ -153,10 +174,44 @@ class Replication:
         finally:
             if collecting:
                 gc.enable()
+        streamed = None
+        if self.sink is not None:
+            self.flush(final=True)
+            streamed = self.sink.result()
+        self.peak_rows = max(self.peak_rows, len(self.log))
         return ReplicationResult(self.log, self.tickets,
                                  {n: u.staffing for n, u in self.units.items()},
                                  self.origin, self.horizon, self.sc.warmup.minutes,
-                                 self.replication)
+                                 self.replication, streamed, self.peak_rows)
+
+    def _flushes(self):  # type: ignore[no-untyped-def]
+        while True:
+            yield self.env.timeout(self.flush_every)
+            self.flush(final=False)
+
+    def flush(self, *, final: bool) -> None:
+        """Hand the rows of every closed ticket (all tickets when ``final``) to the sink. A
+        closed ticket gets no more rows: its closure and callback are written at once."""
+        assert self.sink is not None
+        log = self.log
+        self.peak_rows = max(self.peak_rows, len(log))
+        done = np.full(len(self.tickets), final)
+        if not final:
+            done[log.ticket_ids[log.event == CLOSED]] = True
+        chunk = log.split(done)
+        self.row = log.writer()
+        if not len(chunk):
+            return
+        events = chunk.to_frame()
+        events.insert(0, "replication", self.replication)
+        ids = np.unique(events["ticket"].to_numpy())
+        tickets = self.tickets.to_frame(ids)
+        closed = np.zeros(len(self.tickets), dtype=bool)
+        closed[chunk.ticket_ids[chunk.event == CLOSED]] = True
+        tickets["closed"] = closed[ids]
+        tickets["warmup"] = tickets["arrived_min"] < self.sc.warmup.minutes
+        tickets.insert(0, "replication", self.replication)
+        self.sink.consume(events, tickets)
 
     def _arrive(self, i: int) -> None:
         """Bring in arrival ``i`` and every later one due by now, then wait for the next."""
