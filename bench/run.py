@@ -26,7 +26,8 @@ from typing import Any
 import ciw
 import simpy
 
-from itr_sim.analysis.clock_table import evaluate_clocks
+from itr_sim.analysis.clock_table import run_clocks
+from itr_sim.analysis.streaming import run_streaming
 from itr_sim.analysis.summary import analyse
 from itr_sim.engine.replicate import run_scenario
 from itr_sim.model.load import load_scenario
@@ -126,7 +127,7 @@ def itr(path: Path, sets: dict[str, Any], *, clocks: bool, kpis: bool = False) -
     if kpis:
         analyse(result)
     elif clocks:
-        evaluate_clocks(result.events(), loaded.catalog, rep.origin, rep.horizon_min)
+        run_clocks(result)
     return {"seconds": time.perf_counter() - started, "engine_seconds": engine,
             "tickets": tickets, "events": len(rep.log)}
 
@@ -141,18 +142,25 @@ def stats(values: list[float]) -> dict[str, float]:
     return {"median": statistics.median(values), "min": min(values), "max": max(values)}
 
 
-def memory_per_ticket(path: Path, horizons: list[str]) -> list[dict[str, float]]:
-    """Peak Python memory of one replication at growing horizons (tracemalloc)."""
+def memory_per_ticket(path: Path, horizons: list[str], *, stream: bool
+                      ) -> list[dict[str, float]]:
+    """Peak Python memory of one replication at growing horizons (tracemalloc), with the
+    full event log or in streaming mode."""
     rows = []
     for horizon in horizons:
         tracemalloc.start()
         loaded = load_scenario(path, sets={"horizon": horizon, "warmup": "0m"})
-        result = run_scenario(loaded, replications=1)
+        if stream:
+            result, _ = run_streaming(loaded, replications=1)
+        else:
+            result = run_scenario(loaded, replications=1)
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
-        tickets = len(result.replications[0].tickets)
+        rep = result.replications[0]
+        tickets = len(rep.tickets)
         rows.append({"horizon": horizon, "tickets": tickets, "peak_mb": peak / 2**20,
-                     "kb_per_ticket": peak / 1024 / tickets})
+                     "kb_per_ticket": peak / 1024 / tickets,
+                     "peak_log_rows": rep.peak_log_rows})
     return rows
 
 
@@ -207,8 +215,11 @@ def main() -> None:
         d["itr_sim_engine"].append(r["engine_seconds"])
     w["D"] = {"tickets": r["tickets"], **{k: stats(v) for k, v in d.items()}}
 
-    results["memory"] = memory_per_ticket(ROOT / "scenarios" / "baseline.yaml",
-                                          ["13w", "26w", "52w"])
+    horizons = ["13w", "26w", "52w", "104w"]
+    results["memory"] = memory_per_ticket(ROOT / "scenarios" / "baseline.yaml", horizons,
+                                          stream=False)
+    results["memory_streaming"] = memory_per_ticket(ROOT / "scenarios" / "baseline.yaml",
+                                                    horizons, stream=True)
     for name in ("A", "B'"):
         x = w[name]
         x["ratio_vs_ciw"] = x["ciw"]["median"] / x["itr_sim"]["median"]

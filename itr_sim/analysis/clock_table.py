@@ -76,9 +76,25 @@ class _Log:
     first_row: np.ndarray   # first row of every group
     end: float
 
+    def __post_init__(self) -> None:
+        self._first: dict[str, np.ndarray] = {}
+        self._visible: np.ndarray | None = None
+
     @property
     def size(self) -> int:
         return len(self.first_row)
+
+    def first_time(self, name: str) -> np.ndarray:
+        """Time of each group's first ``name`` event (NaN if none), computed once."""
+        if name not in self._first:
+            self._first[name] = self.first(self.event.is_(name))
+        return self._first[name]
+
+    def visible_rows(self) -> np.ndarray:
+        """Rows of customer-visible events (the update clock's touches), computed once."""
+        if self._visible is None:
+            self._visible = np.flatnonzero(self.event.in_(VISIBLE))
+        return self._visible
 
     def first(self, mask: np.ndarray, default: float = np.nan) -> np.ndarray:
         """Time of the first row matching ``mask`` in each group (``default`` if none)."""
@@ -269,7 +285,8 @@ class _Batch:
         end = np.where(np.isnan(stop), log.end, stop)
         col = np.full(log.size, -1)
         col[self.groups] = np.arange(len(self.groups))
-        rows = np.flatnonzero(log.event.in_(VISIBLE) & (col[log.group] >= 0))
+        rows = log.visible_rows()
+        rows = rows[col[log.group[rows]] >= 0]
         c, t = col[log.group[rows]], log.time[rows]
         inside = mask[c] & (t >= engaged[c]) & (t <= end[c])
         c, t = c[inside], t[inside]
@@ -334,12 +351,8 @@ def _technical(ev: ClockEvaluator, log: _Log, pauses: _Pauses, groups: np.ndarra
         return []
     bc = ev.coverage.level_clock(level, severity)
     batch = _Batch(ev, log, pauses, groups, bc)
-    ev_codes = log.event
-    sel = np.zeros(log.size, dtype=bool)
-    sel[groups] = True
-
     def first(name: str) -> np.ndarray:
-        return log.first(ev_codes.is_(name) & sel[log.group])[groups]
+        return log.first_time(name)[groups]
 
     arrived = first("arrived")
     arrived = np.where(np.isnan(arrived), log.time[log.first_row[groups]], arrived)
@@ -367,15 +380,13 @@ def _service(ev: ClockEvaluator, log: _Log, pauses: _Pauses, groups: np.ndarray,
         return []
     bc = ev.coverage.clock(service.calendar)
     batch = _Batch(ev, log, pauses, groups, bc)
-    sel = np.zeros(log.size, dtype=bool)
-    sel[groups] = True
     start = log.time[log.first_row[groups]]
     every = np.ones(len(groups), dtype=bool)
     for order, (name, budget) in enumerate(service.targets.items()):
         stop_event = SERVICE_STOPS.get(name)
         if stop_event is None:
             continue
-        stop = log.first(log.event.is_(stop_event) & sel[log.group])[groups]
+        stop = log.first_time(stop_event)[groups]
         end = np.where(np.isnan(stop), log.end, stop)
         deadline = bc.deadline_array(start, budget)
         breached = end > deadline
@@ -503,7 +514,10 @@ def _assemble(rows: list[dict[str, np.ndarray]], rep: np.ndarray, tid: np.ndarra
     for key in labelled:
         cols[key] = _repeat_labels([r[key][0] for r in rows], [r[key][1] for r in rows])
     group = cols.pop("group")
-    order = np.lexsort((cols["start_min"], cols["order"], tid[group], rep[group]))
+    # one integer key: (replication, ticket, clock order); batches emit a ticket's parts
+    # clocks in start order, and a stable sort keeps it
+    ticket_key = rep[group] * (int(tid.max()) + 1) + tid[group]
+    order = np.argsort(ticket_key * 8 + cols["order"], kind="stable")
     group = group[order]
     cols = {key: value[order] for key, value in cols.items()}
     cols["status"] = pd.Categorical.from_codes(cols["status"], ["open", "met", "breached"]

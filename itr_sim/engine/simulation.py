@@ -467,8 +467,11 @@ class Replication:
 
     # -- complaints ---------------------------------------------------------------------
     def check_breach(self, ticket: Ticket, clock: ClockName, stop: float) -> None:
-        """Raise a complaint, with the demand's probability, on the first breached clock."""
-        if ticket.complained or ticket.level is None:
+        """Raise a complaint, with the demand's probability, on the first breached clock.
+        The chance is drawn first, so that most checks need no deadline (same law: a
+        complaint when the clock is breached and the draw falls below the share)."""
+        if ticket.complained or ticket.level is None or \
+                self.complaint_uniform() >= self.complaint_share:
             return
         deadline = self.deadline(ticket, clock)
         if deadline == math.inf:
@@ -483,8 +486,6 @@ class Replication:
             if paused > 0:
                 deadline = bc.add(deadline, paused)
         if stop <= deadline:
-            return
-        if self.complaint_uniform() >= self.complaint_share:
             return
         ticket.complained = True
         now = self.env.now
