@@ -21,10 +21,11 @@ import pandas as pd
 
 from itr_sim.engine.draws import stream
 from itr_sim.model.catalog import Catalog, RequestKind
+from itr_sim.model.demand import Customer
 from itr_sim.model.scenario import Scenario
 from itr_sim.model.source import Diagnostic, ScenarioError
 
-__all__ = ["Arrivals", "generate_arrivals", "hourly_weights", "read_trace"]
+__all__ = ["WINDOW_MIN", "ArrivalStream", "Arrivals", "hourly_weights", "read_trace"]
 
 MIN_PER_WEEK = 10080.0
 MIN_PER_YEAR = 525600.0
@@ -64,41 +65,75 @@ def hourly_weights(sc: Scenario, origin: datetime, horizon_min: float) -> np.nda
     return weights
 
 
-def generate_arrivals(sc: Scenario, cat: Catalog, origin: datetime, horizon_min: float,
-                      seeds: np.random.SeedSequence, source: int) -> Arrivals:
-    """Draw the arrivals of one replication. Each customer group has its own random stream
-    keyed by its name, so two scenarios with the same customers share their arrivals."""
-    dem = sc.demand
-    weights = hourly_weights(sc, origin, horizon_min)
-    growth = np.log1p(dem.growth_per_year) / MIN_PER_YEAR
-    zone = ZoneInfo(sc.organisation.timezone)
-    windows = []
-    for event in dem.events:
-        start = event.at.replace(tzinfo=zone) if event.at.tzinfo is None else event.at
-        # convert both: aware datetimes sharing a tzinfo subtract as wall-clock times
-        a = (start.astimezone(UTC) - origin.astimezone(UTC)).total_seconds() / 60.0
-        windows.append((a, a + event.lasts.minutes, event.multiplier, event.severity,
-                        None if event.customers is None else set(event.customers)))
-    tech = [t for t, spec in cat.request_types.items() if spec.kind is RequestKind.TECHNICAL]
-    parts: list[pd.DataFrame] = []
-    for name, cust in dem.customers.items():
-        rng = stream(seeds, source, name)
-        base = cust.count * cust.tickets_per_week / MIN_PER_WEEK
-        mine = [w for w in windows if w[4] is None or name in w[4]]
-        peak = max([1.0] + [w[2] for w in mine])
-        top = base * weights.max() * np.exp(max(growth, 0.0) * horizon_min) * peak
+WINDOW_MIN = 4 * MIN_PER_WEEK
+"""Arrivals are drawn four weeks at a time, so that a replication never holds more than one
+window of future arrivals (streaming mode keeps memory flat over long horizons)."""
+
+
+class ArrivalStream:
+    """The demand of one replication, drawn window by window. Each customer group has its
+    own random stream keyed by its name and kept across windows, so two scenarios with the
+    same customers share their arrivals (also over different horizons)."""
+
+    def __init__(self, sc: Scenario, cat: Catalog, origin: datetime, horizon_min: float,
+                 seeds: np.random.SeedSequence, source: int) -> None:
+        dem = sc.demand
+        self.horizon = horizon_min
+        self.weights = hourly_weights(sc, origin, horizon_min)
+        self.growth = np.log1p(dem.growth_per_year) / MIN_PER_YEAR
+        zone = ZoneInfo(sc.organisation.timezone)
+        events = []
+        for event in dem.events:
+            start = event.at.replace(tzinfo=zone) if event.at.tzinfo is None else event.at
+            # convert both: aware datetimes sharing a tzinfo subtract as wall-clock times
+            a = (start.astimezone(UTC) - origin.astimezone(UTC)).total_seconds() / 60.0
+            events.append((a, a + event.lasts.minutes, event.multiplier, event.severity,
+                           None if event.customers is None else set(event.customers)))
+        self.tech = [t for t, spec in cat.request_types.items()
+                     if spec.kind is RequestKind.TECHNICAL]
+        self.groups = []
+        for name, cust in dem.customers.items():
+            mine = [w for w in events if w[4] is None or name in w[4]]
+            self.groups.append((name, cust, stream(seeds, source, name),
+                                cust.count * cust.tickets_per_week / MIN_PER_WEEK, mine,
+                                max([1.0] + [w[2] for w in mine]),
+                                list((cust.type_mix or dem.type_mix).items()),
+                                list((cust.severity_mix or dem.severity_mix).items())))
+        self.next_start = 0.0
+
+    def window(self) -> Arrivals | None:
+        """The arrivals of the next window, or None past the horizon."""
+        t0 = self.next_start
+        if t0 >= self.horizon:
+            return None
+        t1 = self.next_start = min(t0 + WINDOW_MIN, self.horizon)
+        hours = self.weights[int(t0 // 60):int(np.ceil(t1 / 60.0)) + 1]
+        parts = [self._group(t0, t1, float(hours.max()), *group) for group in self.groups]
+        parts = [p for p in parts if p is not None]
+        if not parts:
+            return Arrivals(np.zeros(0), [], np.zeros(0, int), [], [])
+        frame = pd.concat(parts, ignore_index=True).sort_values("time", kind="stable")
+        return Arrivals(frame["time"].to_numpy(float), frame["customer"].tolist(),
+                        frame["contract"].to_numpy(int),
+                        [s if isinstance(s, str) else None for s in frame["severity"].tolist()],
+                        frame["rtype"].tolist())
+
+    def _group(self, t0: float, t1: float, top_weight: float, name: str, cust: Customer,
+               rng: np.random.Generator, base: float, mine: list, peak: float,
+               types: list, sev: list) -> pd.DataFrame | None:
+        """Thinning for one customer group over [t0, t1)."""
+        growth, tech = self.growth, self.tech
+        top = base * top_weight * np.exp(max(growth, 0.0) * t1) * peak
         if top <= 0:
-            continue
-        n = rng.poisson(top * horizon_min)
-        t = np.sort(rng.uniform(0.0, horizon_min, n))
+            return None
+        n = rng.poisson(top * (t1 - t0))
+        t = np.sort(rng.uniform(t0, t1, n))
         storm = np.ones(n)
         for a, b, k, _, _ in mine:
             storm[(t >= a) & (t < b)] *= k
-        rate = base * weights[(t // 60).astype(int)] * np.exp(growth * t) * storm
+        rate = base * self.weights[(t // 60).astype(int)] * np.exp(growth * t) * storm
         keep = rng.uniform(0.0, top, n) < rate
         t, storm = t[keep], storm[keep]
-        types = list((cust.type_mix or dem.type_mix).items())
-        sev = list((cust.severity_mix or dem.severity_mix).items())
         rtype = rng.choice([k for k, _ in types], size=len(t), p=_p(types))
         severity = rng.choice([k for k, _ in sev], size=len(t), p=_p(sev)).astype(object)
         technical = np.isin(rtype, tech)
@@ -116,17 +151,9 @@ def generate_arrivals(sc: Scenario, cat: Catalog, origin: datetime, horizon_min:
             missing = is_storm & (severity == None)  # noqa: E711  (object array)
             severity[missing] = rng.choice([k for k, _ in sev], size=int(missing.sum()),
                                            p=_p(sev))
-        parts.append(pd.DataFrame({
-            "time": t, "customer": name, "contract": rng.integers(0, cust.count, len(t)),
-            "severity": severity, "rtype": rtype,
-        }))
-    if not parts:
-        return Arrivals(np.zeros(0), [], np.zeros(0, int), [], [])
-    frame = pd.concat(parts, ignore_index=True).sort_values("time", kind="stable")
-    return Arrivals(frame["time"].to_numpy(float), frame["customer"].tolist(),
-                    frame["contract"].to_numpy(int),
-                    [s if isinstance(s, str) else None for s in frame["severity"].tolist()],
-                    frame["rtype"].tolist())
+        return pd.DataFrame({"time": t, "customer": name,
+                             "contract": rng.integers(0, cust.count, len(t)),
+                             "severity": severity, "rtype": rtype})
 
 
 def _p(pairs: list[tuple[str, float]]) -> np.ndarray:

@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 import simpy
 
-from itr_sim.engine.arrivals import MIN_PER_WEEK, Arrivals, generate_arrivals
+from itr_sim.engine.arrivals import MIN_PER_WEEK, Arrivals, ArrivalStream
 from itr_sim.engine.draws import Draws, Source, Uniforms, stream
 from itr_sim.engine.log import Event, EventLog, TicketTable
 from itr_sim.engine.parts import Stock
@@ -143,7 +143,9 @@ class Replication:
             self.parts_uniform = Uniforms(self.stream(Source.PARTS, "need"))
             self.standard = Draws(org.parts.standard, self.stream(Source.PARTS, "standard"))
             self.express = Draws(org.parts.express, self.stream(Source.PARTS, "express"))
-        self.arrivals = arrivals if arrivals is not None else generate_arrivals(
+        # a replayed trace is one window; generated demand comes four weeks at a time
+        self.trace = arrivals
+        self.demand = None if arrivals is not None else ArrivalStream(
             self.sc, self.cat, self.origin, self.horizon, seeds, Source.ARRIVALS)
 
     def stream(self, source: int, name: str) -> np.random.Generator:
@@ -159,10 +161,7 @@ class Replication:
             self.env.process(unit.shifts())
         if self.sink is not None:
             self.env.process(self._flushes())
-        arr = self.arrivals
-        if len(arr):
-            self._times = arr.time.tolist()
-            self._contracts = arr.contract.tolist()
+        if self._next_window():
             self.env.timeout(self._times[0]).callbacks.append(lambda _e: self._arrive(0))
         # Tickets, events and callbacks are freed by reference counting as they finish; the
         # cyclic collector would only rescan the many live ones (a third of the run time
@@ -213,6 +212,21 @@ class Replication:
         tickets.insert(0, "replication", self.replication)
         self.sink.consume(events, tickets)
 
+    def _next_window(self) -> bool:
+        """Load the next window of arrivals that has any; False when there is none left."""
+        while True:
+            if self.demand is None:
+                arrivals, self.trace = self.trace, None
+            else:
+                arrivals = self.demand.window()
+            if arrivals is None:
+                return False
+            if len(arrivals):
+                self.arrivals = arrivals
+                self._times = arrivals.time.tolist()
+                self._contracts = arrivals.contract.tolist()
+                return True
+
     def _arrive(self, i: int) -> None:
         """Bring in arrival ``i`` and every later one due by now, then wait for the next."""
         now, times, arr = self.env.now, self._times, self.arrivals
@@ -223,6 +237,8 @@ class Replication:
             i += 1
         if i < n:
             self.env.timeout(times[i] - now).callbacks.append(lambda _e: self._arrive(i))
+        elif self._next_window():
+            self.env.timeout(self._times[0] - now).callbacks.append(lambda _e: self._arrive(0))
 
     def profile(self, customer: str, severity: str | None, rtype: str, level: str | None
                 ) -> Profile:
