@@ -88,12 +88,17 @@ def main() -> None:
         "",
         "## Memory",
         "",
-        "Peak Python memory of one baseline replication (tracemalloc), by horizon:",
+        "Peak Python memory of one baseline replication (tracemalloc), by horizon, keeping the"
+        " event log and in streaming mode (`itr-sim run --stream`); *log rows* is the most"
+        " rows the event log held at once:",
         "",
-        "| horizon | tickets | peak MB | KB per ticket |",
-        "|---|---|---|---|",
-        *[f"| {m['horizon']} | {m['tickets']:,} | {m['peak_mb']:.1f} | {m['kb_per_ticket']:.2f} |"
-          for m in r["memory"]],
+        "| horizon | tickets | full log: peak MB | KB/ticket | log rows | streaming: peak MB |"
+        " KB/ticket | log rows |",
+        "|---|---|---|---|---|---|---|---|",
+        *[f"| {m['horizon']} | {m['tickets']:,} | {m['peak_mb']:.1f} | {m['kb_per_ticket']:.2f}"
+          f" | {m['peak_log_rows']:,} | {s['peak_mb']:.1f} | {s['kb_per_ticket']:.2f} |"
+          f" {s['peak_log_rows']:,} |"
+          for m, s in zip(r["memory"], r["memory_streaming"], strict=True)],
         "",
         notes.rstrip(),
         "",
