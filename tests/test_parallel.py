@@ -1,5 +1,7 @@
 """Parallel replications (process pool, dask.distributed) and sweeps."""
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -7,6 +9,7 @@ import pytest
 from itr_sim.cli.main import app
 from typer.testing import CliRunner
 
+import itr_sim
 from itr_sim.analysis.sweep import grid_points, sweep
 from itr_sim.engine.replicate import run_scenario
 from itr_sim.model.load import load_scenario
@@ -61,3 +64,13 @@ def test_grid_points_and_sweep_command(tmp_path):
     bad = runner.invoke(app, ["sweep", str(ROOT / "scenarios" / "baseline.yaml"), "--grid",
                               "organisation.tiers.L9.resolves=50%"])
     assert bad.exit_code == 2
+
+
+def test_public_api_resolves_and_engine_workers_skip_the_analysis_stack():
+    assert all(getattr(itr_sim, name) is not None for name in itr_sim.__all__)
+    # a process-pool worker imports the engine only: no SciPy, no analysis
+    code = ("import sys, itr_sim.engine.replicate; "
+            "print(any(m in sys.modules for m in ('scipy', 'itr_sim.analysis.summary')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "False"
