@@ -187,11 +187,19 @@ class _Batch:
                  groups: np.ndarray, bc: BusinessClock) -> None:
         self.ev, self.log, self.pauses, self.groups, self.bc = evaluator, log, pauses, groups, bc
         self.rows: list[dict[str, np.ndarray]] = []
+        self._matrices: dict[frozenset[str], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+
+    def matrix(self, allowed: set[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:meth:`_Pauses.matrix` of this batch's tickets, laid out once per reason set."""
+        key = frozenset(allowed)
+        if key not in self._matrices:
+            self._matrices[key] = self.pauses.matrix(self.groups, allowed)
+        return self._matrices[key]
 
     def paused(self, a: np.ndarray, b: np.ndarray, allowed: set[str]
                ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         """Covered paused minutes within [a, b] per ticket, in total and by reason."""
-        p0, p1, why = self.pauses.matrix(self.groups, allowed)
+        p0, p1, why = self.matrix(allowed)
         total = np.zeros(len(self.groups))
         by_reason = {name: np.zeros(len(self.groups)) for name in REASONS}
         for k in range(p0.shape[0]):
@@ -209,7 +217,7 @@ class _Batch:
 
     def extend(self, deadline: np.ndarray, start: np.ndarray, allowed: set[str]) -> np.ndarray:
         """Move deadlines by the pauses that began before them, in order."""
-        p0, p1, _ = self.pauses.matrix(self.groups, allowed)
+        p0, p1, _ = self.matrix(allowed)
         deadline = deadline.copy()
         for k in range(p0.shape[0]):
             hit = (p1[k] > start) & (p0[k] < deadline)
@@ -247,33 +255,25 @@ class _Batch:
 
     # -- technical tickets --------------------------------------------------------------
     def clock(self, clock: ClockName, budget: Duration, start: np.ndarray, stop: np.ndarray,
-              mask: np.ndarray, severity: str, cutoff: int) -> None:
+              severity: str, cutoff: int) -> None:
         """A clock from ``start`` to ``stop`` (NaN: still running) with pauses."""
         bc, end = self.bc, np.where(np.isnan(stop), self.log.end, stop)
         allowed = set(self.ev.catalog.pauses(clock))
-        deadline = np.full(len(start), np.inf)
-        if budget.kind is DurationKind.ELAPSED:
-            deadline[mask] = bc.add_array(start[mask], budget.minutes)
-        else:
-            deadline[mask] = bc.deadline_array(start[mask], budget, nbd_cutoff_min=cutoff)
+        deadline = bc.deadline_array(start, budget, nbd_cutoff_min=cutoff)
+        paused, by_reason = np.zeros(len(start)), {}
         if allowed:
-            deadline = np.where(mask, self.extend(deadline, start, allowed), deadline)
+            deadline = self.extend(deadline, start, allowed)
             paused, by_reason = self.paused(start, end, allowed)
-        else:
-            paused, by_reason = np.zeros(len(start)), {}
-        elapsed = np.where(mask, bc.elapsed_array(np.where(mask, start, 0.0),
-                                                  np.where(mask, end, 0.0)), 0.0) - paused
+        elapsed = bc.elapsed_array(start, end) - paused
         breached = end > deadline
-        late = breached & mask
         lateness = np.zeros(len(start))
-        if late.any():
-            lateness[late] = bc.elapsed_array(deadline[late], end[late])
+        if breached.any():
+            lateness[breached] = bc.elapsed_array(deadline[breached], end[breached])
             if allowed:
-                lateness -= np.where(late, self.paused(np.where(late, deadline, 0.0),
-                                                       np.where(late, end, 0.0), allowed)[0],
-                                     0.0)
-        self.emit(clock.value, mask, start, stop, deadline, budget, elapsed, by_reason,
-                  breached, lateness, severity, ORDER[clock.value])
+                lateness -= self.paused(np.where(breached, deadline, 0.0),
+                                        np.where(breached, end, 0.0), allowed)[0]
+        self.emit(clock.value, np.ones(len(start), dtype=bool), start, stop, deadline, budget,
+                  elapsed, by_reason, breached, lateness, severity, ORDER[clock.value])
 
     def update(self, budget: Duration, engaged: np.ndarray, stop: np.ndarray,
                severity: str) -> None:
@@ -300,7 +300,7 @@ class _Batch:
         allowed = set(self.ev.catalog.pauses(ClockName.UPDATE))
         gap = bc.elapsed_array(prev, t)
         if allowed:
-            p0, p1, _ = self.pauses.matrix(self.groups, allowed)
+            p0, p1, _ = self.matrix(allowed)
             for k in range(p0.shape[0]):
                 lo, hi = np.maximum(p0[k][c], prev), np.minimum(p1[k][c], t)
                 hit = hi > lo
@@ -357,14 +357,13 @@ def _technical(ev: ClockEvaluator, log: _Log, pauses: _Pauses, groups: np.ndarra
     arrived = first("arrived")
     arrived = np.where(np.isnan(arrived), log.time[log.first_row[groups]], arrived)
     engaged, restored, resolved = first("engaged"), first("restored"), first("resolved")
-    every = np.ones(len(groups), dtype=bool)
     cutoff = spec.nbd_cutoff
     for clock, stop in ((ClockName.RESPONSE, engaged),
                         (ClockName.RESTORE, np.where(np.isnan(restored), resolved, restored)),
                         (ClockName.RESOLVE, resolved)):
         budget = getattr(targets, clock.value)
         if budget is not None:
-            batch.clock(clock, budget, arrived, stop, every, severity, cutoff)
+            batch.clock(clock, budget, arrived, stop, severity, cutoff)
     update = targets.update
     if update is not None and update.kind is DurationKind.ELAPSED:
         batch.update(update, engaged, resolved, severity)
@@ -463,15 +462,15 @@ def run_clocks(result: RunResult) -> pd.DataFrame:
     evaluator = ClockEvaluator(result.loaded.catalog, first_rep.origin, first_rep.horizon_min)
     return _evaluate(evaluator, log, _Codes(attribute("level"), label_list),
                      _Codes(attribute("severity"), label_list), kind, replication, tid,
-                     result.events)
+                     lambda: _sort(result.events()))
 
 
 def _evaluate(evaluator: ClockEvaluator, log: _Log, g_level: _Codes, g_sev: _Codes,
               g_kind: np.ndarray, rep: np.ndarray, tid: np.ndarray,
               frame: Callable[[], pd.DataFrame]) -> pd.DataFrame:
     """The clock table of a sorted log with the level, severity, kind, replication and
-    ticket of each of its groups; ``frame`` gives the sorted event frame if some tickets
-    need the reference evaluator."""
+    ticket of each of its groups; ``frame`` gives the event frame in the log's (sorted) row
+    order if some tickets need the reference evaluator."""
     catalog = evaluator.catalog
     special = np.zeros(log.size, dtype=bool)
     special[log.group[log.event.in_(("severity_changed", "reopened"))]] = True
@@ -494,7 +493,7 @@ def _evaluate(evaluator: ClockEvaluator, log: _Log, g_level: _Codes, g_sev: _Cod
     fallback = np.flatnonzero(special)
     if len(fallback):
         text = dict.fromkeys(TEXT_COLUMNS, object)
-        extra = _reference(evaluator, _sort(frame()), log, fallback, g_kind).astype(text)
+        extra = _reference(evaluator, frame(), log, fallback, g_kind).astype(text)
         if not table.empty:
             extra = pd.concat([table.astype(text), extra], ignore_index=True)
         table = extra.astype(dict.fromkeys(TEXT_COLUMNS, "category")).sort_values(
