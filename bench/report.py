@@ -16,6 +16,26 @@ def row(name: str, s: dict[str, float]) -> str:
     return f"| {name} | {s['median']:.2f} | {s['min']:.2f} - {s['max']:.2f} |"
 
 
+def compared(title: str, w: dict, remark: str = "") -> list[str]:
+    """A workload run on all three tools: its table and the ratios."""
+    return [
+        f"## {title}",
+        "",
+        "| tool | median s | min - max |",
+        "|---|---|---|",
+        row("itr-sim, with clocks", w["itr_sim"]),
+        row("itr-sim, engine", w["itr_sim_engine"]),
+        row("Ciw", w["ciw"]),
+        row("minimal SimPy", w["simpy"]),
+        "",
+        "Ratios (other / itr-sim, higher is faster for itr-sim): with clocks "
+        f"{w['ratio_vs_ciw']:.2f}x Ciw and {w['ratio_vs_simpy']:.2f}x SimPy; engine "
+        f"{w['engine_ratio_vs_ciw']:.2f}x Ciw and {w['engine_ratio_vs_simpy']:.2f}x SimPy."
+        + remark,
+        "",
+    ]
+
+
 def main() -> None:
     source = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "bench" / "results.json"
     r = json.loads(source.read_text(encoding="utf-8"))
@@ -41,34 +61,10 @@ def main() -> None:
         "customer and a `simpy.Resource` per tier, written for this benchmark) simulate the "
         "identical queueing workload and keep only waiting times.",
         "",
-        f"## A: M/M/11, {a['customers']:,} customers (9.5/h, 1 h mean service)",
-        "",
-        "| tool | median s | min - max |",
-        "|---|---|---|",
-        row("itr-sim, with clocks", a["itr_sim"]),
-        row("itr-sim, engine", a["itr_sim_engine"]),
-        row("Ciw", a["ciw"]),
-        row("minimal SimPy", a["simpy"]),
-        "",
-        "Ratios (other / itr-sim, higher is faster for itr-sim): with clocks "
-        f"{a['ratio_vs_ciw']:.2f}x"
-        f" Ciw and {a['ratio_vs_simpy']:.2f}x SimPy; engine {a['engine_ratio_vs_ciw']:.2f}x Ciw"
-        f" and {a['engine_ratio_vs_simpy']:.2f}x SimPy.",
-        "",
-        f"## B': three-tier network, {b['arrivals']:,} arrivals (12/5/2 agents; 15 min / 60 min"
-        " / 4 h; 10% escalated at each step)",
-        "",
-        "| tool | median s | min - max |",
-        "|---|---|---|",
-        row("itr-sim, with clocks", b["itr_sim"]),
-        row("itr-sim, engine", b["itr_sim_engine"]),
-        row("Ciw", b["ciw"]),
-        row("minimal SimPy", b["simpy"]),
-        "",
-        f"Ratios: with clocks {b['ratio_vs_ciw']:.2f}x Ciw and {b['ratio_vs_simpy']:.2f}x SimPy;"
-        f" engine {b['engine_ratio_vs_ciw']:.2f}x Ciw and {b['engine_ratio_vs_simpy']:.2f}x SimPy."
-        " Targets: at least 2.5x Ciw and 1.0x SimPy with event log and clocks.",
-        "",
+        *compared(f"A: M/M/11, {a['customers']:,} customers (9.5/h, 1 h mean service)", a),
+        *compared(f"B': three-tier network, {b['arrivals']:,} arrivals (12/5/2 agents; "
+                  "15 min / 60 min / 4 h; 10% escalated at each step)", b,
+                  " Targets: at least 2.5x Ciw and 1.0x SimPy with event log and clocks."),
         f"## C: the baseline over one year ({c['tickets']:,} tickets), calendars, full KPIs",
         "",
         "| | median s | min - max |",
