@@ -13,8 +13,8 @@ import pandas as pd
 
 from itr_sim.engine.staffing import Staffing
 
-__all__ = ["attainment", "backlog", "clock_times", "quality", "sessions", "shift_utilisation",
-           "tier_figures", "utilisation", "wait_sums"]
+__all__ = ["attainment", "backlog", "clock_times", "quality", "service_attainment", "sessions",
+           "shift_utilisation", "tier_figures", "utilisation", "wait_sums"]
 
 SESSION_ENDS = ("released", "waiting_customer", "waiting_vendor", "waiting_parts",
                 "handed_over", "resolved", "closed")
@@ -36,6 +36,21 @@ def attainment(clocks: pd.DataFrame, tickets: pd.DataFrame) -> pd.DataFrame:
     c = c[c["severity"].notna()]
     grouped = c.groupby(["replication", "level", "severity", "clock"], observed=True)
     out = grouped["breached"].agg(n="size", breached="sum").reset_index()
+    out["attainment"] = 1.0 - out["breached"] / out["n"]
+    return out
+
+
+def service_attainment(clocks: pd.DataFrame, tickets: pd.DataFrame) -> pd.DataFrame:
+    """Per replication, service (``non_technical``, ``complaints``) and clock: clocks that are
+    due and the share met."""
+    c = clocks.merge(tickets.loc[~tickets["warmup"], ["replication", "ticket", "kind"]],
+                     on=["replication", "ticket"])
+    kind = c["kind"].astype(str)
+    c = c[kind.isin(["non_technical", "complaint"]) & (c["status"] != "open")]
+    c = c.assign(service=np.where(c["kind"].astype(str) == "complaint", "complaints",
+                                  "non_technical"), clock=c["clock"].astype(str))
+    out = c.groupby(["replication", "service", "clock"])["breached"].agg(
+        n="size", breached="sum").reset_index()
     out["attainment"] = 1.0 - out["breached"] / out["n"]
     return out
 
