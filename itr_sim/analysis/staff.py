@@ -51,7 +51,8 @@ from itr_sim.model.source import Diagnostic, ScenarioError, read_yaml
 from itr_sim.model.staffing import Bounds, StaffingSpec
 from itr_sim.units import WEEKDAYS
 
-__all__ = ["LEVERS", "Point", "StaffingResult", "Variable", "staff"]
+__all__ = ["LEVERS", "Evaluator", "Point", "StaffingResult", "Variable", "capacity_shortfall",
+           "offered_work", "staff", "variables_of"]
 
 BETA = 0.5  # square-root staffing margin of the start roster (the search corrects it)
 STABLE_UTILISATION = 0.95
@@ -389,18 +390,11 @@ def staff(loaded: LoadedScenario, *, replications: int | None = None,
         e_now, e_high = ev.many([now, high], loads=True)
         today, at_bound = judge(e_now, confidence), judge(e_high, confidence)
         cap = spec.occupancy_cap if spec.occupancy_cap is not None else STABLE_UTILISATION
+        offered = offered_work(variables, e_high.busy or {})
         busy = e_high.busy or {}
-        offered: dict[str, float] = {}
-        for v in variables:
-            offered[v.key[0]] = offered.get(v.key[0], 0.0) + busy.get(v.key, 0.0) * v.minutes
 
         def capacity_gaps(x: dict[ShiftKey, int]) -> dict[str, float]:
-            """Units short of staffed time for their offered work: relative shortfall."""
-            staffed: dict[str, float] = {}
-            for v in variables:
-                staffed[v.key[0]] = staffed.get(v.key[0], 0.0) + x[v.key] * v.minutes
-            return {f"capacity.{u}": (w / cap - staffed[u]) / (w / cap)
-                    for u, w in offered.items() if w > 0 and staffed[u] * cap < w}
+            return capacity_shortfall(variables, offered, cap, x)
 
         unreachable = sorted([k for k, v in at_bound.items() if not v.met]
                              + list(capacity_gaps(high)))
@@ -456,6 +450,26 @@ def staff(loaded: LoadedScenario, *, replications: int | None = None,
         loaded.catalog.currency, confidence, root, reps, final_seed, final_reps, today,
         at_bound, in_sample, out_of_sample, unreachable, binding, hours, history,
         ev.count + 1, time.perf_counter() - began)
+
+
+def offered_work(variables: list[Variable], busy: dict[ShiftKey, float]) -> dict[str, float]:
+    """Agent-minutes of work per unit over the measured period, from the mean busy agents of
+    each shift window (measured at the bound, where queues are short)."""
+    out: dict[str, float] = {}
+    for v in variables:
+        out[v.key[0]] = out.get(v.key[0], 0.0) + busy.get(v.key, 0.0) * v.minutes
+    return out
+
+
+def capacity_shortfall(variables: list[Variable], offered: dict[str, float], cap: float,
+                       x: dict[ShiftKey, int]) -> dict[str, float]:
+    """Units whose staffed minutes under roster ``x`` are short of offered work / ``cap``:
+    ``capacity.UNIT`` -> the shortfall as a share of what is needed."""
+    staffed: dict[str, float] = {}
+    for v in variables:
+        staffed[v.key[0]] = staffed.get(v.key[0], 0.0) + x[v.key] * v.minutes
+    return {f"capacity.{u}": (w / cap - staffed[u]) / (w / cap)
+            for u, w in offered.items() if w > 0 and staffed[u] * cap < w}
 
 
 def _start(v: Variable, load: float) -> int:
@@ -564,3 +578,37 @@ def _serving(loaded: LoadedScenario, missed: tuple[str, ...]) -> set[str]:
             out.add(rest)
     return out
 
+
+
+def brute_force(loaded: LoadedScenario, result: StaffingResult,
+                axes: dict[ShiftKey, list[int]], *, jobs: int = 1) -> list[Point]:
+    """Every roster of a grid around a plan (other shifts at the plan), judged with the
+    search's seed, replications, confidence, reachable targets and capacity rule: a check
+    that no cheaper feasible roster lies next to the plan."""
+    spec = loaded.scenario.staffing or StaffingSpec()
+    options = Options(spec.ola_attainment, spec.occupancy_cap)
+    ev = Evaluator(loaded, result.variables, result.seed, result.replications, options,
+                   10**9, jobs, "process", None, None)
+    offered = {u: hours * 60.0 for u, (hours, _, _, _) in result.capacity.items()}
+    cap = next(iter(result.capacity.values()))[3] if result.capacity else STABLE_UTILISATION
+    reachable = set(result.reachable)
+    rosters = [dict(result.plan)]
+    for key, values in axes.items():
+        rosters = [{**r, key: value} for r in rosters for value in values]
+    cost = {v.key: v.cost_per_agent for v in result.variables}
+    runnable = [x for x in rosters if not capacity_shortfall(result.variables, offered, cap, x)]
+    try:
+        done = dict(zip(map(ev.key, runnable), ev.many(runnable), strict=True))
+    finally:
+        ev.close()
+    points = []
+    for x in rosters:
+        e = done.get(ev.key(x))
+        verdicts = {k: j for k, j in judge(e, result.confidence).items()
+                    if k in reachable} if e is not None else {}
+        gaps = capacity_shortfall(result.variables, offered, cap, x)
+        missed = tuple(sorted([k for k, j in verdicts.items() if not j.met] + list(gaps)))
+        points.append(Point("grid", x, sum(cost[k] * n for k, n in x.items()), not missed,
+                            sum(j.shortfall for j in verdicts.values()) + sum(gaps.values()),
+                            missed))
+    return points

@@ -1,0 +1,193 @@
+"""Least-cost staffing by simulation (itr-sim staff): analytic oracles (Erlang C, a Jackson
+network), unreachable targets, exit codes, the what-if it writes and the bounds it reads."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+import yaml
+from itr_sim.cli.main import app
+from typer.testing import CliRunner
+
+from itr_sim.analysis.evaluate import TargetInfo, Verdict
+from itr_sim.analysis.queueing import erlang_c, required_agents
+from itr_sim.analysis.staff import days_text, staff
+from itr_sim.model.load import load_scenario
+
+HERE = Path(__file__).parent / "data" / "staffing"
+MMC, NETWORK = HERE / "mmc.yaml", HERE / "network.yaml"
+runner = CliRunner()
+
+
+def _copy(text: str) -> str:
+    """A test scenario's text with its catalogue path made absolute (for tmp_path copies)."""
+    return text.replace("catalog: catalog.yaml",
+                        f"catalog: {json.dumps(str(HERE / 'catalog.yaml'))}")
+
+
+def _erlang_minimum(rate_per_hour: float, target: float) -> int:
+    """Fewest agents with P(W <= 15 min) >= target for exponential 1 h handling, by
+    walking Erlang C upwards (independent of required_agents, which the search does not
+    use for its answer)."""
+    c = math.floor(rate_per_hour) + 1
+    while erlang_c(c, rate_per_hour / 60.0, 60.0).service_level(15.0) < target:
+        c += 1
+    return c
+
+
+@pytest.mark.slow
+def test_mmc_plan_is_erlang_c_minimum():
+    """Fails if the search stops above or below the least staffing: 9.5/h, 1 h, 80% within
+    15 min is Erlang C's published 12 agents (11 give 62.3%, 12 give 81.25%). The mean rule
+    (confidence 0) is used: with 10 replications the 95% lower bound cannot always separate
+    81.25% from 80% (docs/staffing.md)."""
+    assert _erlang_minimum(9.5, 0.80) == 12 == required_agents(9.5 / 60, 60.0, 0.80,
+                                                               15.0).on_queue
+    result = staff(load_scenario(MMC), confidence=0.0)
+    assert result.status == "optimal"
+    assert result.plan == {("desk", 0): 12}
+    # 12 is binding on the response target: 11 agents miss it
+    assert result.binding[("desk", 0)] == ["sla.desk.minor.response"]
+    # the cost is agents x 24 h x 28 measured days x 40 per hour
+    assert result.cost == pytest.approx(12 * 24 * 28 * 40)
+    assert result.cost_now == pytest.approx(15 * 24 * 28 * 40)
+    assert result.missed_out_of_sample() == []
+    oos = result.out_of_sample["sla.desk.minor.response"]
+    assert abs(oos.value - 0.8125) < 0.02  # the fresh seed agrees with Erlang C
+    assert oos.ci[1] - oos.ci[0] < 0.04  # and its interval is narrow enough to say so
+
+
+@pytest.mark.slow
+def test_target_between_two_levels_with_the_confidence_rule():
+    """Fails if the 95% lower-bound rule accepts too few agents or demands too many: an 86%
+    target lies between 12 agents (81.25%) and 13 (91.03%), 4.75 and 5.0 points away."""
+    sets = {"catalog.levels.desk.attainment.response": "86%"}
+    assert _erlang_minimum(9.5, 0.86) == 13
+    result = staff(load_scenario(MMC, sets=sets), confidence=0.95)
+    assert result.plan == {("desk", 0): 13}
+    verdict = result.in_sample["sla.desk.minor.response"]
+    assert verdict.met and verdict.ci[0] >= 0.86
+
+
+@pytest.mark.slow
+def test_two_tier_network_meets_the_analytic_minimum():
+    """Fails if the search over-staffs one tier to save another, or ignores the occupancy
+    cap: L1 needs Erlang C's 12 agents for the response target, L2 ceil(5.7 / 0.85) = 7 for
+    the 85% cap (81.4% busy; 6 would be 95%). Worked out in tests/data/staffing/network.yaml."""
+    l2_load = 9.5 * 0.4 * 1.5
+    assert math.ceil(l2_load / 0.85) == 7 and l2_load / 6 > 0.85
+    result = staff(load_scenario(NETWORK), confidence=0.0)
+    assert result.status == "optimal"
+    assert result.plan == {("L1", 0): 12, ("L2", 0): 7}
+    assert result.out_of_sample["occupancy.L2"].value == pytest.approx(l2_load / 7, abs=0.02)
+
+
+@pytest.mark.slow
+def test_unreachable_target_is_named_with_its_lever():
+    """Fails if a target that no staffing can meet makes the search run to its bounds or is
+    reported as met: with one 09:00-18:00 shift, tickets raised at night wait for the
+    morning whatever the staff (about 9 of 24 hours are served within 15 min)."""
+    sets = {"organisation.tiers.desk.shifts.0.hours": "09:00-18:00",
+            "demand.customers.callers.tickets_per_week": 168}
+    result = staff(load_scenario(MMC, sets=sets), confidence=0.95, replications=4)
+    assert result.unreachable == ["sla.desk.minor.response"]
+    bound = result.at_bound["sla.desk.minor.response"]
+    assert 0.3 < bound.value < 0.5
+    row = result.to_json()["unreachable"][0]
+    assert row["clock"] == "response" and "shift" in row["lever"]
+    # the other targets are met by a small roster: 24 h of work a day in a 9 h window needs
+    # 24 / 9 / 0.95 = 2.8 agents for a stable queue, so 3
+    assert result.status == "optimal"
+    assert result.plan == {("desk", 0): 3}
+
+
+def test_verdict_is_missed_only_when_the_interval_says_so():
+    """Fails if 'missed' is shown for an interval that contains the target."""
+    info = TargetInfo("k", "sla", 0.9)
+    assert Verdict(info, 0.91, (0.88, 0.94), 0.88, False, 10).verdict == "unclear"
+    assert Verdict(info, 0.85, (0.82, 0.88), 0.82, False, 10).verdict == "missed"
+    assert Verdict(info, 0.95, (0.92, 0.98), 0.92, True, 10).verdict == "met"
+    assert Verdict(info, 0.85, (0.82, 0.88), 0.82, False, 10).shortfall == pytest.approx(0.08)
+
+
+def test_days_text():
+    """Fails if shift days are shown as a list of every day instead of runs."""
+    assert days_text((0, 1, 2, 3, 4)) == "Mon-Fri"
+    assert days_text((0, 1, 2, 3, 4, 5, 6)) == "Mon-Sun"
+    assert days_text((0, 2, 5, 6)) == "Mon,Wed,Sat-Sun"
+
+
+@pytest.mark.slow
+def test_cli_json_write_and_run(tmp_path):
+    """Fails if --json loses a key of the documented shape, if --write writes something
+    `run` cannot use, or if --write replaces a file without --force."""
+    out = tmp_path / "staffed.yaml"
+    base = tmp_path / "mmc.yaml"
+    base.write_text(_copy(MMC.read_text()))
+    args = ["staff", str(base), "--confidence", "0%", "-n", "4", "--json", "--write", str(out)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.stdout)
+    assert set(body) >= {"plan", "cost_now", "cost", "targets", "unreachable", "evaluations",
+                         "seconds"}
+    shift = body["plan"]["desk"][0]
+    assert {"shift", "days", "hours", "agents_now", "agents"} <= set(shift)
+    assert shift["agents_now"] == 15 and shift["days"] == "Mon-Sun"
+    target = body["targets"][0]
+    assert {"level", "severity", "clock", "target", "attainment", "ci95", "met"} <= set(target)
+    assert body["evaluations"] >= 4
+    written = yaml.safe_load(out.read_text())
+    assert written["extends"] == "mmc.yaml"
+    assert written["overrides"] == {"organisation.tiers.desk.shifts.0.agents":
+                                    shift["agents"]}
+    loaded = load_scenario(out)
+    assert loaded.scenario.organisation.tiers["desk"].shifts[0].agents == shift["agents"]
+    again = runner.invoke(app, args)
+    assert again.exit_code == 2 and "--force" in again.output
+    # nothing else was left behind (no temporary file of the atomic write)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mmc.yaml", "staffed.yaml"]
+
+
+def test_budget_exhausted_exits_1():
+    """Fails if a search cut short by its budget claims a plan (exit 0) or writes one."""
+    sets = ["--replications", "2", "--max-evaluations", "3", "--confidence", "95%"]
+    result = runner.invoke(app, ["staff", str(MMC), *sets])
+    assert result.exit_code == 1, result.output
+    assert "3 evaluations" in result.output and "--max-evaluations" in result.output
+
+
+def test_unit_without_cost_is_bad_input(tmp_path):
+    """Fails if a unit the search may change has no cost (it would be staffed without
+    limit) and the command runs instead of naming the file, line and key."""
+    text = MMC.read_text().replace("      cost_per_agent_hour: 40\n", "")
+    text = _copy(text)
+    path = tmp_path / "nocost.yaml"
+    path.write_text(text)
+    result = runner.invoke(app, ["staff", str(path)])
+    assert result.exit_code == 2
+    assert "cost_per_agent_hour" in result.output and "nocost.yaml:" in result.output
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(("staffing", "message"), [
+    ("  units:\n    desk: {min: 5, max: 2}\n", "min 5 is above max 2"),
+    ("  units:\n    dsk: {max: 4}\n", "did you mean 'desk'"),
+    ("  units:\n    desk: {shifts: [{max: 3}, {max: 4}]}\n", "2 bounds entries for the 1"),
+    ("  units:\n    desk: {min: 5, shifts: [{max: 3}]}\n", "min 5 is above max 3"),
+    ("  units:\n    desk: {step: 0}\n", "step"),
+    ("  occupancy_cap: 120%\n", "occupancy_cap"),
+])
+def test_bad_staffing_section(tmp_path, staffing, message):
+    """Fails if bounds that cannot be met or name nothing pass validation."""
+    text = MMC.read_text().split("staffing:\n")[0] + "staffing:\n" + staffing
+    text = _copy(text)
+    path = tmp_path / "bad.yaml"
+    path.write_text(text)
+    result = runner.invoke(app, ["validate", str(path)])
+    assert result.exit_code == 2
+    assert message in result.output, result.output
+    line = result.output.split("bad.yaml:")[1].split(":")[0]
+    assert int(line) >= text.split("\n").index("staffing:") + 1
