@@ -234,9 +234,11 @@ def run(
                        f"({', '.join(p.name for p in written)})", err=True)
     except KeyboardInterrupt:
         state = "nothing was written"
-        if folder is not None:
-            state = f"{folder} keeps the previous run, unchanged" if previous else \
-                f"nothing was written to {folder}"
+        if folder is not None and previous:
+            kept = "run" if (folder / "metadata.json").is_file() else "files"
+            state = f"{folder} keeps the previous {kept}, unchanged"
+        elif folder is not None:
+            state = f"nothing was written to {folder}"
         typer.echo(f"interrupted: {state}", err=True)
         raise typer.Exit(EXIT_INTERRUPTED) from None
     finally:

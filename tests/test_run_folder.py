@@ -152,7 +152,7 @@ def test_report_refuses_a_folder_that_disagrees_with_its_manifest(written, tmp_p
         meta = manifest(folder)
         del meta["files"]
         (folder / "metadata.json").write_text(json.dumps(meta), encoding="utf-8")
-    expected = {"truncated": "events.csv", "same_size_edit": "SHA-256", "missing": "clocks.csv",
+    expected = {"truncated": "truncated", "same_size_edit": "SHA-256", "missing": "clocks.csv",
                 "extra_table": "events.parquet", "no_manifest": "no manifest"}[damage]
     with pytest.raises(RunFolderError, match=expected.replace(".", r"\.")):
         open_run_folder(folder)
