@@ -189,6 +189,23 @@ def test_unwritable_out_is_refused_before_simulating(tmp_path):
         assert result.exception is None or isinstance(result.exception, SystemExit)
 
 
+@pytest.mark.parametrize("where", [".", "..", "link"])
+def test_the_current_folder_and_symbolic_links_are_refused(written, tmp_path, monkeypatch,
+                                                           where):
+    """Fails if a run replaces the folder the user is standing in (or one containing it),
+    or swaps a symbolic link for a folder, instead of exiting 2 before simulating."""
+    inside = tmp_path / "run"
+    shutil.copytree(written, inside)
+    monkeypatch.chdir(inside)
+    if where == "link":
+        (tmp_path / "link").symlink_to(inside, target_is_directory=True)
+        where = str(tmp_path / "link")
+    result = run("--out", where)
+    assert result.exit_code == 2 and "simulated" not in result.output, result.output
+    assert "current folder" in result.output or "symbolic link" in result.output
+    open_run_folder(inside)
+
+
 def test_a_second_writer_is_refused_while_the_lock_is_held(written, tmp_path):
     """Fails if two writers can hold one folder: the second must exit 2 naming the holder,
     and the lock must be free again afterwards."""

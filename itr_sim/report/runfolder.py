@@ -64,7 +64,8 @@ class RunFolderLock:
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        self.path = folder.parent / f".{folder.name}.lock"
+        real = _absolute(folder)
+        self.path = real.parent / f".{real.name}.lock"
         self._fd: int | None = None
 
     def acquire(self) -> None:
@@ -128,8 +129,14 @@ def lock_run_folder(folder: Path, *, force: bool = False) -> RunFolderLock:
         if path.exists() and not path.is_dir():
             raise RunFolderError(folder, f"{path} is a file, not a folder",
                                  "choose a folder for --out")
+    if folder.is_symlink():
+        raise RunFolderError(folder, "is a symbolic link", "give the folder it points to")
+    here = _absolute(Path.cwd())
+    if here == _absolute(folder) or _absolute(folder) in here.parents:
+        raise RunFolderError(folder, "is the current folder or contains it, which a run "
+                             "cannot replace", "give a folder below it, e.g. --out out/run")
     try:
-        folder.parent.mkdir(parents=True, exist_ok=True)
+        _absolute(folder).parent.mkdir(parents=True, exist_ok=True)
         lock = RunFolderLock(folder)
         lock.acquire()
     except RunFolderError:
@@ -149,6 +156,11 @@ def lock_run_folder(folder: Path, *, force: bool = False) -> RunFolderLock:
         lock.release()
         raise
     return lock
+
+
+def _absolute(folder: Path) -> Path:
+    """``folder`` made absolute, with ``.`` and ``..`` resolved but symbolic links kept."""
+    return Path(os.path.abspath(folder))
 
 
 def _foreign_entries(folder: Path) -> list[str]:
@@ -181,7 +193,8 @@ def _read_metadata(folder: Path) -> dict[str, Any] | None:
 
 
 def _siblings(folder: Path, kind: str) -> list[Path]:
-    return sorted(folder.parent.glob(f".{folder.name}.{kind}-*"))
+    real = _absolute(folder)
+    return sorted(real.parent.glob(f".{real.name}.{kind}-*"))
 
 
 def _recover(folder: Path) -> None:
@@ -210,7 +223,8 @@ def write_run_folder(folder: Path, tables: dict[str, pd.DataFrame],
     held = lock_run_folder(folder, force=force) if lock is None else lock
     created = datetime.now(UTC)
     run_id = f"{created:%Y%m%dT%H%M%SZ}-{secrets.token_hex(4)}"
-    tmp = folder.parent / f".{folder.name}.tmp-{run_id}"
+    real = _absolute(folder)
+    tmp = real.parent / f".{real.name}.tmp-{run_id}"
     try:
         tmp.mkdir()
         files: dict[str, dict[str, Any]] = {}
@@ -236,8 +250,8 @@ def write_run_folder(folder: Path, tables: dict[str, pd.DataFrame],
         _seal(meta)
         _fsync_dir(tmp)
         with _sigint_deferred():
-            _swap(tmp, folder)
-        _fsync_dir(folder.parent)
+            _swap(tmp, real)
+        _fsync_dir(real.parent)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
         if own:
