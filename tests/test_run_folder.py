@@ -161,6 +161,17 @@ def test_report_refuses_a_folder_that_disagrees_with_its_manifest(written, tmp_p
     assert not (tmp_path / "r.html").exists()
 
 
+def test_report_reads_a_checked_parquet_run_folder(tmp_path):
+    """Fails if the checks refuse a sound folder, or the loader reads tables in another
+    format than the manifest's."""
+    folder = tmp_path / "run"
+    assert run("--out", str(folder), "--format", "parquet").exit_code == 0
+    html = tmp_path / "r.html"
+    result = runner.invoke(app, ["report", str(folder), "-o", str(html)])
+    assert result.exit_code == 0, result.output
+    assert html.read_text("utf-8").count("data:image/png;base64,") == 7
+
+
 def test_report_names_a_streamed_run_as_having_no_tables(tmp_path):
     """Fails if a --stream folder (kpis.json only) is reported with a KeyError or traceback
     instead of saying that it keeps no tables."""

@@ -103,8 +103,8 @@ class RunFolderLock:
         except OSError:
             holder = "?"
         return RunFolderError(self.folder, f"another itr-sim run (pid {holder}) is writing "
-                              "this folder", "wait for it to finish or choose another --out; "
-                              f"if no run is writing there, delete {self.path}")
+                              "this folder", "wait for it to finish (or stop it), or choose "
+                              "another --out")
 
     def release(self) -> None:
         if self._fd is None:
@@ -115,6 +115,7 @@ class RunFolderLock:
         self._fd = None
 
     def __enter__(self) -> RunFolderLock:
+        """``with`` releases the lock at the end; it does not take it (see ``acquire``)."""
         return self
 
     def __exit__(self, *exc: object) -> None:
