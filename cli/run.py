@@ -19,12 +19,8 @@ from itr_sim.analysis.summary import Analysis, analyse
 from itr_sim.engine.replicate import RunResult, run_scenario
 from itr_sim.model.load import LoadedScenario, load_scenario, parse_assignments
 from itr_sim.model.source import ScenarioError
-from itr_sim.report.runfolder import (
-    RunFolderError,
-    RunFolderLock,
-    lock_run_folder,
-    write_run_folder,
-)
+from itr_sim.report.runfolder import RunFolderError
+from itr_sim.report.runwrite import RunFolderLock, lock_run_folder, write_run_folder
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report Ctrl-C
@@ -35,7 +31,7 @@ def write_run(result: RunResult, out: Path, fmt: str, analysis: Analysis | None 
     """Write the event log (with the ladders' ``notified`` events), tickets, staffing, the
     per-ticket clocks and the KPI tables of a run into the run folder ``out``, plus
     metadata.json with the manifest and, given an analysis, kpis.json (see
-    :mod:`itr_sim.report.runfolder`)."""
+    :mod:`itr_sim.report.runwrite`)."""
     events = result.events()
     tables = {"events": events, "tickets": result.tickets(), "staffing": _staffing(result)}
     documents = {}

@@ -22,7 +22,8 @@ import pytest
 from itr_sim.cli.main import app
 from typer.testing import CliRunner
 
-from itr_sim.report.runfolder import RunFolderError, RunFolderLock, open_run_folder
+from itr_sim.report.runfolder import RunFolderError, open_run_folder
+from itr_sim.report.runwrite import RunFolderLock
 
 ROOT = Path(__file__).resolve().parent.parent
 TRACE = ROOT / "tests" / "data" / "engine" / "trace.yaml"
