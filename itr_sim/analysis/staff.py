@@ -12,8 +12,8 @@ The search (every roster it evaluates is recorded in ``history``):
    are reported apart with the lever that governs them, and the search meets the others.
 2. *Start.* As in the iterative staffing algorithm of Feldman, Mandelbaum, Massey and Whitt
    (2008), the offered load of each shift window is read from the simulation at the bound
-   (busy agents, where queues are short) and square-root staffing
-   ``ceil(load + beta sqrt(load))`` gives the start roster.
+   (busy agents, where queues are short); Erlang C on that load (probability of waiting at
+   most 50%, the exact form of square-root staffing) gives the start roster.
 3. *Add.* While a target is missed, every move of one step on one shift serving the missed
    targets is evaluated; the move with the largest drop in total shortfall per unit of cost
    is taken (greedy marginal analysis).
@@ -44,6 +44,7 @@ from itr_sim.analysis.evaluate import (
     evaluate_plan,
     judge,
 )
+from itr_sim.analysis.queueing import erlang_c
 from itr_sim.engine.simulation import scenario_origin
 from itr_sim.engine.staffing import staffing_of
 from itr_sim.model.load import LoadedScenario
@@ -54,7 +55,9 @@ from itr_sim.units import WEEKDAYS
 __all__ = ["LEVERS", "Evaluator", "Point", "StaffingResult", "Variable", "capacity_shortfall",
            "offered_work", "staff", "variables_of"]
 
-BETA = 0.5  # square-root staffing margin of the start roster (the search corrects it)
+START_P_WAIT = 0.5
+"""The start roster gives each shift window the fewest agents whose Erlang C probability of
+waiting is at most 50% (the search corrects it)."""
 STABLE_UTILISATION = 0.95
 """Without an occupancy cap, a plan must staff each unit for its offered work / 0.95: a
 queue whose load reaches its capacity grows without bound, and the long SLA clocks of the
@@ -473,9 +476,15 @@ def capacity_shortfall(variables: list[Variable], offered: dict[str, float], cap
 
 
 def _start(v: Variable, load: float) -> int:
-    """Square-root staffing on the shift's offered load, on the variable's grid."""
-    want = math.ceil(load + BETA * math.sqrt(load)) if load > 0 else 0
-    return _on_grid(v, want)
+    """Erlang C staffing of the shift window's offered load: the fewest agents that keep the
+    probability of waiting at or below ``START_P_WAIT`` (the exact form of square-root
+    staffing, ``load + 0.5 sqrt(load)`` in the Halfin-Whitt limit), on the variable's grid."""
+    if load <= 0:
+        return _on_grid(v, 0)
+    c = math.floor(load) + 1
+    while erlang_c(c, load, 1.0).p_wait > START_P_WAIT:
+        c += 1
+    return _on_grid(v, c)
 
 
 def _on_grid(v: Variable, want: int) -> int:
@@ -516,7 +525,7 @@ def _add(ev: Evaluator, variables: list[Variable], x: dict[ShiftKey, int], curre
                                                       strict=True)]
         feasible = [i for i, p in enumerate(points) if p.feasible]
         if feasible:
-            best = min(feasible, key=lambda i: points[i].cost)
+            best = min(feasible, key=lambda i: (points[i].cost, sum(candidates[i].values())))
         else:
             best = max(range(len(points)), key=lambda i: (
                 (current.shortfall - points[i].shortfall) / max(points[i].cost - current.cost,
@@ -542,7 +551,7 @@ def _remove(ev: Evaluator, variables: list[Variable], x: dict[ShiftKey, int], cu
         done = dict(zip(map(ev.key, runnable), ev.many(runnable), strict=True))
         points = [record("remove", c, done.get(ev.key(c))) for c in candidates]
         feasible = sorted((i for i, p in enumerate(points) if p.feasible),
-                          key=lambda i: points[i].cost)
+                          key=lambda i: (points[i].cost, sum(candidates[i].values())))
         if not feasible:
             binding = {v.key: list(p.missed) for v, p in zip(moves, points, strict=True)}
             return x, current, binding
