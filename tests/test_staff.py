@@ -191,3 +191,36 @@ def test_bad_staffing_section(tmp_path, staffing, message):
     assert message in result.output, result.output
     line = result.output.split("bad.yaml:")[1].split(":")[0]
     assert int(line) >= text.split("\n").index("staffing:") + 1
+
+
+NIGHTLESS = {"organisation.tiers.desk.shifts.0.hours": "09:00-18:00",
+             "demand.customers.callers.tickets_per_week": 168}
+
+
+@pytest.mark.slow
+def test_process_pool_gives_the_serial_search():
+    """Fails if evaluating rosters on a process pool changes what the search sees (a seed
+    per worker, results in completion order)."""
+    serial = staff(load_scenario(MMC, sets=NIGHTLESS), replications=3)
+    pooled = staff(load_scenario(MMC, sets=NIGHTLESS), replications=3, jobs=2)
+    assert [p.agents for p in pooled.history] == [p.agents for p in serial.history]
+    assert [p.shortfall for p in pooled.history] == [p.shortfall for p in serial.history]
+    assert pooled.plan == serial.plan
+    assert {k: v.value for k, v in pooled.out_of_sample.items()} == \
+        {k: v.value for k, v in serial.out_of_sample.items()}
+
+
+@pytest.mark.slow
+def test_ola_attainment_constraint_and_its_lever():
+    """Fails if staffing.ola_attainment adds no OLA target, or if an OLA that no staffing
+    can keep is not named with the OLA lever: L2's 30-minute budget is met at most by the
+    visits served in 30 min, P(S <= 30 min) = 1 - exp(-0.5 / 1.5) = 28.3% of exponential
+    1.5 h handling, far below 90%."""
+    sets = {"organisation.tiers.L2.ola": {"minor": "30m"}, "staffing.ola_attainment": "90%",
+            "demand.customers.callers.tickets_per_week": 336, "horizon": "3w"}
+    result = staff(load_scenario(NETWORK, sets=sets), replications=3, confidence=0.0)
+    assert "ola.L2" in result.unreachable
+    assert result.at_bound["ola.L2"].value == pytest.approx(1 - math.exp(-0.5 / 1.5), abs=0.04)
+    row = next(r for r in result.to_json()["unreachable"] if r["unit"] == "L2")
+    assert row["kind"] == "ola" and "OLA budgets" in row["lever"]
+    assert "ola.L1" not in result.at_bound  # L1 has no OLA budgets: no OLA target
