@@ -56,6 +56,8 @@ def test_mmc_plan_is_erlang_c_minimum():
     assert result.cost_now == pytest.approx(15 * 24 * 28 * 40)
     assert result.missed_out_of_sample() == []
     oos = result.out_of_sample["sla.desk.minor.response"]
+    # out of sample: a fresh seed and twice the replications
+    assert (result.final_seed, result.final_replications, oos.n) == (12, 20, 20)
     assert abs(oos.value - 0.8125) < 0.02  # the fresh seed agrees with Erlang C
     assert oos.ci[1] - oos.ci[0] < 0.04  # and its interval is narrow enough to say so
 
@@ -224,3 +226,64 @@ def test_ola_attainment_constraint_and_its_lever():
     row = next(r for r in result.to_json()["unreachable"] if r["unit"] == "L2")
     assert row["kind"] == "ola" and "OLA budgets" in row["lever"]
     assert "ola.L1" not in result.at_bound  # L1 has no OLA budgets: no OLA target
+
+
+def _evaluation(values: list[float], counts: list[float], target: float = 0.9,
+                sense: str = ">="):
+    import pandas as pd
+
+    from itr_sim.analysis.evaluate import Evaluation
+
+    frame = pd.DataFrame({"replication": range(len(values)), "key": "k", "value": values,
+                          "n": counts})
+    return Evaluation((), 1, len(values), frame, {"k": TargetInfo("k", "sla", target, sense)},
+                      None, 0.0)
+
+
+def test_judge_takes_the_lower_of_the_t_and_wilson_bounds():
+    """Fails if a target is judged on the mean or the upper bound, or if either interval is
+    dropped. Worked by hand:
+    * 0.8, 0.9, 1.0 over 100 clocks each: mean 0.9, s = 0.1, t(0.975, 2) = 4.3027, half
+      width 0.1 x 4.3027 / sqrt(3) = 0.2484, so t gives 0.6516; Wilson on 270 of 300 gives
+      0.8614; the bound is 0.6516.
+    * ten replications of 4 clocks, all met: the t-interval has no width (bound 1.0); Wilson
+      on 40 of 40 gives 40 / (40 + 1.96^2) = 0.9124, below a 95% target, above 90%."""
+    from itr_sim.analysis.evaluate import judge
+
+    v = judge(_evaluation([0.8, 0.9, 1.0], [100, 100, 100]), 0.95)["k"]
+    assert v.value == pytest.approx(0.9)
+    assert v.bound == pytest.approx(0.9 - 0.1 * 4.302653 / math.sqrt(3), abs=1e-5)
+    assert not v.met and v.verdict == "unclear"
+    perfect = _evaluation([1.0] * 10, [4] * 10, target=0.95)
+    w = judge(perfect, 0.95)["k"]
+    assert w.bound == pytest.approx(40 / (40 + 1.959964 ** 2), abs=1e-4)
+    assert not w.met
+    assert judge(_evaluation([1.0] * 10, [4] * 10, target=0.90), 0.95)["k"].met
+    assert judge(perfect, 0.0)["k"].met  # the mean rule: 100% >= 95%
+    # an occupancy cap is judged on the upper bound: 0.80, 0.82, 0.84 has t upper bound
+    # 0.82 + 0.02 x 4.3027 / sqrt(3) = 0.8697 > 0.85, so the cap is not shown to hold
+    cap = judge(_evaluation([0.80, 0.82, 0.84], [math.nan] * 3, 0.85, "<="), 0.95)["k"]
+    assert cap.bound == pytest.approx(0.82 + 0.02 * 4.302653 / math.sqrt(3), abs=1e-5)
+    assert not cap.met
+
+
+def test_variables_defaults_bounds_steps_and_cost():
+    """Fails if the default bounds, a unit's step or fixed flag, or the cost of an agent on
+    a shift are computed wrongly. Cost by hand: the desk works 24 h x 28 measured days at
+    40 an hour = 26,880 per agent."""
+    from itr_sim.analysis.staff import _on_grid, _start, variables_of
+    from itr_sim.model.staffing import StaffingSpec, UnitBounds
+
+    loaded = load_scenario(MMC)
+    (v,) = variables_of(loaded, StaffingSpec())
+    assert (v.now, v.low, v.high, v.step) == (15, 1, 45, 1)  # max(3 x 15, 15 + 3)
+    assert v.cost_per_agent == pytest.approx(24 * 28 * 40)
+    (w,) = variables_of(loaded, StaffingSpec(units={"desk": UnitBounds(min=2, max=9,
+                                                                       step=3)}))
+    assert (w.low, w.high, w.step) == (2, 9, 3)
+    assert [_on_grid(w, n) for n in (0, 2, 3, 6, 9, 30)] == [2, 2, 5, 8, 8, 8]
+    (f,) = variables_of(loaded, StaffingSpec(units={"desk": UnitBounds(fixed=True)}))
+    assert f.fixed and f.low == f.high == 15
+    # Erlang C start: 9.5 Erlangs need 12 agents for P(wait) <= 50% (P(wait) at 12 is 35%,
+    # at 11 it is 54.8%: docs/queueing.md)
+    assert _start(v, 9.5) == 12

@@ -488,11 +488,12 @@ def _start(v: Variable, load: float) -> int:
 
 
 def _on_grid(v: Variable, want: int) -> int:
-    """The smallest value low + k * step at or above ``want``, within the bounds."""
+    """The smallest value low + k * step at or above ``want``; the largest such value
+    within the bounds when ``want`` is above them."""
     if v.fixed:
         return v.low
     k = max(0, math.ceil((want - v.low) / v.step))
-    return min(v.low + k * v.step, v.high)
+    return v.low + min(k, (v.high - v.low) // v.step) * v.step
 
 
 def _repair(variables: list[Variable], x: dict[ShiftKey, int], busy: dict[ShiftKey, float],
