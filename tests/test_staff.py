@@ -84,6 +84,8 @@ def test_two_tier_network_meets_the_analytic_minimum():
     result = staff(load_scenario(NETWORK), confidence=0.0)
     assert result.status == "optimal"
     assert result.plan == {("L1", 0): 12, ("L2", 0): 7}
+    assert result.unreachable == []  # both caps can hold: L1 at 79%, L2 at 81%
+    assert result.out_of_sample["occupancy.L1"].met and result.out_of_sample["occupancy.L2"].met
     assert result.out_of_sample["occupancy.L2"].value == pytest.approx(l2_load / 7, abs=0.02)
 
 
@@ -287,3 +289,72 @@ def test_variables_defaults_bounds_steps_and_cost():
     # Erlang C start: 9.5 Erlangs need 12 agents for P(wait) <= 50% (P(wait) at 12 is 35%,
     # at 11 it is 54.8%: docs/queueing.md)
     assert _start(v, 9.5) == 12
+
+
+class _Rule:
+    """A stand-in evaluator for the search steps: a roster is feasible when ``rule`` says
+    so; no simulation runs."""
+
+    def __init__(self, rule):
+        self.rule, self.loaded = rule, load_scenario(MMC)
+
+    def key(self, x):
+        return tuple(sorted(x.items()))
+
+    def many(self, rosters):
+        return list(rosters)
+
+
+def _variables():
+    from itr_sim.analysis.staff import Variable
+
+    return [Variable(("A", 0), "tiers", "Mon-Sun", "00:00-24:00", 2, 0, 5, 1, 40.0, 1.0),
+            Variable(("B", 0), "tiers", "Mon-Sun", "00:00-24:00", 2, 0, 5, 1, 60.0, 1.0)]
+
+
+def _recorder(rule, variables):
+    from itr_sim.analysis.staff import Point
+
+    cost = {v.key: v.cost_per_agent for v in variables}
+
+    def record(phase, x, e):
+        ok = e is not None and rule(x)
+        return Point(phase, dict(x), sum(cost[k] * n for k, n in x.items()), ok,
+                     0.0 if ok else 1.0 / (1 + sum(x.values())),
+                     () if ok else ("sla.desk.minor.response",))
+    return record
+
+
+def test_remove_takes_the_largest_saving_first():
+    """Fails if the removal step keeps the dearer agent: from A = B = 2 (A costs 40, B 60)
+    one agent may go (A + B >= 3); removing B saves 60, A only 40."""
+    from itr_sim.analysis.staff import _remove
+
+    variables = _variables()
+
+    def rule(x):
+        return x[("A", 0)] + x[("B", 0)] >= 3
+
+    record = _recorder(rule, variables)
+    x = {("A", 0): 2, ("B", 0): 2}
+    plan, point, binding = _remove(_Rule(rule), variables, x, record("start", x, x), record,
+                                   lambda y: [])
+    assert plan == {("A", 0): 2, ("B", 0): 1} and point.cost == 140.0
+    assert binding == {("A", 0): ["sla.desk.minor.response"],
+                       ("B", 0): ["sla.desk.minor.response"]}
+
+
+def test_add_takes_the_cheapest_feasible_step():
+    """Fails if the add step takes a dearer step when a cheaper one already meets every
+    target: from A = B = 0 either agent makes A + B >= 1 feasible; A costs 40, B 60."""
+    from itr_sim.analysis.staff import _add
+
+    variables = _variables()
+
+    def rule(x):
+        return x[("A", 0)] + x[("B", 0)] >= 1
+
+    record = _recorder(rule, variables)
+    x = {("A", 0): 0, ("B", 0): 0}
+    plan, point = _add(_Rule(rule), variables, x, record("start", x, x), record)
+    assert plan == {("A", 0): 1, ("B", 0): 0} and point.cost == 40.0
