@@ -39,11 +39,11 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from itr_sim.units import Duration, DurationKind
+from itr_sim.units import MINUTES_PER_DAY, Duration, DurationKind
 
 __all__ = ["BusinessClock", "Calendar", "country_holidays", "local_to_minutes", "weekly_windows"]
 
-DAY_MIN = 1440.0
+DAY_MIN = MINUTES_PER_DAY
 
 
 @lru_cache(maxsize=512)

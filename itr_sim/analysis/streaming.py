@@ -26,6 +26,7 @@ from itr_sim.engine.replicate import RunResult, run_scenario
 from itr_sim.engine.simulation import scenario_origin
 from itr_sim.model.catalog import ClockName
 from itr_sim.model.load import LoadedScenario
+from itr_sim.units import MINUTES_PER_WEEK
 
 __all__ = ["StreamedKpis", "run_streaming", "streamed_summary"]
 
@@ -125,7 +126,7 @@ def streamed_summary(result: RunResult) -> dict[str, Any]:
     reps = [r.streamed for r in result.replications]
     n = len(reps)
     start, end = sc.warmup.minutes, sc.horizon.minutes
-    weeks = (end - start) / 10080.0
+    weeks = (end - start) / MINUTES_PER_WEEK
     out: dict[str, Any] = {"scenario": sc.scenario, "seed": result.seed, "replications": n,
                            "measured_weeks": weeks, "currency": cat.currency, "streamed": True,
                            "peak_log_rows": max(r.peak_log_rows for r in result.replications),

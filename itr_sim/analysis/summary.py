@@ -29,6 +29,7 @@ from itr_sim.analysis.stats import mean_ci
 from itr_sim.engine.replicate import RunResult
 from itr_sim.engine.staffing import staffing_of
 from itr_sim.model.catalog import ClockName
+from itr_sim.units import MINUTES_PER_WEEK, WEEKS_PER_YEAR
 
 __all__ = ["Analysis", "analyse"]
 
@@ -74,7 +75,7 @@ def analyse(result: RunResult) -> Analysis:
     first = result.replications[0]
     origin, end, start = first.origin, first.horizon_min, first.warmup_min
     n = len(result.replications)
-    weeks = (end - start) / 10080.0
+    weeks = (end - start) / MINUTES_PER_WEEK
     events, tickets = result.events(), result.tickets()
     clocks = run_clocks(result)
     notes = notifications(clocks, cat, origin, end)
@@ -166,7 +167,7 @@ def analyse(result: RunResult) -> Analysis:
             "margin": float(g["margin"].mean()), "contracts": int(g["contracts"].iloc[0]),
             "cost_per_ticket": _num(float(g["cost_per_ticket"].mean())),
             "cost_per_contract_year": _num(float(g["cost"].mean()) / int(g["contracts"].iloc[0])
-                                           * 52.1775 / weeks) if int(g["contracts"].iloc[0])
+                                           * WEEKS_PER_YEAR / weeks) if int(g["contracts"].iloc[0])
             else None,
         } for level, g in cost.groupby("level")},
     }

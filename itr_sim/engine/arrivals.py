@@ -1,6 +1,6 @@
 """Arrivals: a non-homogeneous Poisson process per customer group, or a replayed trace.
 
-The rate of a customer group is ``count x tickets_per_week / 10080`` per minute, times the
+The rate of a customer group is ``count x tickets_per_week`` per week (10080 minutes), times the
 normalised hour-of-day x day-of-week weight (local time of the organisation), times
 ``(1 + growth_per_year) ** years``, times the multiplier of every outage event covering it.
 Arrivals are drawn by thinning (Lewis and Shedler), vectorised: candidate times from a
@@ -24,13 +24,11 @@ from itr_sim.model.catalog import Catalog, RequestKind
 from itr_sim.model.demand import Customer
 from itr_sim.model.scenario import Scenario
 from itr_sim.model.source import Diagnostic, ScenarioError
-from itr_sim.units import WEEKDAYS
+from itr_sim.units import MINUTES_PER_WEEK, MINUTES_PER_YEAR, WEEKDAYS
 
 __all__ = ["WINDOW_MIN", "ArrivalStream", "Arrivals", "hourly_weights", "profile_phase",
            "read_trace"]
 
-MIN_PER_WEEK = 10080.0
-MIN_PER_YEAR = 525600.0
 
 
 @dataclass(frozen=True)
@@ -78,7 +76,7 @@ def hourly_weights(sc: Scenario, origin: datetime, horizon_min: float) -> np.nda
     return hourly[np.asarray(local.hour)] * weekly[np.asarray(local.day_of_week)]
 
 
-WINDOW_MIN = 4 * MIN_PER_WEEK
+WINDOW_MIN = 4 * MINUTES_PER_WEEK
 """Arrivals are drawn four weeks at a time, so that a replication never holds more than one
 window of future arrivals (streaming mode keeps memory flat over long horizons)."""
 
@@ -94,7 +92,7 @@ class ArrivalStream:
         self.horizon = horizon_min
         self.weights = hourly_weights(sc, origin, horizon_min)
         self.phase = profile_phase(origin, sc.organisation.timezone)
-        self.growth = np.log1p(dem.growth_per_year) / MIN_PER_YEAR
+        self.growth = np.log1p(dem.growth_per_year) / MINUTES_PER_YEAR
         zone = ZoneInfo(sc.organisation.timezone)
         events = []
         for event in dem.events:
@@ -109,7 +107,7 @@ class ArrivalStream:
         for name, cust in dem.customers.items():
             mine = [w for w in events if w[4] is None or name in w[4]]
             self.groups.append((name, cust, stream(seeds, source, name),
-                                cust.count * cust.tickets_per_week / MIN_PER_WEEK, mine,
+                                cust.count * cust.tickets_per_week / MINUTES_PER_WEEK, mine,
                                 max([1.0] + [w[2] for w in mine]),
                                 list((cust.type_mix or dem.type_mix).items()),
                                 list((cust.severity_mix or dem.severity_mix).items())))
