@@ -499,10 +499,8 @@ class Replication:
             pausing = self.pausing[clock] = set(self.cat.pauses(clock))
         if pausing and ticket.pauses:
             bc = self.coverage.level_clock(ticket.level, ticket.severity)
-            paused = sum(bc.elapsed(a, min(b, stop)) for a, b, why in ticket.pauses
-                         if why in pausing and a < stop)
-            if paused > 0:
-                deadline = bc.add(deadline, paused)
+            deadline = bc.extend(deadline, ticket.arrived,
+                                 [(a, b) for a, b, why in ticket.pauses if why in pausing])
         if stop <= deadline:
             return
         ticket.complained = True
