@@ -96,3 +96,40 @@ def test_ola_uses_the_level_nbd_cutoff_and_pauses():
     assert got.loc[3, "deadline_min"] == at(1, 18)
     assert got.loc[4, "deadline_min"] == at(8, 18)
     assert got["breached"].to_dict() == {1: False, 2: False, 3: True, 4: False}
+
+
+def test_long_standing_counts_days_as_the_plus_30d_rung():
+    """Fails if the ``long_standing`` KPI counts 30 wall-clock days past the deadline (it
+    did) while the catalogue's ``{clock: resolve, at: "+30d"}`` rung counts 30 days of the
+    clock's covered time; both must pick the same tickets.
+
+    Level gold, severity major: calendar ``extended``, 08:00-20:00 every day (12 covered
+    hours a day, no holidays). The log ends on day 61 at 09:00. Ticket 1's resolve deadline
+    is day 0 at 20:00: days 1-60 give 60 x 12 h = 43,200 covered minutes (30 d) by day 60 at
+    20:00, plus 60 minutes on day 61: more than 30 d late. Ticket 2's deadline is day 1 at
+    20:00: 59 x 720 + 60 = 42,540 covered minutes, not yet 30 d late, although both are more
+    than 30 wall-clock days past their deadlines.
+    """
+    from itr_sim.analysis.kpis import quality
+    from itr_sim.analysis.ladders import notifications
+
+    loaded = load_scenario(BASELINE)
+    end = at(61, 9)
+    clocks = pd.DataFrame({
+        "replication": 0, "ticket": [1, 2], "clock": "resolve", "cycle": 1,
+        "level": "gold", "severity": "major", "start_min": [at(0, 8), at(0, 9)],
+        "stop_min": float("nan"), "deadline_min": [at(0, 20), at(1, 20)],
+        "status": "breached", "breached": True,
+        "lateness_min": [60 * 720 + 60.0, 59 * 720 + 60.0],
+    })
+    assert (end - clocks["deadline_min"] > 30 * DAY).all()  # the wall-clock reading
+    tickets = pd.DataFrame({"replication": 0, "ticket": [1, 2], "warmup": False,
+                            "kind": "technical"})
+    events = pd.DataFrame({"replication": 0, "ticket": [1, 2], "time_min": [at(0, 8), at(0, 9)],
+                           "event": "arrived", "unit": "", "kind": "technical"})
+    kpi = quality(events, tickets, clocks, "L1", 1.0, end)
+    assert kpi["long_standing"].tolist() == [1]
+    notes = notifications(clocks, loaded.catalog, ORIGIN, end)
+    fired = notes[notes["role"] == "product_line_itr"]
+    assert fired["ticket"].tolist() == [1]
+    assert fired["time_min"].tolist() == [at(60, 20)]
