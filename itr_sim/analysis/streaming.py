@@ -3,9 +3,10 @@
 The engine hands the rows of every closed ticket to a sink once a simulated week (and the
 rows of the tickets still open at the end), then drops them; the sink evaluates the same
 clocks and KPI functions as the full analysis on that chunk and keeps only sums. A ticket's
-rows all arrive in one chunk, so counts, sums and the means built from them are exactly those
-of the full log. What needs every row at once (percentiles, the backlog curve, OLA
-attribution, cost, escalation notices) is left out; docs/performance.md lists the keys.
+rows all arrive in one chunk, so counts, sums and the means built from them are those of the
+full log (up to the order in which floating-point sums are added). What needs every row at
+once (percentiles, the backlog curve, OLA attribution, cost, escalation notices) is left
+out; docs/performance.md lists the keys.
 
     result, kpis = run_streaming(load_scenario("scenarios/baseline.yaml"))
 """
