@@ -23,7 +23,7 @@ def one_evaluation(loaded) -> dict[str, float]:  # type: ignore[no-untyped-def]
     """Seconds of the parts of one evaluation of today's roster, in one process."""
     from itr_sim.analysis.clock_table import run_clocks
     from itr_sim.analysis.evaluate import Evaluation, judge
-    from itr_sim.analysis.kpis import attainment, service_attainment
+    from itr_sim.analysis.kpis import attainment, service_counts
     from itr_sim.engine.replicate import run_scenario
 
     t0 = time.perf_counter()
@@ -33,7 +33,7 @@ def one_evaluation(loaded) -> dict[str, float]:  # type: ignore[no-untyped-def]
     clocks = run_clocks(result)
     t2 = time.perf_counter()
     attainment(clocks, tickets)
-    service_attainment(clocks, tickets)
+    service_counts(clocks, tickets)
     t3 = time.perf_counter()
     from itr_sim.analysis.evaluate import evaluate_plan, shift_keys
     agents = {k: 0 for k in shift_keys(loaded)}

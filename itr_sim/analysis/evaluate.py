@@ -20,7 +20,13 @@ import pandas as pd
 from scipy.stats import binomtest
 
 from itr_sim.analysis.clock_table import run_clocks
-from itr_sim.analysis.kpis import attainment, service_attainment, sessions, shift_utilisation
+from itr_sim.analysis.kpis import (
+    attainment,
+    service_counts,
+    sessions,
+    shift_utilisation,
+    with_attainment,
+)
 from itr_sim.analysis.kpis import utilisation as unit_utilisation
 from itr_sim.analysis.ola import ola_clocks
 from itr_sim.analysis.stats import mean_ci
@@ -159,7 +165,9 @@ def evaluate_plan(loaded: LoadedScenario, agents: dict[ShiftKey, int], seed: int
         g = g.set_index("replication")
         add(key, TargetInfo(key, "sla", float(target), level=str(level), severity=str(sev),
                             clock=str(clock)), g["attainment"], g["n"])
-    services = service_attainment(clocks, tickets)
+    services = with_attainment(service_counts(clocks, tickets))
+    services["service"] = np.where(services["kind"].astype(str) == "complaint", "complaints",
+                                   "non_technical")
     for (service, clock), g in services.groupby(["service", "clock"], observed=True):
         spec = cat.non_technical if service == "non_technical" else cat.complaints
         if spec is None:
