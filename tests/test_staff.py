@@ -215,6 +215,16 @@ def test_process_pool_gives_the_serial_search():
 
 
 @pytest.mark.slow
+def test_dask_gives_the_serial_search():
+    """Fails if rosters evaluated on dask.distributed differ from serial ones."""
+    serial = staff(load_scenario(MMC, sets=NIGHTLESS), replications=2)
+    on_dask = staff(load_scenario(MMC, sets=NIGHTLESS), replications=2, executor="dask",
+                    jobs=1)
+    assert [p.agents for p in on_dask.history] == [p.agents for p in serial.history]
+    assert on_dask.plan == serial.plan
+
+
+@pytest.mark.slow
 def test_ola_attainment_constraint_and_its_lever():
     """Fails if staffing.ola_attainment adds no OLA target, or if an OLA that no staffing
     can keep is not named with the OLA lever: L2's 30-minute budget is met at most by the
