@@ -201,9 +201,11 @@ def _print(result: StaffingResult, name: str) -> None:
         console.print("not reachable by staffing (missed even with every shift at its "
                       "maximum):", markup=False)
         for row in result.to_json()["unreachable"]:
-            at = row["attainment_at_bound"]
-            shown = "" if at is None else f" {at:.1%} at the bound vs {row['target']:.0%};"
-            console.print(f"  {_label(row)}:{shown} lever: {row['lever']}", markup=False)
+            at, ci = row["attainment_at_bound"], row["ci95_at_bound"]
+            shown = "" if at is None else (f" {at:.1%} at the bound (interval {ci[0]:.1%}-"
+                                           f"{ci[1]:.1%}) vs {row['target']:.0%}")
+            console.print(f"  {_label(row)}:{shown}", markup=False)
+            console.print(f"      lever: {row['lever']}", markup=False)
     console.print(f"{result.evaluations} evaluations, {result.seconds:.0f} s", markup=False)
 
 

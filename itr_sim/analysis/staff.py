@@ -63,6 +63,10 @@ STABLE_UTILISATION = 0.95
 queue whose load reaches its capacity grows without bound, and the long SLA clocks of the
 tickets caught in it (resolve in 15 to 60 days) would come due only after the horizon."""
 
+UNPROVEN = ("evidence: the interval at the bound contains the target, so with this many "
+            "clocks it can be neither shown met nor missed; raise --replications or the "
+            "horizon, or judge it with --confidence 0%")
+
 LEVERS = {
     "response": "entry-tier shifts inside the level's coverage hours (a shift window, not its "
                 "size: check that some shift covers every covered hour)",
@@ -200,9 +204,11 @@ def _target_json(v: Verdict, today: Verdict | None) -> dict[str, Any]:
 
 def _unreachable_json(v: Verdict) -> dict[str, Any]:
     i = v.info
+    unproven = v.verdict == "unclear"
     return {"kind": i.kind, "level": i.level, "severity": i.severity, "clock": i.clock,
             "unit": i.unit, "target": i.target, "attainment_at_bound": v.value,
-            "ci95_at_bound": list(v.ci), "lever": lever(i)}
+            "ci95_at_bound": list(v.ci), "reason": "unproven" if unproven else "missed",
+            "lever": UNPROVEN if unproven else lever(i)}
 
 
 def _capacity_json(key: str, capacity: dict[str, tuple[float, float, float, float]]
@@ -211,6 +217,7 @@ def _capacity_json(key: str, capacity: dict[str, tuple[float, float, float, floa
     offered, _, _, cap = capacity[unit]
     return {"kind": "capacity", "level": None, "severity": None, "clock": None, "unit": unit,
             "target": cap, "attainment_at_bound": None, "ci95_at_bound": None,
+            "reason": "missed",
             "lever": f"the bounds: even at its maximum, {unit} cannot carry its offered work "
                      f"({offered:,.0f} agent-hours) below {cap:.0%} utilisation; raise "
                      f"staffing.units.{unit}.max"}
