@@ -33,6 +33,7 @@ from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing import get_context
+from pathlib import Path
 from typing import Any
 
 from itr_sim.analysis.evaluate import (
@@ -47,7 +48,7 @@ from itr_sim.analysis.evaluate import (
 from itr_sim.analysis.queueing import erlang_c
 from itr_sim.engine.simulation import scenario_origin
 from itr_sim.engine.staffing import staffing_of
-from itr_sim.model.load import LoadedScenario
+from itr_sim.model.load import LoadedScenario, load_scenario
 from itr_sim.model.source import Diagnostic, ScenarioError, read_yaml
 from itr_sim.model.staffing import Bounds, StaffingSpec
 from itr_sim.units import WEEKDAYS
@@ -365,14 +366,17 @@ def _pick(*values: int | None) -> int:
     return next(v for v in values if v is not None)
 
 
-def staff(loaded: LoadedScenario, *, replications: int | None = None,
+def staff(loaded: LoadedScenario | str | Path, *, replications: int | None = None,
           confidence: float = 0.95, max_evaluations: int = 200, seed: int | None = None,
           final_seed: int | None = None, final_replications: int | None = None,
           jobs: int = 1, executor: str = "process", scheduler: str | None = None,
           progress: Callable[[int, float | None], None] | None = None) -> StaffingResult:
-    """The least-cost roster that meets every target staffing can reach (module docstring).
+    """The least-cost roster that meets every target staffing can reach (module docstring),
+    for a loaded scenario or the path of one.
     ``progress(evaluations, best feasible cost or None)`` is called after each batch."""
     began = time.perf_counter()
+    if not isinstance(loaded, LoadedScenario):
+        loaded = load_scenario(loaded)
     sc = loaded.scenario
     if not 0 <= confidence < 1:
         raise ValueError("confidence must be in [0, 1)")
