@@ -64,25 +64,21 @@ STABLE_UTILISATION = 0.95
 queue whose load reaches its capacity grows without bound, and the long SLA clocks of the
 tickets caught in it (resolve in 15 to 60 days) would come due only after the horizon."""
 
-UNPROVEN = ("evidence: the interval at the bound contains the target, so with this many "
-            "clocks it can be neither shown met nor missed; raise --replications or the "
-            "horizon, or judge it with --confidence 0%")
+UNPROVEN = ("evidence, not staffing: the interval at the bound contains the target; raise "
+            "--replications or the horizon, or judge with --confidence 0%")
 
 LEVERS = {
-    "response": "entry-tier shifts inside the level's coverage hours (a shift window, not its "
-                "size: check that some shift covers every covered hour)",
-    "restore": "workarounds and hand-overs: the tiers' `restores` shares and `handover` delays",
-    "resolve": "third-line and problem-management time (the last tier's `handling`) and waits "
-               "for customer and vendor",
-    "update": "progress-update cadence: the engine sends no progress updates, so the gap "
-              "between customer-visible events is set by handling times, waits and hand-overs",
-    "parts": "spare-parts stock and logistics (organisation.parts: stock, replenish, express)",
+    "response": "shift windows: some covered hours of the level have no shift",
+    "restore": "workarounds and hand-overs (the tiers' restores and handover)",
+    "resolve": "last-tier and problem-management time, waits for customer and vendor",
+    "update": "progress-update cadence (the engine sends no updates between events)",
+    "parts": "spare-parts stock and logistics (organisation.parts)",
     "onsite": "field-engineer dispatch (not modelled)",
-    "acknowledge": "the complaint procedure and its calendar (complaints.calendar)",
-    "reply": "the complaint procedure and its calendar (complaints.calendar)",
-    "close": "the complaint procedure and its calendar (complaints.calendar)",
-    "ola": "the tier's OLA budgets against its handling and waiting times (ola:)",
-    "occupancy": "the unit's shift windows: more agents cannot lower busy time",
+    "acknowledge": "the complaint procedure and its calendar",
+    "reply": "the complaint procedure and its calendar",
+    "close": "the complaint procedure and its calendar",
+    "ola": "the tier's OLA budgets against its handling and waiting times",
+    "occupancy": "the unit's shift windows",
 }
 
 
