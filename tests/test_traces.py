@@ -7,7 +7,8 @@ fixed 30-minute handling time; each test replays its own trace and sets what it 
 Times are minutes since Monday 2027-01-04 00:00 (Asia/Shanghai). ``telco`` is platinum
 (7x24 coverage; response 15m critical, 30m major, 2h minor; restore 4h critical);
 ``shop`` is silver (office hours Mon-Fri 09:00-12:00 and 13:00-18:00); a customer not in
-the scenario (``stranger``) is served best effort, without an SLA.
+the scenario (``stranger``) is served best effort, without an SLA; ``lapsed`` is gold
+with an expired contract.
 
 Where a tier splits its work around a wait, the share done before the wait is random
 (30-70% of the remaining work); such times are written as names (``a``, ``b``...), bound
@@ -216,6 +217,29 @@ def test_deadline_serves_the_earliest_response_deadline_first(tmp_path):
     1 120  engaged   L1  first      # no SLA: last although it queued first
     1 150  resolved  L1  -
     1 150  closed    -   -
+    """)
+
+
+def test_an_expired_contract_gets_emergency_recovery_or_is_rejected(tmp_path):
+    """Fails if an expired contract's critical fault is resolved (it is only restored, then
+    closed), or if its minor fault is served or left open instead of rejected and closed
+    at once."""
+    # lapsed: gold, contract expired. T0 critical at 0: emergency recovery, always covered,
+    # restored at 30 and closed without resolution. T1 minor at 1: rejected at once.
+    result = run_trace(tmp_path, """
+        0,lapsed,critical,fault
+        1,lapsed,minor,fault
+    """)
+    check_log(result, """
+    0   0  arrived   -   technical
+    0   0  entitled  -   emergency_only
+    0   0  queued    L1  -
+    0   0  engaged   L1  first
+    1   1  arrived   -   technical
+    1   1  rejected  -   not_entitled
+    1   1  closed    -   rejected
+    0  30  restored  L1  -
+    0  30  closed    L1  emergency_recovery
     """)
 
 
