@@ -6,9 +6,9 @@ The base scenario (tests/data/engine/exact.yaml) has one L1 agent around the clo
 fixed 30-minute handling time; each test replays its own trace and sets what it needs.
 Times are minutes since Monday 2027-01-04 00:00 (Asia/Shanghai). ``telco`` is platinum
 (7x24 coverage; response 15m critical, 30m major, 2h minor; restore 4h critical);
-``shop`` is silver (office hours Mon-Fri 09:00-12:00 and 13:00-18:00); a customer not in
-the scenario (``stranger``) is served best effort, without an SLA; ``lapsed`` is gold
-with an expired contract.
+``goldco`` is gold (08:00-20:00 daily, critical 7x24); ``shop`` is silver (office hours
+Mon-Fri 09:00-12:00 and 13:00-18:00); ``lapsed`` is gold with an expired contract; a
+customer not in the scenario (``stranger``) is served best effort, without an SLA.
 
 Where a tier splits its work around a wait, the share done before the wait is random
 (30-70% of the remaining work); such times are written as names (``a``, ``b``...), bound
@@ -338,6 +338,33 @@ def test_tickets_wait_for_their_coverage_hours(tmp_path):
     """)
 
 
+def test_a_level_s_calendar_per_severity(tmp_path):
+    """Fails if a level's per-severity calendar is ignored: gold is covered 08:00-20:00
+    every day, but around the clock for critical faults."""
+    # Both at 120 (Mon 02:00): the major fault waits for 08:00 = 480; the critical one
+    # is served at once.
+    result = run_trace(tmp_path, """
+        120,goldco,major,fault
+        120,goldco,critical,fault
+    """)
+    check_log(result, """
+    0 120  arrived   -   technical
+    0 120  entitled  -   entitled
+    0 120  queued    L1  -
+    1 120  arrived   -   technical
+    1 120  entitled  -   entitled
+    1 120  queued    L1  -
+    1 120  engaged   L1  first
+    1 150  restored  L1  -
+    1 150  resolved  L1  -
+    1 150  closed    -   -
+    0 480  engaged   L1  first
+    0 510  restored  L1  -
+    0 510  resolved  L1  -
+    0 510  closed    -   -
+    """)
+
+
 def test_hand_over_delay_and_workaround_before_escalation(tmp_path):
     """Fails if the hand-over delay is skipped or doubled, if a critical ticket is not
     restored before it leaves L1 (restores: 100%), if a minor one is, or if the next tier
@@ -511,6 +538,45 @@ def test_a_vendor_wait_does_not_pause_the_restore_clock_and_raises_a_complaint(t
     0     330  resolved          L1  -           # at most one complaint per ticket
     0     330  closed            -   -
     """)
+
+
+def test_a_late_response_raises_one_complaint_handled_by_the_complaint_team(tmp_path):
+    """Fails if the response clock is not checked at the first engagement, if a ticket
+    complains twice, or if the complaint does not become a ticket for the team that
+    handles complaints."""
+    # T0 minor takes the agent 0-30; T1 critical (response 15m) waits from 1 and is
+    # engaged at 30 > 16: complaint. The complaint is ticket T2 for the care team (one
+    # agent, 20m), 30-50. T1 is restored at 60, already complained: no second complaint.
+    sets = {**COMPLAINING, "organisation.teams": {"care": {
+        "handles": ["complaints"],
+        "shifts": [{"days": "Mon-Sun", "hours": "00:00-24:00", "agents": 1}],
+        "handling": {"default": {"fixed": {"value": "20m"}}}}}}
+    result = run_trace(tmp_path, """
+        0,telco,minor,fault
+        1,telco,critical,fault
+    """, sets)
+    check_log(result, """
+    0   0  arrived           -     technical
+    0   0  entitled          -     entitled
+    0   0  queued            L1    -
+    0   0  engaged           L1    first
+    1   1  arrived           -     technical
+    1   1  entitled          -     entitled
+    1   1  queued            L1    -
+    0  30  resolved          L1    -
+    0  30  closed            -     -
+    1  30  engaged           L1    first
+    1  30  complaint_raised  -     response
+    2  30  arrived           -     complaint    # no entitlement check for complaints
+    2  30  queued            care  -
+    2  30  engaged           care  first
+    2  50  resolved          care  -
+    2  50  closed            -     -
+    1  60  restored          L1    -
+    1  60  resolved          L1    -
+    1  60  closed            -     -
+    """)
+    assert result.tickets()["parent"].tolist() == [-1, -1, 1]
 
 
 WARMUP_TRACE = """
