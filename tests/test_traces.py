@@ -541,12 +541,13 @@ def test_a_vendor_wait_does_not_pause_the_restore_clock_and_raises_a_complaint(t
 
 
 def test_a_late_response_raises_one_complaint_handled_by_the_complaint_team(tmp_path):
-    """Fails if the response clock is not checked at the first engagement, if a ticket
-    complains twice, or if the complaint does not become a ticket for the team that
-    handles complaints."""
+    """Fails if the response clock is not checked at the first engagement, if a response
+    exactly at its deadline counts as breached, if a ticket complains twice, or if the
+    complaint does not become a ticket for the team that handles complaints."""
     # T0 minor takes the agent 0-30; T1 critical (response 15m) waits from 1 and is
     # engaged at 30 > 16: complaint. The complaint is ticket T2 for the care team (one
     # agent, 20m), 30-50. T1 is restored at 60, already complained: no second complaint.
+    # T3 critical at 45 is engaged at 60 = 45 + 15, just in time: no complaint.
     sets = {**COMPLAINING, "organisation.teams": {"care": {
         "handles": ["complaints"],
         "shifts": [{"days": "Mon-Sun", "hours": "00:00-24:00", "agents": 1}],
@@ -554,6 +555,7 @@ def test_a_late_response_raises_one_complaint_handled_by_the_complaint_team(tmp_
     result = run_trace(tmp_path, """
         0,telco,minor,fault
         1,telco,critical,fault
+        45,telco,critical,fault
     """, sets)
     check_log(result, """
     0   0  arrived           -     technical
@@ -570,13 +572,20 @@ def test_a_late_response_raises_one_complaint_handled_by_the_complaint_team(tmp_
     2  30  arrived           -     complaint    # no entitlement check for complaints
     2  30  queued            care  -
     2  30  engaged           care  first
+    3  45  arrived           -     technical
+    3  45  entitled          -     entitled
+    3  45  queued            L1    -
     2  50  resolved          care  -
     2  50  closed            -     -
     1  60  restored          L1    -
     1  60  resolved          L1    -
     1  60  closed            -     -
+    3  60  engaged           L1    first
+    3  90  restored          L1    -
+    3  90  resolved          L1    -
+    3  90  closed            -     -
     """)
-    assert result.tickets()["parent"].tolist() == [-1, -1, 1]
+    assert result.tickets()["parent"].tolist() == [-1, -1, 1, -1]
 
 
 WARMUP_TRACE = """
