@@ -243,6 +243,60 @@ def test_an_expired_contract_gets_emergency_recovery_or_is_rejected(tmp_path):
     """)
 
 
+def test_deadline_after_the_response_is_restore_while_a_restore_is_due(tmp_path):
+    """Fails if the deadline discipline ranks an engaged ticket by its resolve deadline
+    while its restore is still due (or by its response deadline once engaged)."""
+    # L1 (two agents, 30m) escalates everything without a workaround to L2 (one agent,
+    # 60m, deadline queue). Monday from 09:00 = 540:
+    #   T0 telco minor at 540: L1 540-570, L2 570-630.
+    #   T1 telco minor at 545: L1 545-575, waits at L2 from 575; resolve deadline
+    #     545 + 60d = 86945.
+    #   T2 shop (silver) major at 550: L1 busy until 570, 570-600; waits at L2 from 600;
+    #     restore deadline 2 business days, far before T1's (its resolve deadline, 60d,
+    #     would come after T1's).
+    # At 630 L2 takes T2 (restore due) before T1, which queued earlier.
+    sets = {"organisation.tiers.L1.shifts.0.agents": 2,
+            "organisation.tiers.L1.resolves": 0, "organisation.tiers.L1.escalates_to": "L2",
+            "organisation.tiers.L2": {
+                "shifts": [{"days": "Mon-Sun", "hours": "00:00-24:00", "agents": 1}],
+                "handling": {"default": {"fixed": {"value": "1h"}}}, "queue": "deadline"}}
+    result = run_trace(tmp_path, """
+        540,telco,minor,fault
+        545,telco,minor,fault
+        550,shop,major,fault
+    """, sets)
+    check_log(result, """
+    0 540  arrived      -   technical
+    0 540  entitled     -   entitled
+    0 540  queued       L1  -
+    0 540  engaged      L1  first
+    1 545  arrived      -   technical
+    1 545  entitled     -   entitled
+    1 545  queued       L1  -
+    1 545  engaged      L1  first
+    2 550  arrived      -   technical
+    2 550  entitled     -   entitled
+    2 550  queued       L1  -
+    0 570  handed_over  L1  L2         # no hand-over delay
+    0 570  queued       L2  -
+    0 570  engaged      L2  -
+    2 570  engaged      L1  first
+    1 575  handed_over  L1  L2
+    1 575  queued       L2  -
+    2 600  handed_over  L1  L2
+    2 600  queued       L2  -
+    0 630  resolved     L2  -
+    0 630  closed       -   -
+    2 630  engaged      L2  -          # restore deadline first
+    2 690  restored     L2  -
+    2 690  resolved     L2  -
+    2 690  closed       -   -
+    1 690  engaged      L2  -
+    1 750  resolved     L2  -
+    1 750  closed       -   -
+    """)
+
+
 # -- shifts, coverage, hand-over ---------------------------------------------------------
 
 def test_shift_end_hands_back_the_latest_session_with_its_remaining_work(tmp_path):
