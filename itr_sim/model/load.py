@@ -67,6 +67,7 @@ def _shown(path: Path) -> str:
 def load_catalog(path: str | Path) -> tuple[Catalog, list[Diagnostic]]:
     """Validate one catalogue file; returns it with its warnings."""
     doc = read_yaml(Path(path), _shown(Path(path)))
+    _expect_kind(doc, "catalog")
     cat = _validate(doc, Catalog)
     found = [_locate(f, doc, doc) for f in check_catalog(cat)]
     _raise_errors(found)
@@ -86,14 +87,23 @@ def load_scenario(path: str | Path, sets: dict[str, Any] | None = None) -> Loade
                                             "relative to this file, e.g. ../sla_catalog/"
                                             "standard.yaml")])
     cat_path = home / catalog_ref
+    if cat_path.is_dir():
+        raise ScenarioError([doc.diagnostic(("catalog",), f"{_shown(cat_path)} is a directory;"
+                                            " name the catalogue file in it, e.g. "
+                                            "../sla_catalog/standard.yaml")])
     if not cat_path.is_file():
         raise ScenarioError([doc.diagnostic(("catalog",), f"catalogue file not found: "
                                             f"{_shown(cat_path)} (paths are relative to the "
                                             "scenario file)")])
-    cat_doc = read_yaml(cat_path, _shown(cat_path))
     if cat_path.resolve() == path.resolve():
         raise ScenarioError([doc.diagnostic(("catalog",), "the scenario names itself as its "
                                             "catalogue")])
+    cat_doc = read_yaml(cat_path, _shown(cat_path))
+    if _kind(cat_doc.data) == "scenario":
+        raise ScenarioError([doc.diagnostic(("catalog",), f"{_shown(cat_path)} is a scenario, "
+                                            "not a catalogue; name an SLA catalogue such as "
+                                            "../sla_catalog/standard.yaml")])
+    _expect_kind(cat_doc, "catalog")
     cat_doc.data = copy.deepcopy(cat_doc.data)
 
     errors: list[Diagnostic] = []
@@ -135,6 +145,7 @@ def _scenario_document(path: Path, chain: list[Path]
     if not isinstance(doc.data, dict):
         raise ScenarioError([doc.diagnostic((), "a scenario is a mapping of keys; see "
                                             "docs/yaml-reference.md")])
+    _expect_kind(doc, "scenario")
     doc.data = copy.deepcopy(doc.data)
     overrides = doc.data.get("overrides", {})
     if not isinstance(overrides, dict):
@@ -144,6 +155,9 @@ def _scenario_document(path: Path, chain: list[Path]
     base_ref = doc.data.get("extends")
     if base_ref is None:
         return doc, own, path.parent
+    if isinstance(base_ref, str) and (path.parent / base_ref).is_dir():
+        raise ScenarioError([doc.diagnostic(("extends",), f"{base_ref!r} is a directory; "
+                                            "name the scenario file to extend")])
     if not isinstance(base_ref, str) or not (path.parent / base_ref).is_file():
         raise ScenarioError([doc.diagnostic(("extends",), f"scenario to extend not found: "
                                             f"{base_ref!r} (relative to this file)")])
@@ -168,14 +182,41 @@ def validate_file(path: str | Path) -> list[Diagnostic]:
     path = Path(path)
     try:
         doc = read_yaml(path, _shown(path))
-        if isinstance(doc.data, dict) and "scenario" in doc.data:
+        kind = _kind(doc.data)
+        if kind == "scenario":
             return load_scenario(path).warnings
-        if isinstance(doc.data, dict) and ("levels" in doc.data or "catalog" in doc.data):
+        if kind == "catalog":
             return load_catalog(path)[1]
         return [doc.diagnostic((), "cannot tell what this file is: a catalogue starts with "
                                "`catalog: NAME`, a scenario with `scenario: NAME`")]
     except ScenarioError as exc:
         return exc.diagnostics
+
+
+def _kind(data: Any) -> str | None:
+    """``scenario``, ``catalog`` or None, from the keys a file has."""
+    if not isinstance(data, dict):
+        return None
+    if "scenario" in data or "organisation" in data or "demand" in data or "extends" in data:
+        return "scenario"
+    if "catalog" in data or "levels" in data or "severities" in data:
+        return "catalog"
+    return None
+
+
+def _expect_kind(doc: SourceDocument, wanted: str) -> None:
+    """A scenario given where a catalogue is expected (or the reverse) is named as such,
+    rather than reported as a list of missing and unknown keys."""
+    found = _kind(doc.data)
+    if found is None or found == wanted:
+        return
+    if wanted == "catalog":
+        message = ("this is a scenario, not a catalogue; a catalogue starts with "
+                   "`catalog: NAME` and defines levels (see sla_catalog/standard.yaml)")
+    else:
+        message = ("this is a catalogue, not a scenario; give a scenario file (scenarios/"
+                   "*.yaml), which names its catalogue with `catalog: PATH`")
+    raise ScenarioError([doc.diagnostic((), message)])
 
 
 # -- overrides ----------------------------------------------------------------------------
