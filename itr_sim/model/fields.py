@@ -48,7 +48,8 @@ __all__ = [
 class Strict(BaseModel):
     """Base of every YAML model: unknown keys are errors, values are immutable."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=False)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=False,
+                              allow_inf_nan=False)
 
 
 def did_you_mean(name: str, known: Iterable[str], what: str, *, listing: bool = True) -> str:
