@@ -76,10 +76,26 @@ def load_catalog(path: str | Path) -> tuple[Catalog, list[Diagnostic]]:
 
 def load_scenario(path: str | Path, sets: dict[str, Any] | None = None) -> LoadedScenario:
     """Validate a scenario and the catalogue it names. ``sets`` are extra overrides (from the
-    command line) applied after the file's own ``overrides``."""
+    command line) applied after the file's own ``overrides``.
+
+    Findings about keys that live in a file this one ``extends`` are reported against this
+    file: at the override that causes each (found by checking again without it), or
+    marked as inherited from the base."""
     path = Path(path)
+    try:
+        loaded = _load_scenario(path, sets, None)
+    except ScenarioError as exc:
+        raise ScenarioError(_attribute(path, sets, exc.diagnostics)) from None
+    loaded.warnings = _attribute(path, sets, loaded.warnings)
+    return loaded
+
+
+def _load_scenario(path: Path, sets: dict[str, Any] | None, skip: int | None
+                   ) -> LoadedScenario:
     doc, patches, home = _scenario_document(path, [])
     patches += [(k, v, 0, "--set") for k, v in (sets or {}).items()]
+    if skip is not None:
+        patches = [p for i, p in enumerate(patches) if i != skip]
 
     catalog_ref = doc.data.get("catalog")
     if not isinstance(catalog_ref, str):
@@ -133,6 +149,82 @@ def load_scenario(path: str | Path, sets: dict[str, Any] | None = None) -> Loade
     diagnostics = [_locate(f, cat_doc, doc) for f in findings]
     _raise_errors(diagnostics)
     return LoadedScenario(sc, cat, path, cat_path, diagnostics)
+
+
+def _own_patches(path: Path, sets: dict[str, Any] | None
+                 ) -> list[tuple[int, tuple[str, Any, int, str]]]:
+    """The overrides this file (or the command line) adds, with their index among all."""
+    try:
+        _, patches, _ = _scenario_document(path, [])
+    except ScenarioError:
+        return []
+    patches += [(k, v, 0, "--set") for k, v in (sets or {}).items()]
+    return [(i, p) for i, p in enumerate(patches) if p[3] in (_shown(path), "--set")]
+
+
+def _attribute(path: Path, sets: dict[str, Any] | None,
+               found: list[Diagnostic]) -> list[Diagnostic]:
+    """Findings pointing into another file (the scenario this one extends, or the catalogue)
+    are re-pointed at the override of ``path`` without which they go away; those that stay
+    without any override are marked as inherited."""
+    shown = _shown(path)
+    bases = _bases(path)
+    foreign = [d for d in found if d.file in bases]
+    if not foreign:
+        return found
+    own = _own_patches(path, sets)
+    causes: dict[tuple[str, str, str], tuple[str, Any, int, str]] = {}
+    for index, patch in own[:MAX_ATTRIBUTED]:
+        try:
+            without = _load_scenario(path, sets, index).warnings
+        except ScenarioError as exc:
+            without = exc.diagnostics
+        remaining = {_shape(d) for d in without}
+        for d in foreign:
+            if _shape(d) not in remaining:
+                causes.setdefault(_shape(d), patch)
+    out = []
+    for d in found:
+        if d not in foreign:
+            out.append(d)
+            continue
+        cause = causes.get(_shape(d))
+        if cause is None:
+            out.append(Diagnostic(shown, 0, d.path, f"{d.message} (from {d.file}:{d.line}, "
+                                  f"which {shown} builds on)", d.level))
+        else:
+            key, value, line, file = cause
+            out.append(Diagnostic(file, line, d.path, f"{d.message} (caused by the override "
+                                  f"{key}: {value!r}; the key itself is at {d.file}:{d.line})",
+                                  d.level))
+    return out
+
+
+def _bases(path: Path) -> set[str]:
+    """Files (as shown) of the scenarios ``path`` extends, directly or not."""
+    out: set[str] = set()
+    for _ in range(MAX_ATTRIBUTED):
+        try:
+            data = read_yaml(path, _shown(path)).data
+        except ScenarioError:
+            break
+        ref = data.get("extends") if isinstance(data, dict) else None
+        if not isinstance(ref, str) or not (path.parent / ref).is_file():
+            break
+        path = path.parent / ref
+        if _shown(path) in out:
+            break
+        out.add(_shown(path))
+    return out
+
+
+MAX_ATTRIBUTED = 20
+"""Overrides tried one by one when attributing findings (each costs one more check)."""
+
+
+def _shape(d: Diagnostic) -> tuple[str, str, str]:
+    """A finding without its figures, to recognise it in another check of the file."""
+    return d.level.value, d.path, re.sub(r"[-+]?\d[\d.,]*%?", "#", d.message)
 
 
 def _scenario_document(path: Path, chain: list[Path]
