@@ -113,7 +113,8 @@ def shift_utilisation(sess: pd.DataFrame, shifts: dict[str, list[Staffing]], sta
                 rows.append({"replication": rep, "unit": unit, "shift": index,
                              "busy_min": used, "staffed_min": staffed,
                              "utilisation": used / staffed if staffed else np.nan})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=["replication", "unit", "shift", "busy_min",
+                                       "staffed_min", "utilisation"])
 
 
 def tier_figures(events: pd.DataFrame, tickets: pd.DataFrame, path: list[str]) -> pd.DataFrame:
@@ -140,7 +141,9 @@ def tier_figures(events: pd.DataFrame, tickets: pd.DataFrame, path: list[str]) -
                          "escalation_rate": out / (out + resolved) if out + resolved else
                          np.nan,
                          "mean_wait_min": waits.get((rep, tier), np.nan)})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=["replication", "tier", "reached", "resolved",
+                                       "escalated_out", "resolved_share", "escalation_rate",
+                                       "mean_wait_min"])
 
 
 def _waits(ev: pd.DataFrame) -> dict[tuple[int, str], float]:
@@ -189,6 +192,11 @@ def backlog(events: pd.DataFrame, tickets: pd.DataFrame, start: float, end: floa
                         "open_at_end": len(still),
                         "mean_age_h_at_end": float(age.mean()) if len(age) else 0.0,
                         "p90_age_h_at_end": float(np.quantile(age, 0.9)) if len(age) else 0.0})
+    if not series:  # no ticket at all (zero demand)
+        return (pd.DataFrame({"replication": pd.Series(dtype=int), "time_min": pd.Series(
+                    dtype=float), "open": pd.Series(dtype=int)}),
+                pd.DataFrame(columns=["replication", "mean_open", "open_at_end",
+                                      "mean_age_h_at_end", "p90_age_h_at_end"]))
     return pd.concat(series, ignore_index=True), pd.DataFrame(summary)
 
 
@@ -222,4 +230,5 @@ def quality(events: pd.DataFrame, tickets: pd.DataFrame, clocks: pd.DataFrame, e
             "ofr": float(open_fixes["breached"].mean()) if len(open_fixes) else 0.0,
             "long_standing": int(((end - open_fixes["deadline_min"]) > 30 * 1440).sum()),
         })
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=["replication", "first_time_fix", "reopen_rate",
+                                       "complaints_per_week", "frt", "ofr", "long_standing"])

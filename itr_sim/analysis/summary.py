@@ -117,9 +117,9 @@ def analyse(result: RunResult) -> Analysis:
             "target_share_991": TARGET_991[i] if i < len(TARGET_991) and len(path) == 3 else None,
             "utilisation": utilisation_ci["mean"], "utilisation_ci95": utilisation_ci["ci95"],
             "mean_wait_min": wait["mean"], "mean_wait_min_ci95": wait["ci95"],
-            "escalated_out": float(t["escalated_out"].mean()),
+            "escalated_out": float(t["escalated_out"].mean()) if len(t) else 0.0,
             "escalation_rate": esc["mean"],
-            "reached_per_week": float(t["reached"].mean()) / weeks,
+            "reached_per_week": float(t["reached"].mean()) / weeks if len(t) else 0.0,
             "shifts": _shifts(sc.organisation.tiers[tier], shift_util[shift_util["unit"] == tier]),
         }
     out["teams"] = {}
