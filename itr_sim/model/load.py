@@ -148,6 +148,12 @@ def _load_scenario(path: Path, sets: dict[str, Any] | None, skip: int | None
     findings = check_catalog(cat) + check_scenario(sc, cat)
     diagnostics = [_locate(f, cat_doc, doc) for f in findings]
     _raise_errors(diagnostics)
+    if sc.demand.trace is not None:
+        from itr_sim.model.trace import check_trace
+
+        trace_path = path.parent / sc.demand.trace.file  # as `run` reads it
+        diagnostics += check_trace(trace_path, _shown(trace_path), sc, cat,
+                                   sc.horizon.minutes)[1]
     return LoadedScenario(sc, cat, path, cat_path, diagnostics)
 
 
