@@ -191,7 +191,7 @@ def _check_served(sc: Scenario, cat: Catalog, err: Report) -> None:
         tier = org.tiers[name]
         base = ("organisation", "tiers", name)
         if tier.staffed_hours_per_week() <= 0:
-            err((*base, "shifts"), f"{name} receives tickets but has no agent in any shift: "
+            err(_shifts_path(base, tier), f"{name} receives tickets but has no agent in any shift: "
                 "they would wait forever; give a shift some agents")
         missing = [f"{s}/{t}" for s in sevs for t in techs
                    if not any(k in tier.handling for k in (f"{s}/{t}", s, t, "default"))]
@@ -204,7 +204,7 @@ def _check_served(sc: Scenario, cat: Catalog, err: Report) -> None:
         gets = [h for h in team.handles if h in types or (
             h == COMPLAINTS and dem.complaint_on_breach > 0 and cat.complaints is not None)]
         if gets and team.staffed_hours_per_week() <= 0:
-            err(("organisation", "teams", tname, "shifts"),
+            err(_shifts_path(("organisation", "teams", tname), team),
                 f"{tname} receives {', '.join(gets)} but has no agent in any shift: they would "
                 "wait forever; give a shift some agents")
     _check_coverage(sc, cat, reached, sevs, err)
@@ -213,9 +213,16 @@ def _check_served(sc: Scenario, cat: Catalog, err: Report) -> None:
     expected = dem.tickets_per_week() * weeks * growth * max(
         [1.0] + [e.multiplier for e in dem.events])
     if expected > MAX_TICKETS:
-        err(("demand", "customers"), f"about {expected:,.0f} tickets per replication, more "
-            f"than the {MAX_TICKETS:,} a run can hold; shorten the horizon or check "
-            "tickets_per_week and count")
+        biggest = max(dem.customers, key=lambda c: dem.customers[c].count
+                      * dem.customers[c].tickets_per_week)
+        err(("demand", "customers", biggest, "tickets_per_week"),
+            f"about {expected:,.0f} tickets per replication, more than the {MAX_TICKETS:,} a "
+            "run can hold; shorten the horizon or check tickets_per_week and count")
+
+
+def _shifts_path(base: tuple[str | int, ...], unit: StaffedUnit) -> tuple[str | int, ...]:
+    """Where to point at a unit's staffing: the agents of its only shift, or its shifts."""
+    return (*base, "shifts", 0, "agents") if len(unit.shifts) == 1 else (*base, "shifts")
 
 
 def _used(mix: dict[str, float], others: list[dict[str, float] | None]) -> set[str]:
@@ -255,7 +262,9 @@ def _check_coverage(sc: Scenario, cat: Catalog, tiers: list[str], sevs: list[str
                            for a1, b1 in _wrap(open_) for a2, b2 in staffed):
                     missed.setdefault(cal_name, []).append(sev)
             for cal_name, missed_sevs in missed.items():
-                err(("organisation", "tiers", name, "shifts"),
+                tier = org.tiers[name]
+                err(("organisation", "tiers", name, "shifts")
+                    + ((0, "hours") if len(tier.shifts) == 1 else ()),
                     f"{name}'s shifts never meet the {cal_name!r} hours of level {lname!r} "
                     f"({', '.join(missed_sevs)} tickets): those tickets would wait forever; "
                     "add a shift inside those hours, or change the level's calendar")
