@@ -213,3 +213,193 @@ def test_one_value_draws_match_vector_draws(spec):
     rng = np.random.default_rng(5)
     many = [dist.sample(rng) for _ in range(20)]
     assert np.allclose(many, dist.sample(np.random.default_rng(5), 20))
+
+
+# -- untrusted input: bounds, encodings, files of the wrong kind ---------------------------
+
+def _bomb(levels: int) -> str:
+    """Each anchor lists the previous one nine times: 9**levels strings from ~100 bytes a
+    level (levels=9: 387 million strings if expanded)."""
+    text = "a0: &a0 [x, x, x, x, x, x, x, x, x]\n"
+    for i in range(1, levels):
+        text += f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]\n"
+    return text
+
+
+def test_alias_bomb_is_refused_fast_and_small(tmp_path):
+    """Fails if aliases are expanded before the count is checked: a 9**9 bomb would take
+    minutes and gigabytes; the bound must stop it under a second and a few MB."""
+    import time
+    import tracemalloc
+
+    path = write(tmp_path, "bomb.yaml", _bomb(9))
+    assert path.stat().st_size < 1000
+    tracemalloc.start()
+    began = time.perf_counter()
+    with pytest.raises(ScenarioError, match="alias bomb"):
+        read_yaml(path)
+    elapsed = time.perf_counter() - began
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert elapsed < 1.0
+    assert peak < 20_000_000
+
+
+def test_aliases_within_bounds_still_read(tmp_path):
+    """Fails if the bound rejects ordinary aliases (a list reused twice)."""
+    doc = read_yaml(write(tmp_path, "a.yaml", "a: &x [1, 2]\nb: *x\n"))
+    assert doc.data == {"a": [1, 2], "b": [1, 2]}
+
+
+def test_an_alias_inside_its_own_anchor_is_an_error(tmp_path):
+    """Fails if a self-referencing alias recurses until RecursionError."""
+    with pytest.raises(ScenarioError, match="cycle"):
+        read_yaml(write(tmp_path, "c.yaml", "a: &a [1, *a]\n"))
+
+
+@pytest.mark.parametrize("text", ["a: " + "[" * 5000 + "]" * 5000 + "\n",
+                                  "a:\n" + "".join(" " * i + "-\n" for i in range(1, 200))])
+def test_deep_nesting_is_an_error_with_a_line_not_a_recursion_error(tmp_path, text):
+    """Fails if nesting reaches Python's recursion limit (RecursionError traceback)."""
+    with pytest.raises(ScenarioError, match="nested more than 40 levels") as err:
+        read_yaml(write(tmp_path, "deep.yaml", text))
+    assert err.value.diagnostics[0].line >= 1
+
+
+def test_oversized_file_is_refused_before_reading(tmp_path):
+    """Fails if any size of file is parsed (one byte over the bound)."""
+    from itr_sim.model.source import MAX_FILE_BYTES
+
+    path = write(tmp_path, "big.yaml", "# " + "x" * (MAX_FILE_BYTES - 1) + "\n")
+    with pytest.raises(ScenarioError, match="more than the 1,000,000"):
+        read_yaml(path)
+
+
+@pytest.mark.parametrize("text, message", [("", "the file is empty"),
+                                           ("  \n\n", "the file is empty"),
+                                           ("# only a comment\n", "holds only comments")])
+def test_empty_files_are_called_empty(tmp_path, text, message):
+    """Fails if an empty file gets "cannot tell what this file is"."""
+    (d,) = validate_file(write(tmp_path, "e.yaml", text))
+    assert message in d.message
+
+
+def test_latin1_file_reports_the_line_of_the_bad_byte(tmp_path):
+    """Fails if a non-UTF-8 file gets a byte offset (position 16) instead of a line."""
+    path = tmp_path / "latin.yaml"
+    path.write_bytes("catalog: x\ndescription: caf\xe9\n".encode("latin-1"))
+    (d,) = validate_file(path)
+    # "description: caf" is 16 characters: the bad byte is in column 17 of line 2
+    assert (d.line, "not UTF-8" in d.message, "column 17" in d.message) == (2, True, True)
+
+
+def test_directory_is_called_a_directory(tmp_path):
+    """Fails if a directory is reported as "not found" or as an OS error."""
+    (d,) = validate_file(tmp_path)
+    assert "is a directory" in d.message
+
+
+def test_a_catalogue_given_as_a_scenario_says_so():
+    """Fails if `run sla_catalog/standard.yaml` lists missing scenario keys instead."""
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(ROOT / "sla_catalog" / "standard.yaml")
+    (d,) = err.value.diagnostics
+    assert "this is a catalogue, not a scenario" in d.message
+
+
+def test_yaml_infinities_and_nans_are_errors(tmp_path):
+    """Fails if .inf, .nan or an overflowing 1e999 reaches a model as a float."""
+    with pytest.raises(ScenarioError) as err:
+        read_yaml(write(tmp_path, "n.yaml", "a: .inf\nb: -.inf\nc: .nan\nd: 1e999\ne: 1.5\n"))
+    assert [d.line for d in err.value.diagnostics] == [1, 2, 3, 4]
+
+
+def test_nonfinite_values_from_the_command_line_are_errors():
+    """Fails if --set cost_per_agent_hour=.inf passes (it bypasses the file reader)."""
+    with pytest.raises(ScenarioError, match="finite number"):
+        load_scenario(MINI, {"organisation.tiers.L1.cost_per_agent_hour": float("inf")})
+
+
+def test_reference_shows_the_nbd_cutoff_default_as_a_time():
+    """Fails if the default is shown as the 900 minutes it is stored as."""
+    row = next(line for line in reference_markdown().splitlines()
+               if line.startswith("| `nbd_cutoff`"))
+    assert '`"15:00"`' in row and "900" not in row
+    assert Catalog.model_validate(
+        read_yaml(Path(__file__).parent / "data" / "good" / "mini_catalog.yaml").data
+    ).levels["gold"].nbd_cutoff == 15 * 60
+
+
+# -- what-ifs that extend a scenario ------------------------------------------------------
+
+BASE_FOR_WHATIF = MINI.read_text(encoding="utf-8").replace(
+    "../../../sla_catalog", str(ROOT / "sla_catalog"))
+
+
+def test_a_whatif_warning_names_the_file_checked_and_its_override(tmp_path):
+    """Fails if the warning points only at the base's line (the base alone is fine; the
+    what-if's override of L2's agents makes L2 unstable)."""
+    # 300 tickets/week: L2 gets 300 x 90% x 10% x 2h = 54 agent-hours/week, against 90
+    # staffed with 2 agents (fine) and 45 with 1 (unstable)
+    write(tmp_path, "base.yaml", BASE_FOR_WHATIF.replace("tickets_per_week: 20",
+                                                         "tickets_per_week: 300"))
+    whatif = write(tmp_path, "cut.yaml", "scenario: cut\nextends: base.yaml\noverrides:\n"
+                   "  demand.type_mix.billing: 10%\n"
+                   "  organisation.tiers.L2.shifts.0.agents: 1\n")
+    assert load_scenario(tmp_path / "base.yaml").warnings == []
+    (d,) = load_scenario(whatif).warnings
+    assert (d.file.endswith("cut.yaml"), d.line, d.path) == (
+        True, 5, "organisation.tiers.L2.shifts")
+    assert "override organisation.tiers.L2.shifts.0.agents: 1 (line 5);" in d.message
+    assert "base.yaml:18" in d.message
+
+
+def test_a_whatif_names_itself_for_a_finding_inherited_from_its_base(tmp_path):
+    """Fails if a finding about the base's keys names only the base file."""
+    write(tmp_path, "base.yaml", BASE_FOR_WHATIF.replace("agents: 2}", "agents: 1}").replace(
+        "tickets_per_week: 20", "tickets_per_week: 300"))
+    whatif = write(tmp_path, "w.yaml", "scenario: w\nextends: base.yaml\n"
+                   "description: same staff\n")
+    (d,) = load_scenario(whatif).warnings
+    assert d.file.endswith("w.yaml") and "base.yaml:18" in d.message
+    assert "builds on" in d.message
+
+
+# -- trace files --------------------------------------------------------------------------
+
+def _trace_scenario(tmp_path, rows: str):
+    write(tmp_path, "arrivals.csv", "time,customer,severity,type\n" + rows)
+    return write(tmp_path, "t.yaml", BASE_FOR_WHATIF + "  trace: {file: arrivals.csv}\n")
+
+
+def test_trace_rows_are_checked_by_validate_with_the_trace_line(tmp_path):
+    """Fails if a bad severity, type, customer or time in a trace passes `validate` (and
+    crashes `run` later)."""
+    path = _trace_scenario(tmp_path, "2027-01-05 10:00,acme,minor,fault\n"
+                           "2027-01-05 11:00,acme,urgent,fault\n"
+                           "2027-01-05 12:00,acme,minor,faults\n"
+                           "2027-01-05 13:00,,minor,fault\n"
+                           "yesterday,acme,minor,fault\n"
+                           "2027-01-05 14:00,acme,minor,billing\n")
+    found = [(d.file.endswith("arrivals.csv"), d.line, d.path) for d in validate_file(path)]
+    assert found == [(True, 3, "severity"), (True, 4, "type"), (True, 5, "customer"),
+                     (True, 6, "time"), (True, 7, "severity")]
+
+
+def test_trace_rows_outside_the_window_are_counted_in_a_warning(tmp_path):
+    """Fails if rows before the start or after the horizon are dropped silently."""
+    from itr_sim.engine.arrivals import read_trace
+    from itr_sim.engine.simulation import scenario_origin
+
+    path = _trace_scenario(tmp_path, "2027-01-03 23:00,acme,minor,fault\n"
+                           "2027-01-04 00:00,acme,minor,fault\n"
+                           "120,acme,major,fault\n"
+                           "2027-02-01 00:00,acme,minor,fault\n")
+    loaded = load_scenario(path)
+    (w,) = loaded.warnings
+    assert "2 of 4 row(s) fall outside the simulated window" in w.message
+    arrivals = read_trace(tmp_path / "arrivals.csv", loaded.scenario, loaded.catalog,
+                          scenario_origin(loaded), loaded.scenario.horizon.minutes)
+    # 2027-01-04 00:00 is the start (minute 0); the 4w horizon ends 2027-02-01 00:00
+    assert list(arrivals.time) == [0.0, 120.0]
+    assert arrivals.severity == ["minor", "major"]

@@ -179,7 +179,7 @@ def _attribute(path: Path, sets: dict[str, Any] | None,
     if not foreign:
         return found
     own = _own_patches(path, sets)
-    causes: dict[tuple[str, str, str], tuple[str, Any, int, str]] = {}
+    causes: dict[tuple[str, str, str], list[tuple[str, Any, int, str]]] = {}
     for index, patch in own[:MAX_ATTRIBUTED]:
         try:
             without = _load_scenario(path, sets, index).warnings
@@ -188,7 +188,7 @@ def _attribute(path: Path, sets: dict[str, Any] | None,
         remaining = {_shape(d) for d in without}
         for d in foreign:
             if _shape(d) not in remaining:
-                causes.setdefault(_shape(d), patch)
+                causes.setdefault(_shape(d), []).append(patch)
     out = []
     for d in found:
         if d not in foreign:
@@ -199,10 +199,12 @@ def _attribute(path: Path, sets: dict[str, Any] | None,
             out.append(Diagnostic(shown, 0, d.path, f"{d.message} (from {d.file}:{d.line}, "
                                   f"which {shown} builds on)", d.level))
         else:
-            key, value, line, file = cause
-            out.append(Diagnostic(file, line, d.path, f"{d.message} (caused by the override "
-                                  f"{key}: {value!r}; the key itself is at {d.file}:{d.line})",
-                                  d.level))
+            _, _, line, file = cause[0]
+            named = " and ".join(f"{key}: {value!r}" + (f" (line {at})" if at else "")
+                                 for key, value, at, _ in cause)
+            out.append(Diagnostic(file, line, d.path, f"{d.message} (caused by the override"
+                                  f"{'s' if len(cause) > 1 else ''} {named}; the key itself "
+                                  f"is at {d.file}:{d.line})", d.level))
     return out
 
 
