@@ -97,7 +97,8 @@ def analyse(result: RunResult) -> Analysis:
                            "metadata": result.metadata}
     kept = tickets[~tickets["warmup"]]
     per_rep = kept.groupby("replication").agg(arrived=("ticket", "size"),
-                                              closed=("closed", "sum"))
+                                              closed=("closed", "sum")
+                                              ).reindex(range(n), fill_value=0)
     out["tickets"] = {
         "arrived": float(per_rep["arrived"].mean()),
         "closed": float(per_rep["closed"].mean()),
