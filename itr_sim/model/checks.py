@@ -353,6 +353,10 @@ def _check_unit(base: tuple[str | int, ...], unit: StaffedUnit, severities: set[
         err((*base, "handling"), f"no `default` handling, and none for severity "
             f"{', '.join(no_sev)} nor for request type {', '.join(no_type)}; add "
             f"`{no_sev[0]}:` (and the other severities) or `default:`")
+    for key, dist in unit.handling.items():
+        if dist.mean <= 0:
+            err((*base, "handling", key), f"handling time {dist} takes no time at all: agents "
+                "would clear any queue instantly; give a positive time")
     for i, shift in enumerate(unit.shifts):
         if shift.holidays_from is not None and shift.holidays_from not in calendars:
             err((*base, "shifts", i, "holidays_from"),
