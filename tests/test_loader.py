@@ -403,3 +403,17 @@ def test_trace_rows_outside_the_window_are_counted_in_a_warning(tmp_path):
     # 2027-01-04 00:00 is the start (minute 0); the 4w horizon ends 2027-02-01 00:00
     assert list(arrivals.time) == [0.0, 120.0]
     assert arrivals.severity == ["minor", "major"]
+
+
+def test_command_line_values_have_the_same_bounds_as_files():
+    """Fails if a --set value bypasses the file reader's bounds (an alias bomb or deep
+    nesting given on the command line)."""
+    from itr_sim.model.load import parse_assignments
+
+    bomb = "[&a0 [x, x, x, x, x, x, x, x, x]" + "".join(
+        f", &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, 9)) + "]"
+    with pytest.raises(ScenarioError, match="alias bomb"):
+        parse_assignments([f"demand.events={bomb}"])
+    with pytest.raises(ScenarioError, match="nested more than"):
+        parse_assignments(["demand.events=" + "[" * 100 + "]" * 100])
+    assert parse_assignments(["a=95%", "b=4", "c=15:00"]) == {"a": "95%", "b": 4, "c": "15:00"}

@@ -324,9 +324,7 @@ def _expect_kind(doc: SourceDocument, wanted: str) -> None:
 def parse_assignments(items: list[str]) -> dict[str, Any]:
     """``["a.b=95%", "c=4"]`` from the command line into overrides; values are read as YAML
     scalars with the same rules as files (``4`` is a number, ``95%`` and ``15:00`` strings)."""
-    import yaml
-
-    from itr_sim.model.source import yaml_loader
+    from itr_sim.model.source import parse_value
 
     out: dict[str, Any] = {}
     problems = []
@@ -337,9 +335,10 @@ def parse_assignments(items: list[str]) -> dict[str, Any]:
                                        "organisation.tiers.L1.shifts.0.agents=6"))
             continue
         try:
-            out[key.strip()] = yaml.load(text, Loader=yaml_loader()) if text else ""
-        except yaml.YAMLError as exc:
-            problems.append(Diagnostic("--set", 0, key, f"cannot read value {text!r}: {exc}"))
+            out[key.strip()] = parse_value(text, "--set") if text else ""
+        except ScenarioError as exc:
+            problems += [Diagnostic("--set", 0, key, f"cannot read value {text[:60]!r}: "
+                                    f"{d.message}") for d in exc.diagnostics]
     if problems:
         raise ScenarioError(problems)
     return out

@@ -33,6 +33,7 @@ __all__ = [
     "LineMap",
     "ScenarioError",
     "SourceDocument",
+    "parse_value",
     "read_yaml",
     "yaml_loader",
 ]
@@ -202,6 +203,19 @@ def read_yaml(path: Path, shown_as: str | None = None) -> SourceDocument:
         raise ScenarioError([Diagnostic(shown, 0, "", "the file is empty; a catalogue starts "
                                         "with `catalog: NAME`, a scenario with "
                                         "`scenario: NAME`")])
+    result, lines = _parse(text, shown)
+    return SourceDocument(shown, path, result, lines)
+
+
+def parse_value(text: str, shown: str) -> Any:
+    """One YAML value given as text (a ``--set`` value), under the same rules and bounds as
+    a file; an empty text is None."""
+    if not text.strip():
+        return None
+    return _parse(text, shown)[0]
+
+
+def _parse(text: str, shown: str) -> tuple[Any, LineMap]:
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
@@ -230,7 +244,7 @@ def read_yaml(path: Path, shown_as: str | None = None) -> SourceDocument:
     result = _build(node, (), lines, errors, shown, loader)
     if errors:
         raise ScenarioError(errors)
-    return SourceDocument(shown, path, result, lines)
+    return result, lines
 
 
 def _read_bytes(path: Path, shown: str) -> bytes:
