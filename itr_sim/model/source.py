@@ -48,6 +48,7 @@ MAX_NODES = 100_000
 """Most values (scalars, mappings, lists) in one file, counted with aliases expanded."""
 MAX_ALIASES = 1_000
 """Most ``*alias`` references in one file."""
+MAX_PATH_SHOWN = 4
 
 
 class Level(StrEnum):
@@ -87,23 +88,48 @@ class _Loader(yaml.SafeLoader):
     _depth = 0
     _nodes = 0
     _aliases = 0
+    _path: list[str | int] | None = None
 
     def compose_node(self, parent: Any, index: Any) -> Any:
+        if self._path is None:
+            self._path = []
+        step: str | int | None = None
+        if isinstance(index, yaml.ScalarNode):
+            step = str(index.value)
+        elif isinstance(index, int) and isinstance(parent, yaml.SequenceNode):
+            step = index
+        if step is not None:
+            self._path.append(step)
+        try:
+            return self._compose_bounded(parent, index)
+        finally:
+            if step is not None:
+                self._path.pop()
+
+    def _where(self) -> str:
+        steps = self._path or []
+        shown = dotted(tuple(steps[:MAX_PATH_SHOWN]))
+        return shown + ("..." if len(steps) > MAX_PATH_SHOWN else "")
+
+    def _compose_bounded(self, parent: Any, index: Any) -> Any:
         event = self.peek_event()
         if isinstance(event, yaml.AliasEvent):
             self._aliases += 1
             if self._aliases > MAX_ALIASES:
-                raise _LimitError(event.start_mark, f"more than {MAX_ALIASES} aliases (*name)"
+                raise _LimitError(event.start_mark, self._where(),
+                                  f"more than {MAX_ALIASES} aliases (*name)"
                                   "; itr-sim files need none: repeat the values instead")
         else:
             self._nodes += 1
             if self._nodes > MAX_NODES:
-                raise _LimitError(event.start_mark, f"more than {MAX_NODES} values; itr-sim "
+                raise _LimitError(event.start_mark, self._where(),
+                                  f"more than {MAX_NODES} values; itr-sim "
                                   "files are small: is this the right file?")
         self._depth += 1
         try:
             if self._depth > MAX_DEPTH:
-                raise _LimitError(event.start_mark, f"nested more than {MAX_DEPTH} levels "
+                raise _LimitError(event.start_mark, self._where(),
+                                  f"nested more than {MAX_DEPTH} levels "
                                   "deep; itr-sim files need fewer than 10: check the "
                                   "brackets and the indentation")
             return super().compose_node(parent, index)
@@ -114,9 +140,10 @@ class _Loader(yaml.SafeLoader):
 class _LimitError(Exception):
     """A bound on the input was exceeded (line from ``mark``)."""
 
-    def __init__(self, mark: Any, message: str) -> None:
+    def __init__(self, mark: Any, path: str, message: str) -> None:
         super().__init__(message)
         self.line = mark.line + 1 if mark is not None else 0
+        self.path = path
         self.message = message
 
 
@@ -220,7 +247,7 @@ def _parse(text: str, shown: str) -> tuple[Any, LineMap]:
     try:
         node = loader.get_single_node()
     except _LimitError as exc:
-        raise ScenarioError([Diagnostic(shown, exc.line, "", exc.message)]) from None
+        raise ScenarioError([Diagnostic(shown, exc.line, exc.path, exc.message)]) from None
     except yaml.MarkedYAMLError as exc:
         raise ScenarioError([_syntax_error(exc, shown)]) from None
     finally:
@@ -229,16 +256,16 @@ def _parse(text: str, shown: str) -> tuple[Any, LineMap]:
         raise ScenarioError([Diagnostic(shown, 0, "", "the file holds only comments; a "
                                         "catalogue starts with `catalog: NAME`, a scenario "
                                         "with `scenario: NAME`")])
-    expanded = _expanded_size(node)
-    if expanded is None:
-        raise ScenarioError([Diagnostic(shown, node.start_mark.line + 1, "",
-                                        "an alias refers to a value that contains it (a "
-                                        "cycle); repeat the values instead of *aliases")])
-    if expanded > MAX_NODES:
-        raise ScenarioError([Diagnostic(shown, node.start_mark.line + 1, "",
-                                        f"aliases (*name) expand to more than {MAX_NODES} "
-                                        "values; this looks like an alias bomb: itr-sim "
-                                        "files need no aliases, repeat the values instead")])
+    sizes: dict[int, int] = {}
+    expanded = _expanded_size(node, sizes)
+    if expanded is None or expanded > MAX_NODES:
+        at, where = _culprit(node, sizes)
+        message = ("an alias refers to a value that contains it (a cycle); repeat the "
+                   "values instead of *aliases" if expanded is None else
+                   f"aliases (*name) expand to more than {MAX_NODES} values; this looks "
+                   "like an alias bomb: itr-sim files need no aliases, repeat the values "
+                   "instead")
+        raise ScenarioError([Diagnostic(shown, at.start_mark.line + 1, where, message)])
     lines = LineMap()
     errors: list[Diagnostic] = []
     result = _build(node, (), lines, errors, shown, loader)
@@ -295,11 +322,18 @@ def _syntax_error(exc: yaml.MarkedYAMLError, shown: str) -> Diagnostic:
     return Diagnostic(shown, line, "", f"YAML syntax error: {problem}{hint}")
 
 
-def _expanded_size(root: yaml.Node) -> int | None:
+def _culprit(root: yaml.Node, sizes: dict[int, int]) -> tuple[yaml.Node, str]:
+    """The top-level entry with the largest (or a cyclic) expansion, and its key."""
+    if not isinstance(root, yaml.MappingNode) or not root.value:
+        return root, ""
+    worst = max(root.value, key=lambda pair: sizes.get(id(pair[1]), MAX_NODES + 2))
+    return worst[0], str(worst[0].value)
+
+
+def _expanded_size(root: yaml.Node, sizes: dict[int, int]) -> int | None:
     """Values in the document once aliases are expanded, counted on the node graph without
-    expanding (each node once); None if an alias makes a cycle. Stops counting past
-    :data:`MAX_NODES`."""
-    sizes: dict[int, int] = {}
+    expanding (each node once, sizes kept in ``sizes``); None if an alias makes a cycle.
+    Stops counting past :data:`MAX_NODES`."""
     active: set[int] = set()
     stack: list[tuple[yaml.Node, bool]] = [(root, False)]
     while stack:
