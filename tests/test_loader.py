@@ -426,3 +426,20 @@ def test_command_line_values_have_the_same_bounds_as_files():
     with pytest.raises(ScenarioError, match="nested more than"):
         parse_assignments(["demand.events=" + "[" * 100 + "]" * 100])
     assert parse_assignments(["a=95%", "b=4", "c=15:00"]) == {"a": "95%", "b": 4, "c": "15:00"}
+
+
+@pytest.mark.parametrize("hours, error", [("21:00-07:00", False), ("14:00-20:00", True)])
+def test_shifts_against_coverage_hours_are_compared_across_time_zones(tmp_path, hours, error):
+    """Fails if shift and coverage windows are compared without converting time zones.
+    Gold's `extended` calendar is 08:00-20:00 Asia/Shanghai (UTC+8); an organisation in
+    Europe/Berlin (UTC+1 in January) is 7 h behind. 21:00-07:00 Berlin is 04:00-14:00
+    Shanghai: it meets 08:00-20:00 (ignoring the zones it would not). 14:00-20:00 Berlin is
+    21:00-03:00 Shanghai: it never does (ignoring the zones it would)."""
+    text = BASE_FOR_WHATIF.replace("timezone: Asia/Shanghai", "timezone: Europe/Berlin")
+    text = text.replace('{days: Mon-Sun, hours: "08:00-20:00", agents: 3}',
+                        f'{{days: Mon-Sun, hours: "{hours}", agents: 3}}')
+    found = [d for d in validate_file(write(tmp_path, "tz.yaml", text))
+             if "never meet" in d.message]
+    assert bool(found) is error
+    if error:
+        assert found[0].path == "organisation.tiers.L1.shifts.0.hours"

@@ -90,6 +90,8 @@ def test_non_finite_percentages_are_rejected(text):
     range check alone accepts it."""
     with pytest.raises(UnitError):
         parse_fraction(text)
+    with pytest.raises(UnitError):  # unbounded above (a growth rate): only finiteness stops it
+        parse_fraction(text, low=-1.0, high=None)
 
 
 @pytest.mark.parametrize("text", ["9" * 400 + "w", "99999999w", "999999999bd"])

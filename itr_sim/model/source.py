@@ -285,7 +285,11 @@ def _read_bytes(path: Path, shown: str) -> bytes:
                                             f"than the {MAX_FILE_BYTES:,} an itr-sim YAML may "
                                             "have; is this the right file?")])
         with path.open("rb") as handle:
-            return handle.read(MAX_FILE_BYTES + 1)[:MAX_FILE_BYTES]
+            data = handle.read(MAX_FILE_BYTES + 1)
+        if len(data) > MAX_FILE_BYTES:  # a pipe or device reports no size
+            raise ScenarioError([Diagnostic(shown, 0, "", f"more than {MAX_FILE_BYTES:,} "
+                                            "bytes; is this the right file?")])
+        return data
     except FileNotFoundError:
         raise ScenarioError([Diagnostic(shown, 0, "", "file not found")]) from None
     except OSError as exc:
@@ -355,10 +359,8 @@ def _expanded_size(root: yaml.Node, sizes: dict[int, int]) -> int | None:
         active.add(key)
         stack.append((node, True))
         for child in children:
-            if id(child) in active:
-                return None
             if id(child) not in sizes:
-                stack.append((child, False))
+                stack.append((child, False))  # one still active is a cycle, found on its pop
     return sizes[id(root)]
 
 
