@@ -64,6 +64,8 @@ ROOT = Path(__file__).parent.parent
     ["--rate", "10/h", "--aht", "10m", "--target", "100%"],
     ["--rate", "10/h", "--aht", "1bd"],
     ["--rate", "100000000/h", "--aht", "10m"],
+    ["--rate", "0/h", "--aht", "10m", "--patience", "5m"],
+    ["--rate", "10/h", "--aht", "10m", "--agents", "1000000000"],
 ])
 def test_erlang_outside_its_domain_exits_2_with_a_message(args):
     """Fails on a ZeroDivisionError/ValueError traceback or an endless staffing search

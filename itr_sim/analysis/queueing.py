@@ -49,7 +49,7 @@ class QueueingInputError(ValueError):
 
 def check_inputs(rate: float, aht: float, *, patience: float | None = None,
                  target: float | None = None, max_occupancy: float = 1.0,
-                 shrinkage: float = 0.0) -> None:
+                 shrinkage: float = 0.0, agents: int | None = None) -> None:
     """Raise :class:`QueueingInputError` with a hint for inputs outside the formulas'
     domain: each would divide by zero or search for ever."""
     values = [rate, aht, max_occupancy, shrinkage,
@@ -61,6 +61,11 @@ def check_inputs(rate: float, aht: float, *, patience: float | None = None,
     if aht <= 0:
         raise QueueingInputError("the mean handling time must be above 0m: with no work "
                                  "there is nothing to staff")
+    if agents is not None and not 0 <= agents <= MAX_AGENTS:
+        raise QueueingInputError(f"agents must be between 0 and {MAX_AGENTS:,}, got {agents:,}")
+    if patience is not None and rate <= 0:
+        raise QueueingInputError("Erlang A (--patience) needs an arrival rate above 0: with "
+                                 "no arrivals nobody waits or abandons")
     if patience is not None and patience <= 0:
         raise QueueingInputError("the mean patience must be above 0m (with zero patience "
                                  "every caller who waits abandons at once); leave out "
@@ -111,7 +116,7 @@ class ErlangC:
 def erlang_c(agents: int, rate: float, aht: float) -> ErlangC:
     """M/M/c with ``rate`` arrivals per minute and mean handling ``aht`` minutes. An
     unstable system (load >= agents) has P(wait) = 1 and an infinite mean wait."""
-    check_inputs(rate, aht)
+    check_inputs(rate, aht, agents=agents)
     load = rate * aht
     if load >= agents:
         return ErlangC(agents, load, 1.0, math.inf, 1.0, rate, aht)
@@ -148,7 +153,7 @@ class ErlangA:
 def erlang_a(agents: int, rate: float, aht: float, patience: float,
              tolerance: float = 1e-12) -> ErlangA:
     """M/M/c+M with mean patience ``patience`` minutes (always stable)."""
-    check_inputs(rate, aht, patience=patience)
+    check_inputs(rate, aht, patience=patience, agents=agents)
     mu, theta = 1.0 / aht, 1.0 / patience
     logs = [0.0]
     n = 0
