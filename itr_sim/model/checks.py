@@ -21,6 +21,8 @@ COMPLAINTS = "complaints"
 MIX_TOLERANCE = 1e-6
 MAX_HORIZON_MIN = 20 * 52 * 10080
 """Longest horizon (20 years of weeks)."""
+FIRST_YEAR, LAST_YEAR = 1970, 2199
+"""Years a simulated period may cover."""
 MAX_TICKETS = 10_000_000
 """Most tickets one replication may be expected to generate (memory of the event log)."""
 
@@ -98,6 +100,12 @@ def check_scenario(sc: Scenario, cat: Catalog) -> list[Finding]:
             "(20 years); simulate a shorter period, growth included")
     elif sc.warmup.minutes >= sc.horizon.minutes:
         err(("warmup",), f"warm-up {sc.warmup} is not shorter than the horizon {sc.horizon}")
+    elif sc.start.year < FIRST_YEAR or (
+            sc.start.year + (sc.start.timetuple().tm_yday * 1440 + sc.horizon.minutes)
+            / 525600.0 >= LAST_YEAR + 1):
+        err(("start",), f"the simulated period must lie within the years {FIRST_YEAR} to "
+            f"{LAST_YEAR} (calendars, holidays and time zones), got a start on "
+            f"{sc.start.date().isoformat()}")
     org, dem = sc.organisation, sc.demand
     severities, types = set(cat.severities), set(cat.request_types)
     calendars, levels = set(cat.calendars), set(cat.levels)
