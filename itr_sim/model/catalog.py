@@ -153,6 +153,9 @@ class CalendarSpec(Strict):
             return value
         from itr_sim.units import parse_days
 
+        if not any(value.values()):
+            raise ValueError("the week has no window: the calendar would never be open and "
+                             "its clocks would never run; leave out `week` for 24x7")
         seen: dict[int, str] = {}
         for key in value:
             for day in parse_days(key):

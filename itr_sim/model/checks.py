@@ -218,8 +218,9 @@ def _check_served(sc: Scenario, cat: Catalog, err: Report) -> None:
     _check_coverage(sc, cat, reached, sevs, err)
     weeks = sc.horizon.minutes / 10080.0
     growth = max(1.0, (1.0 + dem.growth_per_year) ** (weeks / 52.0))
-    expected = dem.tickets_per_week() * weeks * growth * max(
-        [1.0] + [e.multiplier for e in dem.events])
+    expected = dem.tickets_per_week() * growth * (weeks + sum(
+        (e.multiplier - 1.0) * min(e.lasts.minutes, sc.horizon.minutes) / 10080.0
+        for e in dem.events if e.multiplier > 1.0))
     if expected > MAX_TICKETS:
         biggest = max(dem.customers, key=lambda c: dem.customers[c].count
                       * dem.customers[c].tickets_per_week)
