@@ -174,7 +174,7 @@ def _timezone(value: Any) -> str:
         raise ValueError(f"expected an IANA time zone such as Asia/Shanghai, got {value!r}")
     try:
         ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long
         raise ValueError(did_you_mean(value, _zones(), "time zone", listing=False)
                          + "; use an IANA name such as Asia/Shanghai or Europe/Berlin"
                          ) from None

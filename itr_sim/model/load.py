@@ -55,6 +55,15 @@ class LoadedScenario:
     warnings: list[Diagnostic] = field(default_factory=list)
 
 
+def _is(path: Path, test: Any) -> bool:
+    """``path.is_file()`` or ``is_dir()``, False for a name the system refuses (too long, a
+    NUL byte) instead of an OSError."""
+    try:
+        return bool(test(path))
+    except (OSError, ValueError):
+        return False
+
+
 def _shown(path: Path) -> str:
     """A path as users typed it: relative to the working directory when below it."""
     try:
@@ -103,11 +112,11 @@ def _load_scenario(path: Path, sets: dict[str, Any] | None, skip: int | None
                                             "relative to this file, e.g. ../sla_catalog/"
                                             "standard.yaml")])
     cat_path = home / catalog_ref
-    if cat_path.is_dir():
+    if _is(cat_path, Path.is_dir):
         raise ScenarioError([doc.diagnostic(("catalog",), f"{_shown(cat_path)} is a directory;"
                                             " name the catalogue file in it, e.g. "
                                             "../sla_catalog/standard.yaml")])
-    if not cat_path.is_file():
+    if not _is(cat_path, Path.is_file):
         raise ScenarioError([doc.diagnostic(("catalog",), f"catalogue file not found: "
                                             f"{_shown(cat_path)} (paths are relative to the "
                                             "scenario file)")])
@@ -217,7 +226,7 @@ def _bases(path: Path) -> set[str]:
         except ScenarioError:
             break
         ref = data.get("extends") if isinstance(data, dict) else None
-        if not isinstance(ref, str) or not (path.parent / ref).is_file():
+        if not isinstance(ref, str) or not _is(path.parent / ref, Path.is_file):
             break
         path = path.parent / ref
         if _shown(path) in out:
@@ -255,10 +264,10 @@ def _scenario_document(path: Path, chain: list[Path]
     base_ref = doc.data.get("extends")
     if base_ref is None:
         return doc, own, path.parent
-    if isinstance(base_ref, str) and (path.parent / base_ref).is_dir():
+    if isinstance(base_ref, str) and _is(path.parent / base_ref, Path.is_dir):
         raise ScenarioError([doc.diagnostic(("extends",), f"{base_ref!r} is a directory; "
                                             "name the scenario file to extend")])
-    if not isinstance(base_ref, str) or not (path.parent / base_ref).is_file():
+    if not isinstance(base_ref, str) or not _is(path.parent / base_ref, Path.is_file):
         raise ScenarioError([doc.diagnostic(("extends",), f"scenario to extend not found: "
                                             f"{base_ref!r} (relative to this file)")])
     base_path = path.parent / base_ref
