@@ -24,6 +24,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 __all__ = [
+    "MINUTES_PER_DAY",
+    "MINUTES_PER_WEEK",
+    "MINUTES_PER_YEAR",
+    "WEEKS_PER_YEAR",
     "Duration",
     "DurationKind",
     "UnitError",
@@ -36,8 +40,13 @@ __all__ = [
     "parse_rate",
 ]
 
-MINUTES_PER_UNIT = {"m": 1.0, "h": 60.0, "d": 1440.0, "w": 10080.0}
-MAX_DURATION_MIN = 100 * 525600
+MINUTES_PER_DAY = 1440.0
+MINUTES_PER_WEEK = 7 * MINUTES_PER_DAY
+MINUTES_PER_YEAR = 365 * MINUTES_PER_DAY
+"""The year of ``growth_per_year`` and of prices per contract-year: 365 days."""
+WEEKS_PER_YEAR = MINUTES_PER_YEAR / MINUTES_PER_WEEK
+MINUTES_PER_UNIT = {"m": 1.0, "h": 60.0, "d": MINUTES_PER_DAY, "w": MINUTES_PER_WEEK}
+MAX_DURATION_MIN = 100 * MINUTES_PER_YEAR
 """Longest duration accepted (100 years): longer ones are unit mistakes."""
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
@@ -122,7 +131,7 @@ def parse_duration(value: object) -> Duration:
         days = int(m.group(1))
         if days < 1:
             raise UnitError("business days start at 1bd; for no delay write 0m")
-        if days * 1440 > MAX_DURATION_MIN:
+        if days * MINUTES_PER_DAY > MAX_DURATION_MIN:
             raise UnitError(f"{text[:40]!r} is more than 100 years of business days")
         return Duration(DurationKind.BUSINESS_DAYS, text, days=days)
     if re.match(r"^\d+\.\d+bd$", text):
@@ -132,8 +141,7 @@ def parse_duration(value: object) -> Duration:
     if _ELAPSED.match(text):
         minutes = sum(float(n) * MINUTES_PER_UNIT[u] for n, u in _PART.findall(text))
         if not minutes <= MAX_DURATION_MIN:
-            raise UnitError(f"{text[:40]!r} is longer than {MAX_DURATION_MIN // 525600:g} "
-                            "years; is a unit wrong?")
+            raise UnitError(f"{text[:40]!r} is longer than 100 years; is a unit wrong?")
         return Duration(DurationKind.ELAPSED, text, minutes=minutes)
     if re.match(r"^\d+(\.\d+)?$", text):
         raise UnitError(

@@ -6,35 +6,28 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from itr_sim.analysis.kpis import backlog, sessions, utilisation
+from itr_sim.analysis.kpis import backlog, only_kept, sessions, utilisation, waits
 from itr_sim.engine.replicate import RunResult
 
 __all__ = ["littles_law", "tier_waits"]
 
 
 def tier_waits(result: RunResult, within_min: float) -> pd.DataFrame:
-    """Per replication and tier: mean wait (queued to first engaged there), P(W <= within)
+    """Per replication and tier: mean wait (:func:`~itr_sim.analysis.kpis.waits`), P(W <= within)
     and utilisation, over tickets that arrived after the warm-up and were engaged."""
     events = result.events()
     tickets = result.tickets()
-    kept = tickets.loc[~tickets["warmup"], ["replication", "ticket"]]
-    ev = events[events["event"].isin(["queued", "engaged"])].merge(
-        kept, on=["replication", "ticket"])
-    first = ev.groupby(["replication", "ticket", "unit", "event"], observed=True)[
-        "time_min"].min().unstack("event")
-    first = first.dropna()
-    first["wait"] = first["engaged"] - first["queued"]
-    first = first.reset_index()
+    wait = waits(only_kept(events, tickets))
     rep0 = result.replications[0]
     util = utilisation(sessions(events, rep0.horizon_min),
                        {r.replication: r.staffing for r in result.replications},
                        rep0.warmup_min, rep0.horizon_min)
     rows = []
-    for (rep, unit), group in first.groupby(["replication", "unit"], observed=True):
+    for (rep, unit), group in wait.groupby(["replication", "unit"]):
         u = util[(util["replication"] == rep) & (util["unit"] == unit)]["utilisation"]
         rows.append({"replication": rep, "unit": str(unit), "n": len(group),
-                     "mean_wait_min": float(group["wait"].mean()),
-                     "service_level": float((group["wait"] <= within_min).mean()),
+                     "mean_wait_min": float(group["wait_min"].mean()),
+                     "service_level": float((group["wait_min"] <= within_min).mean()),
                      "utilisation": float(u.iloc[0]) if len(u) else np.nan})
     return pd.DataFrame(rows)
 
