@@ -3,7 +3,7 @@
 Exit status, the same for every command (docs/cli.md):
 
 * 0 ok;
-* 1 a target missed, only under ``run --check``;
+* 1 a target missed: ``run --check``, or no staffing plan from ``staff``;
 * 2 bad input: an invalid file, option or value, a file that cannot be read or written;
 * 3 an internal error (a bug): a one-line message and a hint to report it; the traceback
   only with ``itr-sim --debug COMMAND ...``.
@@ -66,7 +66,8 @@ def main(
 ) -> None:
     """itr-sim: SLA catalogue + support organisation + demand -> predicted service.
 
-    Exit status: 0 ok, 1 a target missed (run --check), 2 bad input, 3 internal error."""
+    Exit status: 0 ok, 1 a target missed (run --check, staff), 2 bad input, 3 internal
+    error."""
     _debug["on"] = debug
 
 
