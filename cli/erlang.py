@@ -9,10 +9,16 @@ from typing import Annotated, Any
 
 import typer
 
-from itr_sim.analysis.queueing import erlang_a, erlang_c, required_agents, tier_estimates
+from itr_sim.analysis.queueing import (
+    QueueingInputError,
+    erlang_a,
+    erlang_c,
+    required_agents,
+    tier_estimates,
+)
 from itr_sim.model.load import load_scenario
 from itr_sim.model.source import ScenarioError
-from itr_sim.units import UnitError, parse_duration, parse_fraction, parse_rate
+from itr_sim.units import DurationKind, UnitError, parse_duration, parse_fraction, parse_rate
 
 EXIT_BAD_INPUT = 2
 
@@ -39,22 +45,30 @@ def erlang(
         else:
             if rate is None or aht is None:
                 raise UnitError("give --rate and --aht (or a scenario file)")
-            result = _single(parse_rate(rate), parse_duration(aht).minutes, agents,
-                             parse_fraction(target), parse_duration(within).minutes,
+            result = _single(parse_rate(rate), _minutes("--aht", aht), agents,
+                             parse_fraction(target), _minutes("--within", within),
                              parse_fraction(max_occupancy), parse_fraction(shrinkage),
-                             None if patience is None else parse_duration(patience).minutes)
+                             None if patience is None else _minutes("--patience", patience))
     except ScenarioError as exc:
         for diagnostic in exc.diagnostics:
             typer.echo(str(diagnostic), err=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None
-    except UnitError as exc:
-        typer.echo(str(exc), err=True)
+    except (UnitError, QueueingInputError) as exc:
+        typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None
     if as_json:
         typer.echo(json.dumps(result, indent=2, allow_nan=False))
         return
     for line in _lines(result):
         typer.echo(line)
+
+
+def _minutes(option: str, text: str) -> float:
+    """An elapsed duration in minutes (business days mean nothing to a queue)."""
+    duration = parse_duration(text)
+    if duration.kind is not DurationKind.ELAPSED:
+        raise UnitError(f"{option}: {text!r} is not an elapsed duration; use m, h, d or w")
+    return duration.minutes
 
 
 def _single(rate: float, aht: float, agents: int | None, target: float, within: float,

@@ -1,13 +1,24 @@
 """The ``itr-sim`` command: a thin layer over the library.
 
-Exit status: 0 ok, 1 a target missed (with ``--check``, later commands), 2 bad input.
+Exit status, the same for every command (docs/cli.md):
+
+* 0 ok;
+* 1 a target missed: ``run --check``, or no staffing plan from ``staff``;
+* 2 bad input: an invalid file, option or value, a file that cannot be read or written;
+* 3 an internal error (a bug): a one-line message and a hint to report it; the traceback
+  only with ``itr-sim --debug COMMAND ...``.
+
+Every command is wrapped once, here (:func:`_guarded`), so no command prints a traceback.
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
+import click
 import typer
 from itr_sim.cli.compare import compare as compare_command
 from itr_sim.cli.erlang import erlang as erlang_command
@@ -19,7 +30,8 @@ from itr_sim.cli.sweep import sweep as sweep_command
 from itr_sim import __version__
 from itr_sim.model.load import validate_file
 from itr_sim.model.schema import FORMATS, reference_markdown, schema_text
-from itr_sim.model.source import Level
+from itr_sim.model.source import Level, ScenarioError
+from itr_sim.units import UnitError
 
 app = typer.Typer(
     name="itr-sim",
@@ -29,7 +41,14 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+EXIT_OK = 0
+EXIT_TARGET_MISSED = 1
 EXIT_BAD_INPUT = 2
+EXIT_INTERNAL = 3
+REPORT_HINT = ("this is a bug in itr-sim, not in your input; please report it with the command "
+               "line and the input files (run with `itr-sim --debug ...` for the traceback)")
+
+_debug = {"on": False}
 
 
 def _version(value: bool) -> None:
@@ -42,8 +61,50 @@ def _version(value: bool) -> None:
 def main(
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
                                           help="Print the version and exit.")] = False,
+    debug: Annotated[bool, typer.Option(
+        "--debug", help="Show the traceback of an internal error (exit status 3).")] = False,
 ) -> None:
-    """itr-sim: SLA catalogue + support organisation + demand -> predicted service."""
+    """itr-sim: SLA catalogue + support organisation + demand -> predicted service.
+
+    Exit status: 0 ok, 1 a target missed (run --check, staff), 2 bad input, 3 internal
+    error."""
+    _debug["on"] = debug
+
+
+def _guarded(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Run a command; turn what escapes it into a message and an exit status: bad input
+    (diagnostics, unit errors, unreadable or unwritable files) exits 2, anything else is an
+    internal error, exit 3, with a hint to report it (the traceback with --debug)."""
+
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except (typer.Exit, click.exceptions.ClickException, click.exceptions.Abort,
+                KeyboardInterrupt):
+            raise
+        except ScenarioError as exc:
+            for diagnostic in exc.diagnostics:
+                typer.echo(str(diagnostic), err=True)
+            raise typer.Exit(EXIT_BAD_INPUT) from None
+        except (UnitError, OSError) as exc:
+            if _debug["on"]:
+                raise
+            typer.echo(f"error: {_oneline(exc)}", err=True)
+            raise typer.Exit(EXIT_BAD_INPUT) from None
+        except Exception as exc:
+            if _debug["on"]:
+                raise
+            typer.echo(f"internal error: {type(exc).__name__}: {_oneline(exc)}", err=True)
+            typer.echo(f"hint: {REPORT_HINT}", err=True)
+            raise typer.Exit(EXIT_INTERNAL) from None
+
+    return run
+
+
+def _oneline(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or "(no message)"
+    return text if len(text) <= 300 else text[:297] + "..."
 
 
 @app.command()
@@ -104,6 +165,9 @@ app.command(name="compare")(compare_command)
 app.command(name="report")(report_command)
 app.command(name="sweep")(sweep_command)
 app.command(name="staff")(staff_command)
+for _info in app.registered_commands:
+    if _info.callback is not None:
+        _info.callback = _guarded(_info.callback)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -18,6 +18,7 @@ Percentages are ``95%`` or a fraction ``0.95``; a number above 1 (``95``) is rej
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from enum import StrEnum
@@ -45,6 +46,8 @@ MINUTES_PER_YEAR = 365 * MINUTES_PER_DAY
 """The year of ``growth_per_year`` and of prices per contract-year: 365 days."""
 WEEKS_PER_YEAR = MINUTES_PER_YEAR / MINUTES_PER_WEEK
 MINUTES_PER_UNIT = {"m": 1.0, "h": 60.0, "d": MINUTES_PER_DAY, "w": MINUTES_PER_WEEK}
+MAX_DURATION_MIN = 100 * MINUTES_PER_YEAR
+"""Longest duration accepted (100 years): longer ones are unit mistakes."""
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 _NUMBER = r"\d+(?:\.\d+)?"
@@ -128,6 +131,8 @@ def parse_duration(value: object) -> Duration:
         days = int(m.group(1))
         if days < 1:
             raise UnitError("business days start at 1bd; for no delay write 0m")
+        if days * MINUTES_PER_DAY > MAX_DURATION_MIN:
+            raise UnitError(f"{text[:40]!r} is more than 100 years of business days")
         return Duration(DurationKind.BUSINESS_DAYS, text, days=days)
     if re.match(r"^\d+\.\d+bd$", text):
         raise UnitError(
@@ -135,6 +140,8 @@ def parse_duration(value: object) -> Duration:
         )
     if _ELAPSED.match(text):
         minutes = sum(float(n) * MINUTES_PER_UNIT[u] for n, u in _PART.findall(text))
+        if not minutes <= MAX_DURATION_MIN:
+            raise UnitError(f"{text[:40]!r} is longer than 100 years; is a unit wrong?")
         return Duration(DurationKind.ELAPSED, text, minutes=minutes)
     if re.match(r"^\d+(\.\d+)?$", text):
         raise UnitError(
@@ -156,6 +163,9 @@ def parse_offset(value: object) -> float:
             "or -2d (before it), or a percentage of the clock such as 50%"
         )
     text = value.strip()
+    if text.endswith("%"):
+        raise UnitError(f"{text!r}: a share of the clock has no sign; write {text[1:]} "
+                        "(of the budget), or an offset such as -2h or +30m")
     sign = -1.0 if text[0] == "-" else 1.0
     duration = parse_duration(text[1:])
     if duration.kind is not DurationKind.ELAPSED:
@@ -171,6 +181,9 @@ def parse_fraction(
 ) -> float:
     """Parse ``95%`` or ``0.95`` into 0.95, within [low, high] (high None = unbounded)."""
     if isinstance(value, bool) or value is None:
+        raise UnitError(f"expected {what} such as 95% or 0.95, got {value!r}")
+    if isinstance(value, str) and value.strip().lower().lstrip("+-") in ("inf", "infinity",
+                                                                           "nan"):
         raise UnitError(f"expected {what} such as 95% or 0.95, got {value!r}")
     if isinstance(value, str):
         m = _PERCENT.match(value)
@@ -193,6 +206,8 @@ def parse_fraction(
             )
     else:
         raise UnitError(f"expected {what} such as 95% or 0.95, got {type(value).__name__}")
+    if not math.isfinite(fraction):
+        raise UnitError(f"{what} must be a finite number, got {value!r}")
     if fraction < low or (high is not None and fraction > high):
         bound = f"between {low:.0%} and {high:.0%}" if high is not None else f">= {low:.0%}"
         raise UnitError(f"{what} must be {bound}, got {value!r}")
@@ -278,6 +293,6 @@ def parse_rate(value: object) -> float:
     """Parse an arrival rate ``9.5/h`` (also ``/m``, ``/d``, ``/w``) into events per minute."""
     if isinstance(value, str):
         m = _RATE.match(value)
-        if m:
+        if m and math.isfinite(float(m.group(1))):
             return float(m.group(1)) / MINUTES_PER_UNIT[m.group(2)]
     raise UnitError(f"expected a rate such as 9.5/h or 60/d, got {value!r}")

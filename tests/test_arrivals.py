@@ -84,7 +84,10 @@ def pre_fix(monkeypatch):
 
 # New York, four weeks over the spring-forward change of 14 March 2027 (02:00 -> 03:00).
 NEW_YORK = {"organisation.timezone": "America/New_York", "start": "2027-03-01",
-            "horizon": "4w", "warmup": "0m"}
+            "horizon": "4w", "warmup": "0m",
+            # the coverage calendars move too: New York shifts never meet Shanghai hours
+            "catalog.calendars.office.timezone": "America/New_York",
+            "catalog.calendars.extended.timezone": "America/New_York"}
 # Shanghai (no daylight saving), a start at half past midnight.
 HALF_PAST = {"start": "2027-01-04T00:30", "horizon": "4w", "warmup": "0m"}
 

@@ -5,9 +5,12 @@ point at with ``# <-- error``. The files under tests/data/good are the templates
 ones were made from: they must be valid, so each bad file differs by its one defect.
 """
 
+import json
 from pathlib import Path
 
 import pytest
+from itr_sim.cli import main as cli_main
+from typer.testing import CliRunner
 
 from itr_sim.model.load import validate_file
 from itr_sim.model.source import Level
@@ -44,3 +47,70 @@ def test_bad_file_is_rejected_at_the_right_line(path):
     assert any(d.line == line for d in matching), (
         f"expected line {line}; got:\n" + "\n".join(map(str, matching)))
     assert all(d.file.endswith(".yaml") for d in found)
+
+
+# -- the command line: exit status, no traceback ------------------------------------------
+
+runner = CliRunner()
+ROOT = Path(__file__).parent.parent
+
+
+@pytest.mark.parametrize("args", [
+    ["--rate", "10/h", "--aht", "10m", "--shrinkage", "100%"],
+    ["--rate", "10/h", "--aht", "10m", "--max-occupancy", "0%"],
+    ["--rate", "10/h", "--aht", "10m", "--patience", "0m"],
+    ["--rate", "10/h", "--aht", "0m"],
+    ["--rate", "10/h", "--aht", "0m", "--agents", "2"],
+    ["--rate", "10/h", "--aht", "10m", "--target", "100%"],
+    ["--rate", "10/h", "--aht", "1bd"],
+    ["--rate", "100000000/h", "--aht", "10m"],
+    ["--rate", "0/h", "--aht", "10m", "--patience", "5m"],
+    ["--rate", "10/h", "--aht", "10m", "--agents", "1000000000"],
+])
+def test_erlang_outside_its_domain_exits_2_with_a_message(args):
+    """Fails on a ZeroDivisionError/ValueError traceback or an endless staffing search
+    (100% target, 100% shrinkage)."""
+    result = runner.invoke(cli_main.app, ["erlang", *args])
+    assert result.exit_code == 2, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert result.output.startswith("error: ")
+
+
+def test_an_internal_error_exits_3_with_a_hint_and_a_traceback_only_with_debug(monkeypatch):
+    """Fails if a bug escapes as a traceback with exit 1 (indistinguishable from a missed
+    target), or if --debug hides the traceback."""
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(cli_main, "validate_file", broken)
+    good = str(DATA / "good" / "mini_catalog.yaml")
+    result = runner.invoke(cli_main.app, ["validate", good])
+    assert result.exit_code == 3
+    assert "internal error: RuntimeError: boom" in result.output
+    assert "please report it" in result.output and "Traceback" not in result.output
+    result = runner.invoke(cli_main.app, ["--debug", "validate", good])
+    assert isinstance(result.exception, RuntimeError)
+
+
+def test_an_unwritable_output_is_bad_input_not_an_internal_error(tmp_path):
+    """Fails if an OSError while writing is reported as a bug (exit 3) or a traceback."""
+    blocker = tmp_path / "file"
+    blocker.write_text("x", encoding="utf-8")
+    result = runner.invoke(cli_main.app, ["schema", "--out", str(blocker / "sub")])
+    assert result.exit_code == 2
+    assert result.output.startswith("error: ")
+
+
+def test_a_run_with_zero_demand_completes(tmp_path):
+    """Fails if a run in which no ticket arrives crashes in the analysis (it used to: empty
+    per-replication tables without columns)."""
+    text = (DATA / "good" / "mini_scenario.yaml").read_text(encoding="utf-8")
+    text = text.replace("../../../sla_catalog", str(ROOT / "sla_catalog")).replace(
+        "tickets_per_week: 20", "tickets_per_week: 0").replace("horizon: 4w", "horizon: 2w")
+    path = tmp_path / "zero.yaml"
+    path.write_text(text + "replications: 2\n", encoding="utf-8")
+    result = runner.invoke(cli_main.app, ["run", str(path), "--json", "--out",
+                                          str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["tickets"]["arrived"] == 0

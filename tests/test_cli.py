@@ -62,7 +62,7 @@ def test_unreadable_or_foreign_files_give_a_message_not_a_traceback(tmp_path, co
 def test_directory_argument(tmp_path):
     result = runner.invoke(app, ["validate", str(tmp_path)])
     assert result.exit_code == 2
-    assert "cannot read the file" in result.stdout
+    assert "is a directory" in result.stdout
 
 
 def test_schema_prints_both_formats_and_writes_files(tmp_path):

@@ -82,3 +82,27 @@ def test_hours_and_days():
         parse_days("Mon-Fry")
     with pytest.raises(UnitError, match="HH:MM"):
         parse_hours("9-18")
+
+
+@pytest.mark.parametrize("text", ["nan", "NaN", "inf", "-inf", "Infinity", "9" * 400 + "%"])
+def test_non_finite_percentages_are_rejected(text):
+    """Fails if float('nan') slips through: every comparison with NaN is False, so the
+    range check alone accepts it."""
+    with pytest.raises(UnitError):
+        parse_fraction(text)
+    with pytest.raises(UnitError):  # unbounded above (a growth rate): only finiteness stops it
+        parse_fraction(text, low=-1.0, high=None)
+
+
+@pytest.mark.parametrize("text", ["9" * 400 + "w", "99999999w", "999999999bd"])
+def test_durations_beyond_a_century_are_unit_mistakes(text):
+    """Fails if an overflowing duration becomes inf minutes (or a week count the calendar
+    must walk day by day)."""
+    with pytest.raises(UnitError, match="100 years"):
+        parse_duration(text)
+
+
+def test_a_signed_share_keeps_its_sign_in_the_message():
+    """Fails if "-50%" is reported as "'50%' is not a duration" (the sign dropped)."""
+    with pytest.raises(UnitError, match="'-50%': a share of the clock has no sign"):
+        parse_offset("-50%")

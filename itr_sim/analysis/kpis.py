@@ -156,7 +156,8 @@ def shift_utilisation(sess: pd.DataFrame, shifts: dict[str, list[Staffing]], sta
                 rows.append({"replication": rep, "unit": unit, "shift": index,
                              "busy_min": used, "staffed_min": staffed,
                              "utilisation": used / staffed if staffed else np.nan})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=["replication", "unit", "shift", "busy_min",
+                                       "staffed_min", "utilisation"])
 
 
 def tier_figures(events: pd.DataFrame, tickets: pd.DataFrame, path: list[str]) -> pd.DataFrame:
@@ -241,6 +242,11 @@ def backlog(events: pd.DataFrame, tickets: pd.DataFrame, start: float, end: floa
                         "open_at_end": len(still),
                         "mean_age_h_at_end": float(age.mean()) if len(age) else 0.0,
                         "p90_age_h_at_end": float(np.quantile(age, 0.9)) if len(age) else 0.0})
+    if not series:  # no ticket at all (zero demand)
+        return (pd.DataFrame({"replication": pd.Series(dtype=int), "time_min": pd.Series(
+                    dtype=float), "open": pd.Series(dtype=int)}),
+                pd.DataFrame(columns=["replication", "mean_open", "open_at_end",
+                                      "mean_age_h_at_end", "p90_age_h_at_end"]))
     return pd.concat(series, ignore_index=True), pd.DataFrame(summary)
 
 
@@ -274,4 +280,5 @@ def quality(events: pd.DataFrame, tickets: pd.DataFrame, clocks: pd.DataFrame, e
             "ofr": float(open_fixes["breached"].mean()) if len(open_fixes) else 0.0,
             "long_standing": int((open_fixes["lateness_min"] > LONG_STANDING_MIN).sum()),
         })
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=["replication", "first_time_fix", "reopen_rate",
+                                       "complaints_per_week", "frt", "ofr", "long_standing"])

@@ -25,8 +25,10 @@ from scipy.linalg import expm
 from scipy.special import logsumexp
 
 __all__ = [
+    "MAX_AGENTS",
     "ErlangA",
     "ErlangC",
+    "QueueingInputError",
     "Staffing",
     "TierEstimate",
     "erlang_a",
@@ -35,6 +37,48 @@ __all__ = [
     "required_agents",
     "tier_estimates",
 ]
+
+
+MAX_AGENTS = 100_000
+"""Largest staffing searched for (beyond it the inputs are almost surely mistaken)."""
+
+
+class QueueingInputError(ValueError):
+    """Inputs a queueing formula cannot take (zero handling time, no patience, ...)."""
+
+
+def check_inputs(rate: float, aht: float, *, patience: float | None = None,
+                 target: float | None = None, max_occupancy: float = 1.0,
+                 shrinkage: float = 0.0, agents: int | None = None) -> None:
+    """Raise :class:`QueueingInputError` with a hint for inputs outside the formulas'
+    domain: each would divide by zero or search for ever."""
+    values = [rate, aht, max_occupancy, shrinkage,
+              *(v for v in (patience, target) if v is not None)]
+    if not all(math.isfinite(v) for v in values):
+        raise QueueingInputError("every input must be a finite number")
+    if rate < 0:
+        raise QueueingInputError(f"the arrival rate must not be negative, got {rate:g}/min")
+    if aht <= 0:
+        raise QueueingInputError("the mean handling time must be above 0m: with no work "
+                                 "there is nothing to staff")
+    if agents is not None and not 0 <= agents <= MAX_AGENTS:
+        raise QueueingInputError(f"agents must be between 0 and {MAX_AGENTS:,}, got {agents:,}")
+    if patience is not None and rate <= 0:
+        raise QueueingInputError("Erlang A (--patience) needs an arrival rate above 0: with "
+                                 "no arrivals nobody waits or abandons")
+    if patience is not None and patience <= 0:
+        raise QueueingInputError("the mean patience must be above 0m (with zero patience "
+                                 "every caller who waits abandons at once); leave out "
+                                 "--patience for Erlang C")
+    if target is not None and not 0 <= target < 1:
+        raise QueueingInputError("the service-level target must be below 100%: no finite "
+                                 "staffing answers every call within a threshold for sure")
+    if not 0 < max_occupancy <= 1:
+        raise QueueingInputError("the occupancy cap must be above 0% (and at most 100%): "
+                                 "at 0% no agent may ever be busy")
+    if not 0 <= shrinkage < 1:
+        raise QueueingInputError("shrinkage must be below 100%: at 100% no paid hour is "
+                                 "spent on the queue, so no roster is enough")
 
 
 def erlang_b(agents: int, load: float) -> float:
@@ -72,6 +116,7 @@ class ErlangC:
 def erlang_c(agents: int, rate: float, aht: float) -> ErlangC:
     """M/M/c with ``rate`` arrivals per minute and mean handling ``aht`` minutes. An
     unstable system (load >= agents) has P(wait) = 1 and an infinite mean wait."""
+    check_inputs(rate, aht, agents=agents)
     load = rate * aht
     if load >= agents:
         return ErlangC(agents, load, 1.0, math.inf, 1.0, rate, aht)
@@ -108,6 +153,7 @@ class ErlangA:
 def erlang_a(agents: int, rate: float, aht: float, patience: float,
              tolerance: float = 1e-12) -> ErlangA:
     """M/M/c+M with mean patience ``patience`` minutes (always stable)."""
+    check_inputs(rate, aht, patience=patience, agents=agents)
     mu, theta = 1.0 / aht, 1.0 / patience
     logs = [0.0]
     n = 0
@@ -150,9 +196,12 @@ def required_agents(rate: float, aht: float, target: float, within: float, *,
                     patience: float | None = None) -> Staffing:
     """Fewest agents with P(W <= within) >= target and occupancy <= max_occupancy (Erlang C,
     or Erlang A given a mean ``patience``); ``rostered`` adds shrinkage (breaks, training)."""
-    if not 0 <= shrinkage < 1:
-        raise ValueError("shrinkage must be in [0, 1)")
+    check_inputs(rate, aht, patience=patience, target=target, max_occupancy=max_occupancy,
+                 shrinkage=shrinkage)
     load = rate * aht
+    if load / max_occupancy > MAX_AGENTS:
+        raise QueueingInputError(f"the load needs more than {MAX_AGENTS:,} agents; check the "
+                                 "rate and handling time units")
     c = max(1, math.floor(load / max_occupancy))
     while True:
         if patience is None:
@@ -167,6 +216,9 @@ def required_agents(rate: float, aht: float, target: float, within: float, *,
                             result.service_level(within), result.occupancy, result.p_wait,
                             result.mean_wait)
         c += 1
+        if c > MAX_AGENTS:
+            raise QueueingInputError(f"no staffing up to {MAX_AGENTS:,} agents meets the "
+                                     "target; lower the target or lengthen the threshold")
 
 
 @dataclass(frozen=True)

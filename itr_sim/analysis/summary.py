@@ -155,7 +155,8 @@ def summary_sections(result: RunResult, by_kind: pd.DataFrame, tiers: pd.DataFra
     first = result.replications[0]
     weeks = (first.horizon_min - first.warmup_min) / MINUTES_PER_WEEK
     out: dict[str, Any] = {}
-    per_rep = by_kind.groupby("replication")[["arrived", "closed"]].sum()
+    per_rep = by_kind.groupby("replication")[["arrived", "closed"]].sum().reindex(
+        range(n), fill_value=0)  # a replication without tickets counts as 0, not as missing
     out["tickets"] = {
         "arrived": float(per_rep["arrived"].mean()),
         "closed": float(per_rep["closed"].mean()),

@@ -23,7 +23,6 @@ from itr_sim.engine.draws import stream
 from itr_sim.model.catalog import Catalog, RequestKind
 from itr_sim.model.demand import Customer
 from itr_sim.model.scenario import Scenario
-from itr_sim.model.source import Diagnostic, ScenarioError
 from itr_sim.units import MINUTES_PER_WEEK, MINUTES_PER_YEAR, WEEKDAYS
 
 __all__ = ["WINDOW_MIN", "ArrivalStream", "Arrivals", "hourly_weights", "profile_phase",
@@ -179,40 +178,8 @@ def read_trace(path: Path, sc: Scenario, cat: Catalog, origin: datetime,
                horizon_min: float) -> Arrivals:
     """Arrivals from a CSV table: ``time`` (local date-time of the organisation, or minutes
     since the start), ``customer``, ``severity`` (empty for non-technical) and ``type``."""
-    shown = str(path)
-    try:
-        frame = pd.read_csv(path, dtype={"customer": str, "severity": str, "type": str},
-                            keep_default_na=False)
-    except (OSError, ValueError) as exc:
-        raise ScenarioError([Diagnostic(shown, 0, "", f"cannot read the trace: {exc}")]) from None
-    missing = {"time", "customer", "severity", "type"} - set(frame.columns)
-    if missing:
-        raise ScenarioError([Diagnostic(shown, 1, "", "missing column(s): "
-                                        + ", ".join(sorted(missing)))])
-    zone = ZoneInfo(sc.organisation.timezone)
-    try:
-        minutes = pd.to_numeric(frame["time"]).to_numpy(float)
-    except (ValueError, TypeError):
-        try:
-            stamps = pd.to_datetime(frame["time"]).dt.tz_localize(zone)
-        except (ValueError, TypeError) as exc:
-            raise ScenarioError([Diagnostic(shown, 0, "time", f"unreadable times: {exc}")]
-                                ) from None
-        minutes = ((stamps - pd.Timestamp(origin)).dt.total_seconds() / 60.0).to_numpy()
-    problems = []
-    for i, row in enumerate(frame.itertuples(index=False)):
-        line = i + 2
-        if row.type not in cat.request_types:
-            problems.append(Diagnostic(shown, line, "type", f"unknown request type {row.type!r}"))
-        technical = row.type in cat.request_types and \
-            cat.request_types[row.type].kind is RequestKind.TECHNICAL
-        if technical and row.severity not in cat.severities:
-            problems.append(Diagnostic(shown, line, "severity",
-                                       f"unknown severity {row.severity!r}"))
-    if problems:
-        raise ScenarioError(problems[:50])
-    order = np.argsort(minutes, kind="stable")
-    keep = [i for i in order if 0.0 <= minutes[i] < horizon_min]
-    severity = [frame["severity"].iat[i] or None for i in keep]
-    return Arrivals(minutes[keep], [frame["customer"].iat[i] for i in keep],
-                    np.zeros(len(keep), int), severity, [frame["type"].iat[i] for i in keep])
+    from itr_sim.model.trace import check_trace
+
+    rows, _ = check_trace(path, str(path), sc, cat, horizon_min)  # validate reported warnings
+    return Arrivals(rows.time, rows.customer, np.zeros(len(rows.time), int), rows.severity,
+                    rows.rtype)

@@ -12,6 +12,7 @@ from pydantic import (
     WithJsonSchema,
     field_validator,
     model_serializer,
+    model_validator,
 )
 
 from itr_sim.calendar import Calendar
@@ -96,6 +97,26 @@ class HolidaySpec(Strict):
                              + "; use an ISO 3166 code such as CN, DE, US")
         return value
 
+    @model_validator(mode="after")
+    def _known_subdivision(self) -> HolidaySpec:
+        if self.subdivision is None:
+            return self
+        if self.country is None:
+            raise ValueError("a holiday subdivision needs its country: {country: DE, "
+                             f"subdivision: {self.subdivision}}}")
+        import holidays
+
+        from itr_sim.model.fields import did_you_mean
+
+        known = holidays.list_supported_countries()[self.country]
+        if self.subdivision not in known:
+            if not known:
+                raise ValueError(f"the holidays of {self.country} have no subdivisions; "
+                                 "drop `subdivision`")
+            raise ValueError(did_you_mean(self.subdivision, known,
+                                          f"subdivision of {self.country}"))
+        return self
+
 
 def _week(value: Any) -> Any:
     if isinstance(value, dict):
@@ -132,6 +153,9 @@ class CalendarSpec(Strict):
             return value
         from itr_sim.units import parse_days
 
+        if not any(value.values()):
+            raise ValueError("the week has no window: the calendar would never be open and "
+                             "its clocks would never run; leave out `week` for 24x7")
         seen: dict[int, str] = {}
         for key in value:
             for day in parse_days(key):
@@ -195,6 +219,10 @@ class Threshold(Strict):
         return f"{'-' if minutes < 0 else '+'}{abs(minutes):g}m"
 
 
+MIN_REPEAT_MIN = 15
+"""Shortest repeat of an escalation notice, in minutes (a 0m repeat would never stop)."""
+
+
 def _roles(value: Any) -> Any:
     return [value] if isinstance(value, str) else value
 
@@ -216,7 +244,17 @@ class EscalationRung(Strict):
         Field(min_length=1),
     ] = Field(
         description="role or list of roles from `roles`")
-    repeat: DurationField | None = Field(None, description="repeat the notice while open")
+    repeat: DurationField | None = Field(
+        None, description=f"repeat the notice while open; at least {MIN_REPEAT_MIN}m apart")
+
+    @field_validator("repeat")
+    @classmethod
+    def _not_too_often(cls, value: Any) -> Any:
+        if value is not None and value.nominal_minutes < MIN_REPEAT_MIN:
+            raise ValueError(f"repeat every {value} would send a notice every few minutes "
+                             f"for as long as a ticket stays open; repeat at least every "
+                             f"{MIN_REPEAT_MIN}m (e.g. 4h), or drop `repeat`")
+        return value
 
 
 def _attainment(value: Any) -> Any:
@@ -243,7 +281,8 @@ class LevelSpec(Strict):
         BeforeValidator(_attainment, json_schema_input_type=Fraction | dict[ClockName, Fraction]),
     ] = Field(description="share of tickets that must meet each clock: 95% (every clock) or "
               "{response: 95%, resolve: 90%, ...}")
-    nbd_cutoff: ClockTime = Field(15 * 60, description="NBD cut-off, local time of the calendar")
+    nbd_cutoff: ClockTime = Field("15:00", validate_default=True,
+                                  description="NBD cut-off, local time of the calendar")
     escalation: list[EscalationRung] = Field(default_factory=list)
     price: Price | None = None
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from itr_sim.model.catalog import Catalog, ClockName, RequestKind
 from itr_sim.model.fields import did_you_mean
-from itr_sim.model.org import Organisation, StaffedUnit, weekly_intervals
+from itr_sim.model.org import WEEK_MIN, Organisation, StaffedUnit, weekly_intervals
 from itr_sim.model.scenario import Scenario
 from itr_sim.model.source import Level
 from itr_sim.units import WEEKDAYS
@@ -19,6 +19,12 @@ __all__ = ["Finding", "check_catalog", "check_scenario", "offered_load", "unit_d
 
 COMPLAINTS = "complaints"
 MIX_TOLERANCE = 1e-6
+MAX_HORIZON_MIN = 20 * 52 * 10080
+"""Longest horizon (20 years of weeks)."""
+FIRST_YEAR, LAST_YEAR = 1970, 2199
+"""Years a simulated period may cover."""
+MAX_TICKETS = 10_000_000
+"""Most tickets one replication may be expected to generate (memory of the event log)."""
 
 
 Report = Callable[..., None]
@@ -86,8 +92,20 @@ def check_scenario(sc: Scenario, cat: Catalog) -> list[Finding]:
     def err(path: tuple[str | int, ...], message: str, level: Level = Level.ERROR) -> None:
         out.append(Finding("scenario", path, message, level))
 
-    if sc.warmup.minutes >= sc.horizon.minutes:
+    if sc.horizon.minutes <= 0:
+        err(("horizon",), f"horizon {sc.horizon}: nothing would be simulated; give the length "
+            "of the simulated period, e.g. 13w")
+    elif sc.horizon.minutes > MAX_HORIZON_MIN:
+        err(("horizon",), f"horizon {sc.horizon} is longer than {MAX_HORIZON_MIN // 10080}w "
+            "(20 years); simulate a shorter period, growth included")
+    elif sc.warmup.minutes >= sc.horizon.minutes:
         err(("warmup",), f"warm-up {sc.warmup} is not shorter than the horizon {sc.horizon}")
+    elif sc.start.year < FIRST_YEAR or (
+            sc.start.year + (sc.start.timetuple().tm_yday * 1440 + sc.horizon.minutes)
+            / 525600.0 >= LAST_YEAR + 1):
+        err(("start",), f"the simulated period must lie within the years {FIRST_YEAR} to "
+            f"{LAST_YEAR} (calendars, holidays and time zones), got a start on "
+            f"{sc.start.date().isoformat()}")
     org, dem = sc.organisation, sc.demand
     severities, types = set(cat.severities), set(cat.request_types)
     calendars, levels = set(cat.calendars), set(cat.levels)
@@ -153,9 +171,137 @@ def check_scenario(sc: Scenario, cat: Catalog) -> list[Finding]:
     if sc.staffing is not None:
         _check_staffing(sc, err)
     if not any(f.level is Level.ERROR for f in out):
+        _check_served(sc, cat, err)
+    if not any(f.level is Level.ERROR for f in out):
         out.extend(_check_ola(org, cat))
         out.extend(_check_load(sc, cat))
         out.extend(_check_stock(sc, cat))
+    return out
+
+
+def _check_served(sc: Scenario, cat: Catalog, err: Report) -> None:
+    """Designs that can never serve some tickets: a unit that receives tickets but has no
+    agent, a severity/type with no handling time, shifts that never meet a level's coverage
+    hours, and more tickets than a run can hold."""
+    org, dem = sc.organisation, sc.demand
+    technical = [t for t, spec in cat.request_types.items()
+                 if spec.kind is RequestKind.TECHNICAL]
+    severities = _used(dem.severity_mix, [c.severity_mix for c in dem.customers.values()])
+    types = _used(dem.type_mix, [c.type_mix for c in dem.customers.values()])
+    sevs = [s for s in cat.severities if s in severities
+            or any(e.severity == s for e in dem.events)]
+    techs = [t for t in technical if t in types]
+    reach = 1.0
+    reached: list[str] = []
+    for name in org.path():
+        if reach <= 0 or not techs:
+            break
+        reached.append(name)
+        tier = org.tiers[name]
+        base = ("organisation", "tiers", name)
+        if tier.staffed_hours_per_week() <= 0:
+            err(_shifts_path(base, tier), f"{name} receives tickets but has no agent in any shift: "
+                "they would wait forever; give a shift some agents")
+        missing = [f"{s}/{t}" for s in sevs for t in techs
+                   if not any(k in tier.handling for k in (f"{s}/{t}", s, t, "default"))]
+        if missing:
+            err((*base, "handling"), f"no handling time for {_listing(missing)} tickets at "
+                f"{name}; add a key for each (a severity, a request type or severity/type) or "
+                "`default:`")
+        reach *= 1.0 - tier.resolves
+    for tname, team in org.teams.items():
+        gets = [h for h in team.handles if h in types or (
+            h == COMPLAINTS and dem.complaint_on_breach > 0 and cat.complaints is not None)]
+        if gets and team.staffed_hours_per_week() <= 0:
+            err(_shifts_path(("organisation", "teams", tname), team),
+                f"{tname} receives {', '.join(gets)} but has no agent in any shift: they would "
+                "wait forever; give a shift some agents")
+    _check_coverage(sc, cat, reached, sevs, err)
+    weeks = sc.horizon.minutes / 10080.0
+    growth = max(1.0, (1.0 + dem.growth_per_year) ** (weeks / 52.0))
+    expected = dem.tickets_per_week() * growth * (weeks + sum(
+        (e.multiplier - 1.0) * min(e.lasts.minutes, sc.horizon.minutes) / 10080.0
+        for e in dem.events if e.multiplier > 1.0))
+    if expected > MAX_TICKETS:
+        biggest = max(dem.customers, key=lambda c: dem.customers[c].count
+                      * dem.customers[c].tickets_per_week)
+        err(("demand", "customers", biggest, "tickets_per_week"),
+            f"about {expected:,.0f} tickets per replication, more than the {MAX_TICKETS:,} a "
+            "run can hold; shorten the horizon or check tickets_per_week and count")
+
+
+def _shifts_path(base: tuple[str | int, ...], unit: StaffedUnit) -> tuple[str | int, ...]:
+    """Where to point at a unit's staffing: the agents of its only shift, or its shifts."""
+    return (*base, "shifts", 0, "agents") if len(unit.shifts) == 1 else (*base, "shifts")
+
+
+def _used(mix: dict[str, float], others: list[dict[str, float] | None]) -> set[str]:
+    return {k for m in [mix, *[o for o in others if o is not None]] for k, v in m.items()
+            if v > 0}
+
+
+def _listing(items: list[str]) -> str:
+    return ", ".join(items[:6]) + (f" and {len(items) - 6} more" if len(items) > 6 else "")
+
+
+def _check_coverage(sc: Scenario, cat: Catalog, tiers: list[str], sevs: list[str],
+                    err: Report) -> None:
+    """A tier works on a ticket only while the ticket's coverage calendar is open: shifts
+    that never meet those hours leave the tickets waiting forever. Compared on the week
+    of the start, in the organisation's time zone (offsets taken at the start)."""
+    org = sc.organisation
+    levels = {c.level for c in sc.demand.customers.values()
+              if c.contract == "active" and c.tickets_per_week > 0}
+    org_offset = _utc_offset(org.timezone, sc.start)
+    for name in tiers:
+        staffed = [w for s in org.tiers[name].shifts if s.agents > 0
+                   for w in weekly_intervals(s)]
+        if not staffed:
+            continue
+        for lname in sorted(levels):
+            level = cat.levels[lname]
+            missed: dict[str, list[str]] = {}
+            for sev in sevs:
+                cal_name = level.calendars.get(sev, level.calendar)
+                spec = cat.calendars[cal_name]
+                if spec.week is None:
+                    continue
+                shift = _utc_offset(spec.timezone, sc.start) - org_offset
+                open_ = [(a - shift, b - shift) for a, b in _calendar_intervals(spec.week)]
+                if not any(a1 < b2 and a2 < b1
+                           for a1, b1 in _wrap(open_) for a2, b2 in staffed):
+                    missed.setdefault(cal_name, []).append(sev)
+            for cal_name, missed_sevs in missed.items():
+                tier = org.tiers[name]
+                err(("organisation", "tiers", name, "shifts")
+                    + ((0, "hours") if len(tier.shifts) == 1 else ()),
+                    f"{name}'s shifts never meet the {cal_name!r} hours of level {lname!r} "
+                    f"({', '.join(missed_sevs)} tickets): those tickets would wait forever; "
+                    "add a shift inside those hours, or change the level's calendar")
+
+
+def _utc_offset(zone: str, moment: Any) -> int:
+    from zoneinfo import ZoneInfo
+
+    offset = moment.replace(tzinfo=ZoneInfo(zone)).utcoffset()
+    return int(offset.total_seconds() // 60) if offset is not None else 0
+
+
+def _calendar_intervals(week: dict[str, list[tuple[int, int]]]) -> list[tuple[int, int]]:
+    from itr_sim.units import parse_days
+
+    return [(day * 1440 + a, day * 1440 + b) for key, windows in week.items()
+            for day in parse_days(key) for a, b in windows]
+
+
+def _wrap(windows: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Windows moved into the week [0, 10080), split where they cross its ends."""
+    out = []
+    for a, b in windows:
+        for lo, hi in ((a, b), (a - WEEK_MIN, b - WEEK_MIN), (a + WEEK_MIN, b + WEEK_MIN)):
+            lo, hi = max(lo, 0), min(hi, WEEK_MIN)
+            if lo < hi:
+                out.append((lo, hi))
     return out
 
 
@@ -233,8 +379,15 @@ def _check_unit(base: tuple[str | int, ...], unit: StaffedUnit, severities: set[
                 + "; keys are default, a severity, a request type or severity/type")
     if "default" not in unit.handling and not (severities <= set(unit.handling)
                                                or types <= set(unit.handling)):
-        err((*base, "handling"), "no `default` handling and not every severity or request type "
-            "has one; add `default:`")
+        no_sev = sorted(severities - set(unit.handling))
+        no_type = sorted(types - set(unit.handling))
+        err((*base, "handling"), f"no `default` handling, and none for severity "
+            f"{', '.join(no_sev)} nor for request type {', '.join(no_type)}; add "
+            f"`{no_sev[0]}:` (and the other severities) or `default:`")
+    for key, dist in unit.handling.items():
+        if dist.mean <= 0:
+            err((*base, "handling", key), f"handling time {dist} takes no time at all: agents "
+                "would clear any queue instantly; give a positive time")
     for i, shift in enumerate(unit.shifts):
         if shift.holidays_from is not None and shift.holidays_from not in calendars:
             err((*base, "shifts", i, "holidays_from"),

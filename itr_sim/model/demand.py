@@ -49,6 +49,13 @@ class Profile(Strict):
             raise ValueError("hourly weights are all zero: no ticket could ever arrive")
         return value
 
+    @field_validator("weekly")
+    @classmethod
+    def _some_day(cls, value: dict[str, float]) -> dict[str, float]:
+        if len(value) == 7 and sum(value.values()) <= 0:
+            raise ValueError("weekly weights are all zero: no ticket could ever arrive")
+        return value
+
 
 class OutageEvent(Strict):
     """A burst of demand: the arrival rate is multiplied while it lasts."""

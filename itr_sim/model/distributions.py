@@ -20,25 +20,37 @@ from itr_sim.model.fields import ElapsedDuration, Strict
 __all__ = ["Distribution"]
 
 PositiveCV = Annotated[float, Field(gt=0, le=10)]
+MIN_WEIBULL_SHAPE = 0.1
+"""Below this the Weibull's moments overflow a float (Gamma(1 + 2/k))."""
 
 
-class Exponential(Strict):
+class _WithMean(Strict):
+    """A family given by its mean: the mean must be above zero (log(0), rate 1/0)."""
+
     mean: ElapsedDuration
 
+    @model_validator(mode="after")
+    def _positive(self) -> _WithMean:
+        if self.mean.minutes <= 0:
+            raise ValueError(f"mean must be above 0m, got {self.mean}; for no delay at all "
+                             "write {fixed: {value: 0m}}")
+        return self
 
-class LogNormal(Strict):
-    mean: ElapsedDuration
+
+class Exponential(_WithMean):
+    pass
+
+
+class LogNormal(_WithMean):
     cv: PositiveCV = Field(description="coefficient of variation: standard deviation / mean")
 
 
-class Gamma(Strict):
-    mean: ElapsedDuration
+class Gamma(_WithMean):
     cv: PositiveCV
 
 
-class Weibull(Strict):
-    mean: ElapsedDuration
-    shape: Annotated[float, Field(gt=0, le=20)]
+class Weibull(_WithMean):
+    shape: Annotated[float, Field(ge=MIN_WEIBULL_SHAPE, le=20)]
 
 
 class Fixed(Strict):

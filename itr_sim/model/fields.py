@@ -48,7 +48,8 @@ __all__ = [
 class Strict(BaseModel):
     """Base of every YAML model: unknown keys are errors, values are immutable."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=False)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=False,
+                              allow_inf_nan=False)
 
 
 def did_you_mean(name: str, known: Iterable[str], what: str, *, listing: bool = True) -> str:
@@ -173,7 +174,7 @@ def _timezone(value: Any) -> str:
         raise ValueError(f"expected an IANA time zone such as Asia/Shanghai, got {value!r}")
     try:
         ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long
         raise ValueError(did_you_mean(value, _zones(), "time zone", listing=False)
                          + "; use an IANA name such as Asia/Shanghai or Europe/Berlin"
                          ) from None

@@ -55,6 +55,15 @@ class LoadedScenario:
     warnings: list[Diagnostic] = field(default_factory=list)
 
 
+def _is(path: Path, test: Any) -> bool:
+    """``path.is_file()`` or ``is_dir()``, False for a name the system refuses (too long, a
+    NUL byte) instead of an OSError."""
+    try:
+        return bool(test(path))
+    except (OSError, ValueError):
+        return False
+
+
 def _shown(path: Path) -> str:
     """A path as users typed it: relative to the working directory when below it."""
     try:
@@ -67,6 +76,7 @@ def _shown(path: Path) -> str:
 def load_catalog(path: str | Path) -> tuple[Catalog, list[Diagnostic]]:
     """Validate one catalogue file; returns it with its warnings."""
     doc = read_yaml(Path(path), _shown(Path(path)))
+    _expect_kind(doc, "catalog")
     cat = _validate(doc, Catalog)
     found = [_locate(f, doc, doc) for f in check_catalog(cat)]
     _raise_errors(found)
@@ -75,10 +85,26 @@ def load_catalog(path: str | Path) -> tuple[Catalog, list[Diagnostic]]:
 
 def load_scenario(path: str | Path, sets: dict[str, Any] | None = None) -> LoadedScenario:
     """Validate a scenario and the catalogue it names. ``sets`` are extra overrides (from the
-    command line) applied after the file's own ``overrides``."""
+    command line) applied after the file's own ``overrides``.
+
+    Findings about keys that live in a file this one ``extends`` are reported against this
+    file: at the override that causes each (found by checking again without it), or
+    marked as inherited from the base."""
     path = Path(path)
+    try:
+        loaded = _load_scenario(path, sets, None)
+    except ScenarioError as exc:
+        raise ScenarioError(_attribute(path, sets, exc.diagnostics)) from None
+    loaded.warnings = _attribute(path, sets, loaded.warnings)
+    return loaded
+
+
+def _load_scenario(path: Path, sets: dict[str, Any] | None, skip: int | None
+                   ) -> LoadedScenario:
     doc, patches, home = _scenario_document(path, [])
     patches += [(k, v, 0, "--set") for k, v in (sets or {}).items()]
+    if skip is not None:
+        patches = [p for i, p in enumerate(patches) if i != skip]
 
     catalog_ref = doc.data.get("catalog")
     if not isinstance(catalog_ref, str):
@@ -86,14 +112,23 @@ def load_scenario(path: str | Path, sets: dict[str, Any] | None = None) -> Loade
                                             "relative to this file, e.g. ../sla_catalog/"
                                             "standard.yaml")])
     cat_path = home / catalog_ref
-    if not cat_path.is_file():
+    if _is(cat_path, Path.is_dir):
+        raise ScenarioError([doc.diagnostic(("catalog",), f"{_shown(cat_path)} is a directory;"
+                                            " name the catalogue file in it, e.g. "
+                                            "../sla_catalog/standard.yaml")])
+    if not _is(cat_path, Path.is_file):
         raise ScenarioError([doc.diagnostic(("catalog",), f"catalogue file not found: "
                                             f"{_shown(cat_path)} (paths are relative to the "
                                             "scenario file)")])
-    cat_doc = read_yaml(cat_path, _shown(cat_path))
     if cat_path.resolve() == path.resolve():
         raise ScenarioError([doc.diagnostic(("catalog",), "the scenario names itself as its "
                                             "catalogue")])
+    cat_doc = read_yaml(cat_path, _shown(cat_path))
+    if _kind(cat_doc.data) == "scenario":
+        raise ScenarioError([doc.diagnostic(("catalog",), f"{_shown(cat_path)} is a scenario, "
+                                            "not a catalogue; name an SLA catalogue such as "
+                                            "../sla_catalog/standard.yaml")])
+    _expect_kind(cat_doc, "catalog")
     cat_doc.data = copy.deepcopy(cat_doc.data)
 
     errors: list[Diagnostic] = []
@@ -122,7 +157,91 @@ def load_scenario(path: str | Path, sets: dict[str, Any] | None = None) -> Loade
     findings = check_catalog(cat) + check_scenario(sc, cat)
     diagnostics = [_locate(f, cat_doc, doc) for f in findings]
     _raise_errors(diagnostics)
+    if sc.demand.trace is not None:
+        from itr_sim.model.trace import check_trace
+
+        trace_path = path.parent / sc.demand.trace.file  # as `run` reads it
+        diagnostics += check_trace(trace_path, _shown(trace_path), sc, cat,
+                                   sc.horizon.minutes)[1]
     return LoadedScenario(sc, cat, path, cat_path, diagnostics)
+
+
+def _own_patches(path: Path, sets: dict[str, Any] | None
+                 ) -> list[tuple[int, tuple[str, Any, int, str]]]:
+    """The overrides this file (or the command line) adds, with their index among all."""
+    try:
+        _, patches, _ = _scenario_document(path, [])
+    except ScenarioError:
+        return []
+    patches += [(k, v, 0, "--set") for k, v in (sets or {}).items()]
+    return [(i, p) for i, p in enumerate(patches) if p[3] in (_shown(path), "--set")]
+
+
+def _attribute(path: Path, sets: dict[str, Any] | None,
+               found: list[Diagnostic]) -> list[Diagnostic]:
+    """Findings pointing into another file (the scenario this one extends, or the catalogue)
+    are re-pointed at the override of ``path`` without which they go away; those that stay
+    without any override are marked as inherited."""
+    shown = _shown(path)
+    bases = _bases(path)
+    foreign = [d for d in found if d.file in bases]
+    if not foreign:
+        return found
+    own = _own_patches(path, sets)
+    causes: dict[tuple[str, str, str], list[tuple[str, Any, int, str]]] = {}
+    for index, patch in own[:MAX_ATTRIBUTED]:
+        try:
+            without = _load_scenario(path, sets, index).warnings
+        except ScenarioError as exc:
+            without = exc.diagnostics
+        remaining = {_shape(d) for d in without}
+        for d in foreign:
+            if _shape(d) not in remaining:
+                causes.setdefault(_shape(d), []).append(patch)
+    out = []
+    for d in found:
+        if d not in foreign:
+            out.append(d)
+            continue
+        cause = causes.get(_shape(d))
+        if cause is None:
+            out.append(Diagnostic(shown, 0, d.path, f"{d.message} (from {d.file}:{d.line}, "
+                                  f"which {shown} builds on)", d.level))
+        else:
+            _, _, line, file = cause[0]
+            named = " and ".join(f"{key}: {value!r}" + (f" (line {at})" if at else "")
+                                 for key, value, at, _ in cause)
+            out.append(Diagnostic(file, line, d.path, f"{d.message} (caused by the override"
+                                  f"{'s' if len(cause) > 1 else ''} {named}; the key itself "
+                                  f"is at {d.file}:{d.line})", d.level))
+    return out
+
+
+def _bases(path: Path) -> set[str]:
+    """Files (as shown) of the scenarios ``path`` extends, directly or not."""
+    out: set[str] = set()
+    for _ in range(MAX_ATTRIBUTED):
+        try:
+            data = read_yaml(path, _shown(path)).data
+        except ScenarioError:
+            break
+        ref = data.get("extends") if isinstance(data, dict) else None
+        if not isinstance(ref, str) or not _is(path.parent / ref, Path.is_file):
+            break
+        path = path.parent / ref
+        if _shown(path) in out:
+            break
+        out.add(_shown(path))
+    return out
+
+
+MAX_ATTRIBUTED = 20
+"""Overrides tried one by one when attributing findings (each costs one more check)."""
+
+
+def _shape(d: Diagnostic) -> tuple[str, str, str]:
+    """A finding without its figures, to recognise it in another check of the file."""
+    return d.level.value, d.path, re.sub(r"[-+]?\d[\d.,]*%?", "#", d.message)
 
 
 def _scenario_document(path: Path, chain: list[Path]
@@ -135,6 +254,7 @@ def _scenario_document(path: Path, chain: list[Path]
     if not isinstance(doc.data, dict):
         raise ScenarioError([doc.diagnostic((), "a scenario is a mapping of keys; see "
                                             "docs/yaml-reference.md")])
+    _expect_kind(doc, "scenario")
     doc.data = copy.deepcopy(doc.data)
     overrides = doc.data.get("overrides", {})
     if not isinstance(overrides, dict):
@@ -144,7 +264,10 @@ def _scenario_document(path: Path, chain: list[Path]
     base_ref = doc.data.get("extends")
     if base_ref is None:
         return doc, own, path.parent
-    if not isinstance(base_ref, str) or not (path.parent / base_ref).is_file():
+    if isinstance(base_ref, str) and _is(path.parent / base_ref, Path.is_dir):
+        raise ScenarioError([doc.diagnostic(("extends",), f"{base_ref!r} is a directory; "
+                                            "name the scenario file to extend")])
+    if not isinstance(base_ref, str) or not _is(path.parent / base_ref, Path.is_file):
         raise ScenarioError([doc.diagnostic(("extends",), f"scenario to extend not found: "
                                             f"{base_ref!r} (relative to this file)")])
     base_path = path.parent / base_ref
@@ -168,9 +291,10 @@ def validate_file(path: str | Path) -> list[Diagnostic]:
     path = Path(path)
     try:
         doc = read_yaml(path, _shown(path))
-        if isinstance(doc.data, dict) and "scenario" in doc.data:
+        kind = _kind(doc.data)
+        if kind == "scenario":
             return load_scenario(path).warnings
-        if isinstance(doc.data, dict) and ("levels" in doc.data or "catalog" in doc.data):
+        if kind == "catalog":
             return load_catalog(path)[1]
         return [doc.diagnostic((), "cannot tell what this file is: a catalogue starts with "
                                "`catalog: NAME`, a scenario with `scenario: NAME`")]
@@ -178,14 +302,38 @@ def validate_file(path: str | Path) -> list[Diagnostic]:
         return exc.diagnostics
 
 
+def _kind(data: Any) -> str | None:
+    """``scenario``, ``catalog`` or None, from the keys a file has."""
+    if not isinstance(data, dict):
+        return None
+    if "scenario" in data or "organisation" in data or "demand" in data or "extends" in data:
+        return "scenario"
+    if "catalog" in data or "levels" in data or "severities" in data:
+        return "catalog"
+    return None
+
+
+def _expect_kind(doc: SourceDocument, wanted: str) -> None:
+    """A scenario given where a catalogue is expected (or the reverse) is named as such,
+    rather than reported as a list of missing and unknown keys."""
+    found = _kind(doc.data)
+    if found is None or found == wanted:
+        return
+    if wanted == "catalog":
+        message = ("this is a scenario, not a catalogue; a catalogue starts with "
+                   "`catalog: NAME` and defines levels (see sla_catalog/standard.yaml)")
+    else:
+        message = ("this is a catalogue, not a scenario; give a scenario file (scenarios/"
+                   "*.yaml), which names its catalogue with `catalog: PATH`")
+    raise ScenarioError([doc.diagnostic((), message)])
+
+
 # -- overrides ----------------------------------------------------------------------------
 
 def parse_assignments(items: list[str]) -> dict[str, Any]:
     """``["a.b=95%", "c=4"]`` from the command line into overrides; values are read as YAML
     scalars with the same rules as files (``4`` is a number, ``95%`` and ``15:00`` strings)."""
-    import yaml
-
-    from itr_sim.model.source import yaml_loader
+    from itr_sim.model.source import parse_value
 
     out: dict[str, Any] = {}
     problems = []
@@ -196,9 +344,10 @@ def parse_assignments(items: list[str]) -> dict[str, Any]:
                                        "organisation.tiers.L1.shifts.0.agents=6"))
             continue
         try:
-            out[key.strip()] = yaml.load(text, Loader=yaml_loader()) if text else ""
-        except yaml.YAMLError as exc:
-            problems.append(Diagnostic("--set", 0, key, f"cannot read value {text!r}: {exc}"))
+            out[key.strip()] = parse_value(text, "--set") if text else ""
+        except ScenarioError as exc:
+            problems += [Diagnostic("--set", 0, key, f"cannot read value {text[:60]!r}: "
+                                    f"{d.message}") for d in exc.diagnostics]
     if problems:
         raise ScenarioError(problems)
     return out
