@@ -104,10 +104,11 @@ def analyse(result: RunResult) -> Analysis:
                            "measured_weeks": weeks, "currency": cat.currency,
                            "metadata": result.metadata}
     kept = tickets[~tickets["warmup"]]
+    outcomes = entitlement_counts(events, tickets)
     no_sla = hour_stats(no_sla_hours(events, tickets), ["outcome", "severity", "clock"])
     out.update(summary_sections(result, ticket_counts(tickets), tiers, util, att,
                                 service_counts(clocks, tickets), times, shift_util,
-                                outcomes=entitlement_counts(events, tickets), no_sla=no_sla))
+                                outcomes=outcomes, no_sla=no_sla))
     kept_olas = olas.merge(kept[["replication", "ticket"]], on=["replication", "ticket"])
     out["ola"] = {}
     for tier, g in kept_olas.groupby("tier"):
@@ -137,7 +138,8 @@ def analyse(result: RunResult) -> Analysis:
         } for level, g in cost.groupby("level")},
     }
     tables = {"clocks": clocks, "notifications": notes, "ola": olas, "attribution": blame,
-              "attainment": att, "times": times, "tiers": tiers, "utilisation": util,
+              "attainment": att, "times": times, "entitlement": outcomes,
+              "no_sla_times": no_sla, "tiers": tiers, "utilisation": util,
               "shift_utilisation": shift_util,
               "backlog": backlog_series, "backlog_summary": b, "quality": qual, "cost": cost}
     return Analysis(tables, strict_json(out))
