@@ -2,7 +2,9 @@
 
 The hand-worked scenario (tests/data/entitlement) replays seven requests, all at Tuesday
 2027-01-05 10:00 local (minute 2040), with fixed handling times (L1: critical 2h, major 3h,
-minor 1h; desk 20m) and more agents than tickets, so nobody waits:
+minor 1h; desk 20m). L1 has three agents for the four faults it serves: tickets 0, 1 and 4
+are engaged at once, ticket 5 (minor, last in every queue order) waits for the first agent
+to finish (tickets 0 and 1, at 12:00):
 
 | ticket | customer (contract) | request | outcome | what happens |
 |---|---|---|---|---|
@@ -11,16 +13,17 @@ minor 1h; desk 20m) and more agents than tickets, so nobody waits:
 | 2 | lapsed (expired) | minor fault | rejected | closed at 10:00 |
 | 3 | lapsed (expired) | billing | rejected | closed at 10:00 |
 | 4 | unknown (no_data) | major fault | best_effort | restored + resolved at 13:00 |
-| 5 | unknown (no_data) | minor fault | best_effort | resolved at 11:00 |
+| 5 | unknown (no_data) | minor fault | best_effort | engaged 12:00, resolved 13:00 |
 | 6 | unknown (no_data) | billing | best_effort | desk resolves at 10:20 |
 
 So: entitled 1, emergency_only 1, rejected 2, best_effort 3 (7 arrived, all closed). Only
 ticket 0 has SLA clocks (platinum critical: response, restore, resolve, update); ticket 6
 has the non-technical service's clocks; the others have none. Without an SLA: emergency
-restore 2 h (no resolve); best effort major restore = resolve = 3 h, minor 1 h.
+restore 2 h (no resolve); best effort major restore = resolve = 3 h, minor 3 h (from
+arrival, the 2 h wait included).
 OLA at L1 (critical 1h, major 4h, minor 1d) on the 24x7 calendar for tickets without an
 SLA: ticket 1 due 11:00, stopped 12:00 -> breached; ticket 4 due 14:00, stopped 13:00 ->
-met; ticket 5 met; ticket 0 (platinum, 24x7) breached.
+met; ticket 5 due 10:00 the next day -> met; ticket 0 (platinum, 24x7) breached.
 """
 
 import json
@@ -80,7 +83,7 @@ def test_hand_worked_clocks_of_each_outcome(hand):
 
 def test_hand_worked_times_without_sla(hand):
     """Fails if emergency or best-effort times are measured from the wrong event (engaged,
-    closed) or get mixed up between severities or outcomes."""
+    closed), get mixed up between severities or outcomes, or take in entitled tickets."""
     _, analysis = hand
     ent = analysis.summary["entitlement"]
     assert ent["emergency_only"]["times_h"] == {
@@ -89,8 +92,9 @@ def test_hand_worked_times_without_sla(hand):
     assert {sev: {clock: (c["mean"], c["n"]) for clock, c in cells.items()}
             for sev, cells in best.items()} == {
         "major": {"restore": (3.0, 1), "resolve": (3.0, 1)},
-        "minor": {"restore": (1.0, 1), "resolve": (1.0, 1)}}
+        "minor": {"restore": (3.0, 1), "resolve": (3.0, 1)}}
     assert "times_h" not in ent["entitled"] and "times_h" not in ent["rejected"]
+    assert set(analysis.tables["no_sla_times"]["outcome"]) == {"emergency_only", "best_effort"}
     times = analysis.summary["times_h"]
     assert times["platinum"]["critical"]["resolve"]["mean"] == 2.0 and list(times) == ["platinum"]
 
