@@ -36,6 +36,7 @@ from itr_sim.cli.main import app
 from typer.testing import CliRunner
 
 from itr_sim.analysis.clock_table import run_clocks
+from itr_sim.analysis.clocks import evaluate_clocks_per_ticket
 from itr_sim.analysis.streaming import run_streaming
 from itr_sim.analysis.summary import analyse
 from itr_sim.engine.replicate import run_scenario
@@ -79,6 +80,18 @@ def test_hand_worked_clocks_of_each_outcome(hand):
     assert list(analysis.summary["sla"]["platinum"]) == ["critical"]
     services = analysis.summary["services"]["non_technical"]
     assert all(cell["n"] == 1 and cell["attainment"] == 1.0 for cell in services.values())
+
+
+def test_reference_evaluator_gives_the_same_clocks(hand):
+    """Fails if the per-ticket reference and the array clock table disagree on tickets
+    without an SLA or on rejected requests (e.g. one of them keeps service clocks)."""
+    result, _ = hand
+    rep = result.replications[0]
+    reference = evaluate_clocks_per_ticket(result.events(), result.loaded.catalog, rep.origin,
+                                           rep.horizon_min)
+    table = run_clocks(result)
+    assert sorted(zip(reference["ticket"], reference["clock"].astype(str), strict=True)) == \
+        sorted(zip(table["ticket"], table["clock"].astype(str), strict=True))
 
 
 def test_hand_worked_times_without_sla(hand):
