@@ -120,6 +120,14 @@ def show_tables(kpis: dict[str, Any]) -> None:
                       "-" if t["mean_wait_min"] is None else f"{t['mean_wait_min'] / 60:.1f} h",
                       f"{t['escalated_out'] / weeks:.1f}")
     console.print(tiers)
+    outcomes = kpis.get("entitlement", {})
+    if any(cell["arrived"] for name, cell in outcomes.items() if name != "entitled"):
+        table = Table(title="Entitlement (KCP1): customer tickets per replication")
+        for column in ("outcome", "arrived", "closed"):
+            table.add_column(column, justify="left" if column == "outcome" else "right")
+        for name, cell in outcomes.items():
+            table.add_row(name, f"{cell['arrived']:.1f}", f"{cell['closed']:.1f}")
+        console.print(table)
     if "cost" not in kpis:  # streaming mode
         return
     cost = Table(title=f"Cost to serve over {weeks:g} weeks ({kpis['currency']})")

@@ -475,8 +475,10 @@ def _evaluate(evaluator: ClockEvaluator, log: _Log, g_level: _Codes, g_sev: _Cod
                                     & (g_sev.codes == si))
             if len(groups):
                 rows += _technical(evaluator, log, pauses, groups, level, severity)
+    rejected = np.zeros(log.size, dtype=bool)  # KCP1 rejections have no service clocks
+    rejected[log.group[log.event.is_("rejected")]] = True
     for kind in ("non_technical", "complaint"):
-        groups = np.flatnonzero((g_kind == kind) & ~special)
+        groups = np.flatnonzero((g_kind == kind) & ~special & ~rejected)
         if len(groups):
             rows += _service(evaluator, log, pauses, groups, kind)
     table = _assemble(rows, rep, tid, g_level)
@@ -518,8 +520,9 @@ def _assemble(rows: list[dict[str, np.ndarray]], rep: np.ndarray, tid: np.ndarra
 
 
 def _sorted_categorical(codes: np.ndarray, labels: list[str | None]) -> pd.Categorical:
-    """``labels[codes]`` (-1 or None: missing) as a categorical of the labels used, sorted."""
-    used = sorted({labels[i] for i in np.unique(codes) if i >= 0 and labels[i] is not None})
+    """``labels[codes]`` (-1, None or the empty label: missing) as a categorical of the labels
+    used, sorted."""
+    used = sorted({labels[i] for i in np.unique(codes) if i >= 0 and labels[i]})
     position = np.array([used.index(x) if x in used else -1 for x in labels] + [-1])
     return pd.Categorical.from_codes(position[codes], used)
 

@@ -106,8 +106,9 @@ class ClockEvaluator:
         ``resolve``/``reply`` at resolution, ``close`` at closure)."""
         service = self.catalog.non_technical if ticket.kind == "non_technical" \
             else self.catalog.complaints
-        if service is None or not ticket.events:
-            return []
+        if service is None or not ticket.events or \
+                any(e == "rejected" for _, e, _, _ in ticket.events):
+            return []  # a rejected request (KCP1) is no commitment: no clocks
         bc = self.coverage.clock(service.calendar)
         start = ticket.events[0][0]
         rows = []

@@ -31,6 +31,10 @@ def per_replication(analysis: Analysis) -> pd.DataFrame:
         "kpi": "sla." + att["level"].astype(str) + "." + att["severity"].astype(str) + "."
                + att["clock"].astype(str),
         "value": att["attainment"]}))
+    outcomes = t["entitlement"]
+    frames.append(pd.DataFrame({"replication": outcomes["replication"],
+                                "kpi": "entitlement." + outcomes["outcome"].astype(str),
+                                "value": outcomes["arrived"].astype(float)}))
     for column in ("resolved_share", "mean_wait_min"):
         tiers = t["tiers"]
         frames.append(pd.DataFrame({"replication": tiers["replication"],

@@ -14,8 +14,9 @@ import pandas as pd
 from itr_sim.engine.staffing import Staffing
 from itr_sim.units import MINUTES_PER_DAY
 
-__all__ = ["LONG_STANDING_MIN", "attainment", "backlog", "busy_minutes", "clock_hours",
-           "clock_times", "only_kept", "quality", "service_counts", "sessions",
+__all__ = ["LONG_STANDING_MIN", "OUTCOMES", "attainment", "backlog", "busy_minutes",
+           "clock_hours", "clock_times", "entitlement_counts", "hour_stats", "no_sla_hours",
+           "only_kept", "quality", "service_counts", "sessions",
            "shift_utilisation", "ticket_counts", "tier_counts", "tier_figures", "tier_rates",
            "utilisation", "utilisation_of", "waits", "with_attainment"]
 
@@ -23,6 +24,9 @@ LONG_STANDING_MIN = 30 * MINUTES_PER_DAY
 """A fix is long-standing when its resolve clock is still running and more than 30 days late,
 days counted as on the clock: covered time of its calendar (``lateness_min``), as the
 catalogue's ``at: "+30d"`` rung counts them."""
+
+OUTCOMES = ("entitled", "emergency_only", "rejected", "best_effort")
+"""KCP1 outcomes (:class:`itr_sim.rules.entitlement.Outcome`), in the order of the summary."""
 
 SESSION_ENDS = ("released", "waiting_customer", "waiting_vendor", "waiting_parts",
                 "handed_over", "resolved", "closed")
@@ -77,10 +81,68 @@ def clock_hours(clocks: pd.DataFrame, tickets: pd.DataFrame) -> pd.DataFrame:
 
 def clock_times(clocks: pd.DataFrame, tickets: pd.DataFrame) -> pd.DataFrame:
     """Wall-clock hours from start to stop of stopped clocks (pooled over replications)."""
-    c = clock_hours(clocks, tickets)
-    return c.groupby(["level", "severity", "clock"], observed=True)["hours"].agg(
+    return hour_stats(clock_hours(clocks, tickets), ["level", "severity", "clock"])
+
+
+def hour_stats(hours: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Mean, median (p50), 90th percentile (p90) and count (n) of the column ``hours`` by
+    ``keys``, pooled over replications."""
+    return hours.groupby(keys, observed=True)["hours"].agg(
         mean="mean", p50="median", p90=lambda x: float(np.quantile(x, 0.9)), n="size"
     ).reset_index()
+
+
+def _outcomes(ev: pd.DataFrame) -> pd.DataFrame:
+    """replication, ticket, outcome: the KCP1 outcome each ticket of ``ev`` was logged with
+    (the ``entitled`` event's detail, or ``rejected``); complaints have none."""
+    name = ev["event"].astype(str)
+    done = ev[(name == "entitled") | (name == "rejected")]
+    outcome = done["detail"].astype(str).where(done["event"].astype(str) == "entitled",
+                                               "rejected")
+    return pd.DataFrame({"replication": done["replication"].to_numpy(),
+                         "ticket": done["ticket"].to_numpy(), "outcome": outcome.to_numpy()})
+
+
+def entitlement_counts(events: pd.DataFrame, tickets: pd.DataFrame) -> pd.DataFrame:
+    """Per replication and KCP1 outcome (:data:`OUTCOMES`, every one, zero when none): the
+    customer tickets after the warm-up that got it (``arrived``) and those ``closed``, from
+    the ``entitled`` and ``rejected`` events of the log."""
+    found = _outcomes(only_kept(events, tickets)).merge(
+        tickets[["replication", "ticket", "closed"]], on=["replication", "ticket"])
+    counts = found.groupby(["replication", "outcome"]).agg(
+        arrived=("ticket", "size"), closed=("closed", "sum"))
+    grid = pd.MultiIndex.from_product([sorted(tickets["replication"].unique()), OUTCOMES],
+                                      names=["replication", "outcome"])
+    return counts.reindex(grid, fill_value=0).reset_index()
+
+
+def no_sla_hours(events: pd.DataFrame, tickets: pd.DataFrame) -> pd.DataFrame:
+    """Served technical tickets without an SLA (``emergency_only``, ``best_effort``) after
+    the warm-up, one row per measure reached: replication, ticket, outcome, severity,
+    clock, hours. ``restore``: wall-clock hours from arrival to the first ``restored``
+    (else ``resolved``); ``resolve``: to ``resolved`` (an emergency-only ticket is closed at
+    its restoration and has none). Tickets not there yet by the end have no row."""
+    ev = only_kept(events, tickets)
+    ev = ev[ev["kind"].astype(str) == "technical"]
+    served = _outcomes(ev)
+    served = served[served["outcome"].isin(["emergency_only", "best_effort"])]
+    keys = ["replication", "ticket"]
+    mine = ev.merge(served[keys], on=keys)
+    name = mine["event"].astype(str)
+
+    def first(event: str) -> pd.Series:
+        return mine[name == event].groupby(keys)["time_min"].min()
+
+    arrived, restored, resolved = first("arrived"), first("restored"), first("resolved")
+    stops = {"restore": restored.combine_first(resolved), "resolve": resolved}
+    base = served.merge(mine.groupby(keys, observed=True)["severity"].first().reset_index(),
+                        on=keys)
+    rows = []
+    for clock, stop in stops.items():
+        hours = ((stop - arrived) / 60.0).dropna().rename("hours").reset_index()
+        rows.append(base.merge(hours, on=keys).assign(clock=clock))
+    return pd.concat(rows, ignore_index=True)[
+        ["replication", "ticket", "outcome", "severity", "clock", "hours"]]
 
 
 def sessions(events: pd.DataFrame, horizon: float) -> pd.DataFrame:

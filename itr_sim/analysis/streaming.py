@@ -23,6 +23,8 @@ from itr_sim.analysis.kpis import (
     attainment,
     busy_minutes,
     clock_hours,
+    entitlement_counts,
+    no_sla_hours,
     only_kept,
     service_counts,
     sessions,
@@ -43,12 +45,14 @@ __all__ = ["StreamedKpis", "run_streaming", "streamed_summary"]
 
 KEYS = {"kinds": ["kind"], "sla": ["level", "severity", "clock"],
         "services": ["kind", "clock"], "times": ["level", "severity", "clock"],
-        "tiers": ["tier"], "busy": ["unit"]}
+        "tiers": ["tier"], "busy": ["unit"], "outcomes": ["outcome"],
+        "no_sla": ["outcome", "severity", "clock"]}
 """The sums a sink keeps, each by these keys."""
 SUMS = {"kinds": ["arrived", "closed"], "sla": ["n", "breached"],
         "services": ["n", "breached"], "times": ["sum", "n"],
         "tiers": ["reached", "resolved", "escalated_out", "total_resolved", "wait_sum",
-                  "wait_n"], "busy": ["minutes"]}
+                  "wait_n"], "busy": ["minutes"], "outcomes": ["arrived", "closed"],
+        "no_sla": ["sum", "n"]}
 
 
 class StreamedKpis:
@@ -79,15 +83,27 @@ class StreamedKpis:
         self._add("kinds", ticket_counts(tickets))
         self._add("sla", attainment(clocks, tickets))
         self._add("services", service_counts(clocks, tickets))
-        hours = clock_hours(clocks, tickets)
-        self._add("times", hours.groupby(KEYS["times"], observed=True)["hours"].agg(
-            ["sum", "size"]).rename(columns={"size": "n"}).reset_index())
+        self._add("times", _hour_sums(clock_hours(clocks, tickets), KEYS["times"]))
         self._add("tiers", tier_counts(only_kept(events, tickets), self.path))
+        self._add("outcomes", entitlement_counts(events, tickets))
+        self._add("no_sla", _hour_sums(no_sla_hours(events, tickets), KEYS["no_sla"]))
         busy = busy_minutes(sessions(events, self.end), self.start, self.end)
         self._add("busy", busy.rename("minutes").reset_index())
 
     def result(self) -> dict[str, Any]:
         return {"replication": self.replication, "chunks": self.chunks, **self.sums}
+
+
+def _hour_sums(hours: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Sum and count (n) of the column ``hours`` by ``keys``."""
+    return hours.groupby(keys, observed=True)["hours"].agg(["sum", "size"]).rename(
+        columns={"size": "n"}).reset_index()
+
+
+def _mean_hours(reps: list[dict[str, Any]], name: str) -> pd.DataFrame:
+    """The sums ``name`` (of :func:`_hour_sums`) pooled over replications, with ``mean``."""
+    table = _table(reps, name).groupby(KEYS[name])[["sum", "n"]].sum().reset_index()
+    return table.assign(mean=table["sum"] / table["n"])
 
 
 def run_streaming(loaded: LoadedScenario, **options: Any) -> tuple[RunResult, dict[str, Any]]:
@@ -119,10 +135,10 @@ def streamed_summary(result: RunResult) -> dict[str, Any]:
                            "metadata": result.metadata}
     busy = _table(reps, "busy").set_index(["replication", "unit"])["minutes"]
     staffing = {i: rep.staffing for i, rep in enumerate(result.replications)}
-    times = _table(reps, "times").groupby(KEYS["times"])[["sum", "n"]].sum().reset_index()
-    times["mean"] = times["sum"] / times["n"]
     out.update(summary_sections(
         result, _table(reps, "kinds"), tier_rates(_table(reps, "tiers")),
         utilisation_of(busy, staffing, start, end),
-        with_attainment(_table(reps, "sla")), _table(reps, "services"), times))
+        with_attainment(_table(reps, "sla")), _table(reps, "services"),
+        _mean_hours(reps, "times"), outcomes=_table(reps, "outcomes"),
+        no_sla=_mean_hours(reps, "no_sla")))
     return strict_json(out)

@@ -14,9 +14,13 @@ import pandas as pd
 from itr_sim.analysis.clock_table import run_clocks
 from itr_sim.analysis.cost import cost_by_level
 from itr_sim.analysis.kpis import (
+    OUTCOMES,
     attainment,
     backlog,
     clock_times,
+    entitlement_counts,
+    hour_stats,
+    no_sla_hours,
     quality,
     service_counts,
     sessions,
@@ -100,8 +104,11 @@ def analyse(result: RunResult) -> Analysis:
                            "measured_weeks": weeks, "currency": cat.currency,
                            "metadata": result.metadata}
     kept = tickets[~tickets["warmup"]]
+    outcomes = entitlement_counts(events, tickets)
+    no_sla = hour_stats(no_sla_hours(events, tickets), ["outcome", "severity", "clock"])
     out.update(summary_sections(result, ticket_counts(tickets), tiers, util, att,
-                                service_counts(clocks, tickets), times, shift_util))
+                                service_counts(clocks, tickets), times, shift_util,
+                                outcomes=outcomes, no_sla=no_sla))
     kept_olas = olas.merge(kept[["replication", "ticket"]], on=["replication", "ticket"])
     out["ola"] = {}
     for tier, g in kept_olas.groupby("tier"):
@@ -131,7 +138,8 @@ def analyse(result: RunResult) -> Analysis:
         } for level, g in cost.groupby("level")},
     }
     tables = {"clocks": clocks, "notifications": notes, "ola": olas, "attribution": blame,
-              "attainment": att, "times": times, "tiers": tiers, "utilisation": util,
+              "attainment": att, "times": times, "entitlement": outcomes,
+              "no_sla_times": no_sla, "tiers": tiers, "utilisation": util,
               "shift_utilisation": shift_util,
               "backlog": backlog_series, "backlog_summary": b, "quality": qual, "cost": cost}
     return Analysis(tables, strict_json(out))
@@ -139,17 +147,20 @@ def analyse(result: RunResult) -> Analysis:
 
 def summary_sections(result: RunResult, by_kind: pd.DataFrame, tiers: pd.DataFrame,
                      util: pd.DataFrame, att: pd.DataFrame, services: pd.DataFrame,
-                     times: pd.DataFrame, shift_util: pd.DataFrame | None = None
-                     ) -> dict[str, Any]:
-    """The keys ``tickets``, ``tiers``, ``teams``, ``sla``, ``services`` and ``times_h`` of
-    the summary, from per-replication tables; the full analysis and streaming mode both
+                     times: pd.DataFrame, shift_util: pd.DataFrame | None = None, *,
+                     outcomes: pd.DataFrame, no_sla: pd.DataFrame) -> dict[str, Any]:
+    """The keys ``tickets``, ``entitlement``, ``tiers``, ``teams``, ``sla``, ``services`` and
+    ``times_h`` of the summary, from per-replication tables; the full analysis and streaming
+    mode both
     build them here. ``by_kind``: replication, kind, arrived, closed (tickets after the
     warm-up); ``tiers``: :func:`~itr_sim.analysis.kpis.tier_rates`; ``util``:
     :func:`~itr_sim.analysis.kpis.utilisation_of`; ``att``: replication, level, severity,
     clock, n, breached, attainment; ``services``: replication, kind, clock, n, breached (due
     clocks of non-technical requests and complaints); ``times``: level, severity, clock,
     mean, n and, where known, p50 and p90 (pooled); ``shift_util``: per-shift utilisation
-    (left out when None)."""
+    (left out when None); ``outcomes``: :func:`~itr_sim.analysis.kpis.entitlement_counts`;
+    ``no_sla``: outcome, severity, clock, mean, n and, where known, p50 and p90 (pooled) of
+    :func:`~itr_sim.analysis.kpis.no_sla_hours`."""
     sc, cat = result.loaded.scenario, result.loaded.catalog
     n = len(result.replications)
     first = result.replications[0]
@@ -165,6 +176,7 @@ def summary_sections(result: RunResult, by_kind: pd.DataFrame, tiers: pd.DataFra
                              "closed": float(g["closed"].sum()) / n}
                     for k, g in by_kind.groupby(by_kind["kind"].astype(str))},
     }
+    out["entitlement"] = _entitlement(outcomes, no_sla, n)
     path = sc.organisation.path()
     out["tiers"] = {}
     for i, tier in enumerate(path):
@@ -214,6 +226,24 @@ def summary_sections(result: RunResult, by_kind: pd.DataFrame, tiers: pd.DataFra
         cell = {k: row[k] for k in ("mean", "p50", "p90") if k in row}
         out["times_h"].setdefault(str(row["level"]), {}).setdefault(
             str(row["severity"]), {})[str(row["clock"])] = {**cell, "n": int(row["n"])}
+    return out
+
+
+def _entitlement(outcomes: pd.DataFrame, no_sla: pd.DataFrame, n: int) -> dict[str, Any]:
+    """KCP1 outcome -> ``arrived``, ``closed`` (per replication) and, for the tickets served
+    without an SLA, ``times_h``: severity -> ``restore``/``resolve`` -> mean, p50, p90, n."""
+    out: dict[str, Any] = {}
+    for outcome in OUTCOMES:
+        g = outcomes[outcomes["outcome"] == outcome]
+        out[outcome] = {"arrived": float(g["arrived"].sum()) / n,
+                        "closed": float(g["closed"].sum()) / n}
+        if outcome in ("emergency_only", "best_effort"):
+            times: dict[str, Any] = {}
+            for row in no_sla[no_sla["outcome"] == outcome].to_dict("records"):
+                cell = {k: row[k] for k in ("mean", "p50", "p90") if k in row}
+                times.setdefault(str(row["severity"]), {})[str(row["clock"])] = {
+                    **cell, "n": int(row["n"])}
+            out[outcome]["times_h"] = times
     return out
 
 

@@ -58,6 +58,13 @@ def _categorical(codes: np.ndarray, names: list[str]) -> pd.Categorical:
     return pd.Categorical.from_codes(position[codes], categories=labels[order])
 
 
+def _attribute(codes: np.ndarray, names: list[str]) -> pd.Categorical:
+    """A ticket attribute (level, severity) as :func:`_categorical`, the empty name (a ticket
+    without a level, a request without a severity) as a missing value."""
+    cat = _categorical(codes, names)
+    return cat.remove_categories([""]) if "" in cat.categories else cat
+
+
 def _np(col: array) -> np.ndarray:
     """A view of an ``array.array`` as a NumPy array (no copy)."""
     return np.frombuffer(col, dtype=np.dtype(col.typecode)) if len(col) else \
@@ -135,8 +142,8 @@ class TicketTable:
             "kind": cat(self.kind),
             "customer": cat(self.customer),
             "contract": column(self.contract),
-            "level": cat(self.level),
-            "severity": cat(self.severity),
+            "level": _attribute(column(self.level), names),
+            "severity": _attribute(column(self.severity), names),
             "type": cat(self.type),
             "arrived_min": column(self.arrived).astype(float),
             "parent": column(self.parent).astype(np.int64),
@@ -221,7 +228,9 @@ class EventLog:
             stamps = pd.Timestamp(origin) + pd.to_timedelta(time, unit="min")
             frame.insert(2, "time", stamps.tz_convert(origin.tzinfo))
         t = self.tickets
-        for col, codes in (("kind", t.kind), ("customer", t.customer), ("level", t.level),
-                           ("severity", t.severity), ("type", t.type)):
+        for col, codes in (("kind", t.kind), ("customer", t.customer), ("type", t.type)):
             frame[col] = _categorical(_np(codes)[ticket], names)
+        for col, codes in (("level", t.level), ("severity", t.severity)):
+            frame[col] = _attribute(_np(codes)[ticket], names)
+        frame = frame[[*frame.columns[:-5], "kind", "customer", "level", "severity", "type"]]
         return frame

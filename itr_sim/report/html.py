@@ -90,6 +90,7 @@ def render(inputs: ReportInputs) -> str:
             f"{html.escape(meta['scenario_hash'][:12])}</p>"]
     body += _headline(k)
     body += _tier_table(k)
+    body += _entitlement_table(k)
     for title, png, caption in charts:
         data = base64.b64encode(png).decode("ascii")
         body.append(f"<figure><h2>{html.escape(title)}</h2><img alt='{html.escape(title)}' "
@@ -138,6 +139,41 @@ def _tier_table(k: dict[str, Any]) -> list[str]:
     rows.append(f"</table><p>Cost to serve: {cost['total']:,.0f} {k['currency']} over "
                 f"{k['measured_weeks']:g} weeks, {cost['per_ticket']:,.0f} per ticket.</p>")
     return rows
+
+
+OUTCOME_NAMES = {"entitled": "entitled (SLA clocks of their level)",
+                 "emergency_only": "expired contract, critical: emergency recovery only",
+                 "rejected": "expired contract: rejected",
+                 "best_effort": "no contract data: best effort"}
+
+
+def _entitlement_table(k: dict[str, Any]) -> list[str]:
+    """Customer tickets per KCP1 outcome, and the times of those served without an SLA
+    (they have no SLA clocks, so they are not in the attainment above)."""
+    outcomes = k.get("entitlement")
+    if not outcomes:  # a run folder written before the section existed
+        return []
+    rows = ["<h2>Entitlement</h2><table><tr><th>outcome</th><th>tickets</th><th>closed</th>"
+            "<th>mean time to restore</th><th>mean time to resolve</th></tr>"]
+    for name, cell in outcomes.items():
+        times = cell.get("times_h", {})
+        mean = {clock: _pooled_mean([c[clock] for c in times.values() if clock in c])
+                for clock in ("restore", "resolve")}
+        rows.append(f"<tr><td>{html.escape(OUTCOME_NAMES.get(name, name))}</td>"
+                    f"<td>{cell['arrived']:,.1f}</td><td>{cell['closed']:,.1f}</td>"
+                    f"<td>{mean['restore']}</td><td>{mean['resolve']}</td></tr>")
+    rows.append("</table><p>Tickets per replication after the warm-up (complaints do not go "
+                "through entitlement). Emergency-only and best-effort tickets have no SLA "
+                "clocks and are left out of the attainment above; their times are wall-clock "
+                "hours from arrival.</p>")
+    return rows
+
+
+def _pooled_mean(cells: list[dict[str, Any]]) -> str:
+    n = sum(c["n"] for c in cells)
+    if not n:
+        return "-"
+    return f"{sum(c['mean'] * c['n'] for c in cells) / n:.1f} h"
 
 
 def _pct(value: float | None) -> str:
