@@ -6,12 +6,14 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pandas as pd
 import pytest
 from itr_sim.cli.main import app
 from typer.testing import CliRunner
 
 from itr_sim.analysis.clock_table import evaluate_clocks
+from itr_sim.analysis.kpis import attainment, backlog, quality
 from itr_sim.analysis.ladders import notifications
 from itr_sim.analysis.ola import attribute_breaches, ola_clocks
 from itr_sim.analysis.stats import mean_ci
@@ -157,3 +159,142 @@ def test_shift_utilisation_adds_up_to_the_tier(analysis):
     night = analysis.summary["tiers"]["L1"]["shifts"][1]
     day = analysis.summary["tiers"]["L1"]["shifts"][0]
     assert night["hours"] == "20:00-08:00" and night["utilisation"] < day["utilisation"]
+
+
+# --- Hand oracles for the KPI functions (values worked out in the comments) ----------------
+
+def _clock_rows(rows):
+    """rows: (ticket, status, stop_min, deadline_min); one replication, level gold, severity
+    major, clock resolve; `breached` follows the status."""
+    return pd.DataFrame({
+        "replication": 0, "ticket": [r[0] for r in rows], "level": "gold",
+        "severity": "major", "clock": "resolve", "status": [r[1] for r in rows],
+        "breached": [r[1] == "breached" for r in rows],
+        "stop_min": [r[2] for r in rows], "start_min": 0.0,
+        "deadline_min": [r[3] for r in rows]})
+
+
+def _tickets(ids, warmup=(), kinds=None, arrived=None, levels=None):
+    kinds, arrived, levels = kinds or {}, arrived or {}, levels or {}
+    return pd.DataFrame({"replication": 0, "ticket": list(ids),
+                         "warmup": [i in warmup for i in ids],
+                         "kind": [kinds.get(i, "technical") for i in ids],
+                         "arrived_min": [arrived.get(i, 0.0) for i in ids],
+                         "level": [levels.get(i, "gold") for i in ids]})
+
+
+def test_attainment_leaves_out_clocks_not_yet_due():
+    """Fails if attainment counts running, not-yet-due clocks as met, drops running clocks
+    already past their deadline, or keeps warm-up tickets.
+
+    Tickets 0 met, 1 breached, 2 running and not yet due (status open), 3 running past its
+    deadline (status breached), 4 met but arrived in the warm-up. Due: 0, 1, 3 -> n = 3,
+    2 breached, attainment 1/3 (counting 2 as met would give 2/4 = 0.5)."""
+    clocks = _clock_rows([(0, "met", 50.0, 100.0), (1, "breached", 150.0, 100.0),
+                          (2, "open", np.nan, 900.0), (3, "breached", np.nan, 100.0),
+                          (4, "met", 50.0, 100.0)])
+    out = attainment(clocks, _tickets(range(5), warmup={4}))
+    assert len(out) == 1
+    row = out.iloc[0]
+    assert (row["n"], row["breached"]) == (3, 2)
+    assert row["attainment"] == pytest.approx(1 / 3)
+
+
+def test_backlog_series_and_summary_by_hand():
+    """Fails if the backlog counts complaints, counts a ticket closed exactly on a grid hour
+    as still open there, misses one arriving exactly on it, or ages open tickets from the
+    wrong end.
+
+    Grid 0, 60, 120, 180 (start 0, end 180). A arrives -30 (before the window), closed 90;
+    B 30 -> 150; C 100, never closed; E 120 -> 180; a complaint at 10, never closed, is not
+    a customer ticket. Open: at 0 {A} = 1; 60 {A, B} = 2; 120 {B, C, E} = 3; 180 {C} = 1.
+    Mean 7/4 = 1.75; open at the end 1 (C), age (180 - 100) / 60 = 4/3 h."""
+    tickets = _tickets([0, 1, 2, 3, 4], kinds={4: "complaint"},
+                       arrived={0: -30.0, 1: 30.0, 2: 100.0, 3: 120.0, 4: 10.0})
+    events = pd.DataFrame({"replication": 0, "ticket": [0, 1, 3], "event": "closed",
+                           "time_min": [90.0, 150.0, 180.0]})
+    series, summary = backlog(events, tickets, 0.0, 180.0)
+    assert series["time_min"].tolist() == [0.0, 60.0, 120.0, 180.0]
+    assert series["open"].tolist() == [1, 2, 3, 1]
+    s = summary.iloc[0]
+    assert s["mean_open"] == pytest.approx(1.75)
+    assert s["open_at_end"] == 1
+    assert s["mean_age_h_at_end"] == pytest.approx(4 / 3)
+
+
+def test_quality_kpis_by_hand():
+    """Fails if first-time fix counts a ticket resolved by the entry tier after a hand-over,
+    counts unresolved, warm-up or non-technical tickets, if FRT includes running clocks or
+    OFR stopped ones, or if long-standing counts fixes overdue by 30 days or less.
+
+    Entry tier L1; technical tickets: 1 resolved by L1 (first-time fix); 2 handed to L2 and
+    resolved there; 3 handed to L2, back, resolved by L1 (not first-time); 4 never resolved;
+    5 resolved by L1 in the warm-up (left out); 6 non-technical, resolved by the order desk.
+    FTF = 1 / |{1, 2, 3}| = 1/3. Ticket 1 is closed, reopened, closed again; 2 and 3 closed:
+    reopen rate 1 / 4. Complaints raised: 2 over 2 weeks -> 1 per week.
+    Resolve clocks (end = 100 days): 1 met, 2 breached, 3 met (stopped: FRT = 2/3); running:
+    4 breached, 31 days past its deadline; 7 open, deadline after the end; 8 breached, 29
+    days past it (OFR = 2/3; long-standing: only ticket 4)."""
+    end = 100 * D
+    ev = [(1, 10, "resolved", "L1"), (1, 20, "closed", "L1"), (1, 30, "reopened", "L1"),
+          (1, 40, "closed", "L1"),
+          (2, 10, "handed_over", "L1"), (2, 20, "resolved", "L2"), (2, 30, "closed", "L2"),
+          (3, 10, "handed_over", "L1"), (3, 20, "handed_over", "L2"),
+          (3, 30, "resolved", "L1"), (3, 40, "closed", "L1"),
+          (4, 10, "engaged", "L1"), (5, 10, "resolved", "L1"),
+          (6, 10, "resolved", "order_desk"),
+          (9, 10, "complaint_raised", "customer_care"),
+          (10, 10, "complaint_raised", "customer_care")]
+    kinds = {6: "non_technical", 9: "complaint", 10: "complaint"}
+    events = pd.DataFrame({"replication": 0, "ticket": [e[0] for e in ev],
+                           "time_min": [float(e[1]) for e in ev],
+                           "event": [e[2] for e in ev], "unit": [e[3] for e in ev],
+                           "kind": [kinds.get(e[0], "technical") for e in ev]})
+    tickets = _tickets([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], warmup={5}, kinds=kinds)
+    clocks = _clock_rows([(1, "met", 10.0, 50.0), (2, "breached", 20.0, 15.0),
+                          (3, "met", 30.0, 50.0), (4, "breached", np.nan, end - 31 * D),
+                          (5, "breached", 10.0, 5.0), (7, "open", np.nan, end + 10 * D),
+                          (8, "breached", np.nan, end - 29 * D)])
+    q = quality(events, tickets, clocks, "L1", 2.0, end).iloc[0]
+    assert q["first_time_fix"] == pytest.approx(1 / 3)
+    assert q["reopen_rate"] == pytest.approx(1 / 4)
+    assert q["complaints_per_week"] == pytest.approx(1.0)
+    assert q["frt"] == pytest.approx(2 / 3)
+    assert q["ofr"] == pytest.approx(2 / 3)
+    assert q["long_standing"] == 1
+
+
+def test_cost_allocation_by_hand():
+    """Fails if a unit's cost is shared by ticket counts instead of busy minutes, sessions
+    are not clipped to the measured period, an idle unit's cost is dropped, or revenue is
+    not price x contracts x share of a year.
+
+    One week measured (0 to 10080). L1: 2 agents all week = 20160 agent-min = 336 h x 180 =
+    60480; busy minutes: platinum ticket 1 300, gold ticket 2 100, gold ticket 3 (warm-up)
+    100 of its -100..100 session, ticket 4 without an SLA 50: total 550, so platinum gets
+    60480 x 300/550, gold 60480 x 200/550, none 60480 x 50/550. L2: 1 agent for half the
+    week = 84 h x 350 = 29400, never busy: all of it to none. Silver: 0.
+    Revenue platinum = 300000 x 8 contracts x 7 / 365.2425 (a week's share of a year).
+    Cost per ticket: gold has one kept ticket (3 is in the warm-up)."""
+    from itr_sim.analysis.cost import cost_by_level
+    from itr_sim.engine.staffing import Staffing
+
+    loaded = load_scenario(BASELINE)
+    sess = pd.DataFrame({"replication": 0, "ticket": [1, 2, 3, 4], "unit": "L1",
+                         "start": [0.0, 100.0, -100.0, 500.0],
+                         "end": [300.0, 200.0, 100.0, 550.0]})
+    tickets = _tickets([1, 2, 3, 4], warmup={3},
+                       levels={1: "platinum", 2: "gold", 3: "gold", 4: None})
+    staffing = {0: {"L1": Staffing((0.0,), (2,)), "L2": Staffing((0.0, 5040.0), (1, 0))}}
+    out = cost_by_level(sess, tickets, staffing, loaded.scenario, loaded.catalog, 0.0,
+                        10080.0).set_index("level")
+    assert out.loc["platinum", "cost"] == pytest.approx(60480 * 300 / 550)
+    assert out.loc["gold", "cost"] == pytest.approx(60480 * 200 / 550)
+    assert out.loc["none", "cost"] == pytest.approx(60480 * 50 / 550 + 29400)
+    assert out.loc["silver", "cost"] == 0
+    assert out["cost"].sum() == pytest.approx(60480 + 29400)
+    assert out.loc["platinum", "revenue"] == pytest.approx(300000 * 8 * 7 / 365.2425)
+    assert out.loc["platinum", "margin"] == pytest.approx(
+        300000 * 8 * 7 / 365.2425 - 60480 * 300 / 550)
+    assert out.loc["gold", "tickets"] == 1
+    assert out.loc["gold", "cost_per_ticket"] == pytest.approx(60480 * 200 / 550)
