@@ -361,14 +361,19 @@ def test_a_non_default_nbd_cutoff_is_used(impl):
     Ticket 1 arrives Tue 01-05 12:00, at the cut-off (not before): Thu 01-07 18:00 (with
     15:00 it would be Wed). Its wait for parts starts Tue 14:00, also after the cut-off:
     Thu 18:00; resumed Thu 10:00, met.
-    Ticket 2 arrives Thu 01-14 10:00: Friday is a holiday, so Mon 01-18 18:00."""
+    Ticket 2 arrives Thu 01-14 10:00: Friday is a holiday, so Mon 01-18 18:00.
+    Ticket 3 arrives Sat 01-09 10:00, "before the cut-off" but not on a business day: as
+    docs/units.md says (Saturday -> Tuesday), the close of the business day after the next
+    one, Tue 01-12 18:00. Ticket 4 arrives on the holiday Fri 01-15 10:00: Tue 01-19 18:00."""
     at_ = functools.partial(at, ORIGIN)
     c = hand(impl, {
         0: ("nbd", "major", "technical", [(at_(2027, 1, 5, 11, 59), "arrived")]),
         1: ("nbd", "major", "technical", [
             (at_(2027, 1, 5, 12, 0), "arrived"), (at_(2027, 1, 5, 14, 0), "waiting_parts"),
             (at_(2027, 1, 7, 10, 0), "resumed", "waiting_parts")]),
-        2: ("nbd", "major", "technical", [(at_(2027, 1, 14, 10, 0), "arrived")])},
+        2: ("nbd", "major", "technical", [(at_(2027, 1, 14, 10, 0), "arrived")]),
+        3: ("nbd", "major", "technical", [(at_(2027, 1, 9, 10, 0), "arrived")]),
+        4: ("nbd", "major", "technical", [(at_(2027, 1, 15, 10, 0), "arrived")])},
         end=at_(2027, 1, 30, 0, 0))
     assert _one(c, 0, "resolve").deadline_min == at_(2027, 1, 6, 18, 0)
     assert _one(c, 1, "resolve").deadline_min == at_(2027, 1, 7, 18, 0)
@@ -377,6 +382,8 @@ def test_a_non_default_nbd_cutoff_is_used(impl):
     # covered time Tue 14:00-18:00 and Wed 09:00-18:00 and Thu 09:00-10:00: 240 + 540 + 60
     assert parts.business_elapsed_min == pytest.approx(840)
     assert _one(c, 2, "resolve").deadline_min == at_(2027, 1, 18, 18, 0)
+    assert _one(c, 3, "resolve").deadline_min == at_(2027, 1, 12, 18, 0)
+    assert _one(c, 4, "resolve").deadline_min == at_(2027, 1, 19, 18, 0)
 
 
 @IMPLS
