@@ -12,16 +12,21 @@ from itr_sim.engine.replicate import RunResult
 __all__ = ["littles_law", "tier_waits"]
 
 
-def tier_waits(result: RunResult, within_min: float) -> pd.DataFrame:
-    """Per replication and tier: mean wait (queued to first engaged there), P(W <= within)
-    and utilisation, over tickets that arrived after the warm-up and were engaged."""
+def tier_waits(result: RunResult, within_min: float, *, by_severity: bool = False
+               ) -> pd.DataFrame:
+    """Per replication and tier (and severity, with ``by_severity``): mean wait (queued to
+    first engaged there), P(W <= within) and the tier's utilisation, over tickets that
+    arrived after the warm-up and were engaged."""
     events = result.events()
     tickets = result.tickets()
-    kept = tickets.loc[~tickets["warmup"], ["replication", "ticket"]]
+    keys = ["replication", "ticket", *(["severity"] if by_severity else [])]
+    kept = tickets.loc[~tickets["warmup"], keys]
+    if by_severity:
+        kept = kept.rename(columns={"severity": "ticket_severity"})
     ev = events[events["event"].isin(["queued", "engaged"])].merge(
         kept, on=["replication", "ticket"])
-    first = ev.groupby(["replication", "ticket", "unit", "event"], observed=True)[
-        "time_min"].min().unstack("event")
+    group = ["replication", "ticket", "unit", *(["ticket_severity"] if by_severity else [])]
+    first = ev.groupby([*group, "event"], observed=True)["time_min"].min().unstack("event")
     first = first.dropna()
     first["wait"] = first["engaged"] - first["queued"]
     first = first.reset_index()
@@ -30,12 +35,17 @@ def tier_waits(result: RunResult, within_min: float) -> pd.DataFrame:
                        {r.replication: r.staffing for r in result.replications},
                        rep0.warmup_min, rep0.horizon_min)
     rows = []
-    for (rep, unit), group in first.groupby(["replication", "unit"], observed=True):
+    by = ["replication", "unit", *(["ticket_severity"] if by_severity else [])]
+    for key, group in first.groupby(by, observed=True):
+        rep, unit = key[0], key[1]
         u = util[(util["replication"] == rep) & (util["unit"] == unit)]["utilisation"]
-        rows.append({"replication": rep, "unit": str(unit), "n": len(group),
-                     "mean_wait_min": float(group["wait"].mean()),
-                     "service_level": float((group["wait"] <= within_min).mean()),
-                     "utilisation": float(u.iloc[0]) if len(u) else np.nan})
+        row = {"replication": rep, "unit": str(unit), "n": len(group),
+               "mean_wait_min": float(group["wait"].mean()),
+               "service_level": float((group["wait"] <= within_min).mean()),
+               "utilisation": float(u.iloc[0]) if len(u) else np.nan}
+        if by_severity:
+            row["severity"] = str(key[2])
+        rows.append(row)
     return pd.DataFrame(rows)
 
 
