@@ -298,3 +298,49 @@ def test_cost_allocation_by_hand():
         300000 * 8 * 7 / 365.2425 - 60480 * 300 / 550)
     assert out.loc["gold", "tickets"] == 1
     assert out.loc["gold", "cost_per_ticket"] == pytest.approx(60480 * 200 / 550)
+
+
+def test_clock_times_by_hand():
+    """Fails if clock times are not wall-clock hours from start to stop, include running
+    clocks or warm-up tickets, or p90 is another quantile.
+
+    Ten stopped clocks lasting 1, 2, ..., 10 h: mean 5.5, median 5.5, p90 (linear
+    interpolation, position 0.9 x 9 = 8.1 between 9 and 10) 9.1; a running clock and a
+    warm-up ticket's clock are left out."""
+    from itr_sim.analysis.kpis import clock_times
+
+    rows = [(i, "met", 60.0 * (i + 1), 1e9) for i in range(10)]
+    clocks = _clock_rows([*rows, (10, "open", np.nan, 1e9), (11, "met", 6000.0, 1e9)])
+    out = clock_times(clocks, _tickets(range(12), warmup={11})).iloc[0]
+    assert (out["n"], out["mean"], out["p50"]) == (10, pytest.approx(5.5), pytest.approx(5.5))
+    assert out["p90"] == pytest.approx(9.1)
+
+
+def test_tier_figures_by_hand():
+    """Fails if the escalation rate is not handed over / (handed over + resolved) at the
+    tier, the resolved share is not over all resolved technical tickets, or the mean wait
+    is not from `queued` to the next `engaged` at that tier.
+
+    Tickets 1-3 queued at L1 at 0, engaged at 10, resolved there; ticket 4 queued at L1 at
+    0, engaged at 30, handed over at 50, queued at L2 at 50, engaged at 110, resolved.
+    L1: reached 4, resolved 3, out 1, share 3/4, escalation 1/4, wait (10+10+10+30)/4 = 15.
+    L2: reached 1, resolved 1, out 0, share 1/4, escalation 0, wait 60."""
+    from itr_sim.analysis.kpis import tier_figures
+
+    ev = []
+    for t in (1, 2, 3):
+        ev += [(t, 0, "queued", "L1"), (t, 10, "engaged", "L1"), (t, 20, "resolved", "L1")]
+    ev += [(4, 0, "queued", "L1"), (4, 30, "engaged", "L1"), (4, 50, "handed_over", "L1"),
+           (4, 50, "queued", "L2"), (4, 110, "engaged", "L2"), (4, 130, "resolved", "L2")]
+    events = pd.DataFrame({"replication": 0, "ticket": [e[0] for e in ev],
+                           "time_min": [float(e[1]) for e in ev],
+                           "event": [e[2] for e in ev], "unit": [e[3] for e in ev],
+                           "kind": "technical"})
+    out = tier_figures(events, _tickets([1, 2, 3, 4]), ["L1", "L2"]).set_index("tier")
+    assert out.loc["L1", ["reached", "resolved", "escalated_out"]].tolist() == [4, 3, 1]
+    assert out.loc["L1", "resolved_share"] == pytest.approx(3 / 4)
+    assert out.loc["L1", "escalation_rate"] == pytest.approx(1 / 4)
+    assert out.loc["L1", "mean_wait_min"] == pytest.approx(15)
+    assert out.loc["L2", ["reached", "resolved", "escalated_out"]].tolist() == [1, 1, 0]
+    assert out.loc["L2", "escalation_rate"] == 0
+    assert out.loc["L2", "mean_wait_min"] == pytest.approx(60)

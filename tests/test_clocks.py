@@ -426,3 +426,24 @@ def test_non_technical_and_complaint_clocks(impl):
     assert reply.lateness_min == pytest.approx(150)
     assert close.deadline_min == at_(2027, 1, 25, 16, 0) and close.status == "open"
     assert pd.isna(close.stop_min) and close.business_elapsed_min == pytest.approx(3360)
+
+
+@IMPLS
+def test_pauses_after_the_deadline_do_not_move_it_but_do_not_count_as_late(impl):
+    """Fails if lateness counts paused time after the deadline, or if a pause beginning at
+    (or after) the deadline moves it.
+
+    24x7, restore 4 h, deadline 240. Ticket 0: waiting for the customer 300-360, restored
+    400: lateness 160 - 60 = 100. Ticket 1: waiting 240-300, restored 350: the pause begins
+    at the deadline, which stays 240; lateness 110 - 60 = 50."""
+    c = hand(impl, {
+        0: ("fast", "critical", "technical", [
+            (0, "arrived"), (10, "engaged"), (300, "waiting_customer"),
+            (360, "resumed", "waiting_customer"), (400, "restored")]),
+        1: ("fast", "critical", "technical", [
+            (0, "arrived"), (10, "engaged"), (240, "waiting_customer"),
+            (300, "resumed", "waiting_customer"), (350, "restored")])}, end=2000)
+    a, b = _one(c, 0, "restore"), _one(c, 1, "restore")
+    assert a.deadline_min == 240 and a.lateness_min == pytest.approx(100)
+    assert a.paused_waiting_customer_min == 60
+    assert b.deadline_min == 240 and b.lateness_min == pytest.approx(50)
