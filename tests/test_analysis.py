@@ -274,12 +274,13 @@ def test_cost_allocation_by_hand():
     100 of its -100..100 session, ticket 4 without an SLA 50: total 550, so platinum gets
     60480 x 300/550, gold 60480 x 200/550, none 60480 x 50/550. L2: 1 agent for half the
     week = 84 h x 350 = 29400, never busy: all of it to none. Silver: 0.
-    Revenue platinum = 300000 x 8 contracts x 7 / 365.2425 (a week's share of a year).
+    Revenue platinum = 300000 x 8 contracts x 7 / 365.2425 (a week's share of a year); the
+    gold contracts are set to expired here: no gold revenue, 0 contracts.
     Cost per ticket: gold has one kept ticket (3 is in the warm-up)."""
     from itr_sim.analysis.cost import cost_by_level
     from itr_sim.engine.staffing import Staffing
 
-    loaded = load_scenario(BASELINE)
+    loaded = load_scenario(BASELINE, sets={"demand.customers.enterprises.contract": "expired"})
     sess = pd.DataFrame({"replication": 0, "ticket": [1, 2, 3, 4], "unit": "L1",
                          "start": [0.0, 100.0, -100.0, 500.0],
                          "end": [300.0, 200.0, 100.0, 550.0]})
@@ -296,6 +297,7 @@ def test_cost_allocation_by_hand():
     assert out.loc["platinum", "revenue"] == pytest.approx(300000 * 8 * 7 / 365.2425)
     assert out.loc["platinum", "margin"] == pytest.approx(
         300000 * 8 * 7 / 365.2425 - 60480 * 300 / 550)
+    assert (out.loc["gold", "revenue"], out.loc["gold", "contracts"]) == (0, 0)
     assert out.loc["gold", "tickets"] == 1
     assert out.loc["gold", "cost_per_ticket"] == pytest.approx(60480 * 200 / 550)
 
