@@ -63,6 +63,13 @@ def test_mmc_against_erlang_c(load):
             assert "Little" in check.name
 
 
+def test_fewer_replications_do_not_make_a_pass_easier():
+    """Fails if an interval widened by too few replications (3 instead of 20) still passes
+    because it contains the theory: the precision bound must reject it."""
+    wait = next(c for c in mmc(0.95, replications=3) if c.name.endswith("mean wait"))
+    assert not wait.precise and not wait.ok, wait
+
+
 @pytest.mark.slow
 def test_priority_mmc_against_cobham():
     """Fails if the `severity` discipline does not serve the most severe first, pre-empts,

@@ -69,13 +69,13 @@ def abs_check(name: str, theory: float, values, unit: str, within: float,
     return Check(name, theory, mean, lo, hi, unit, f"abs {within:g}", None, kind)
 
 
-def mmc(load: float) -> list[Check]:
+def mmc(load: float, replications: int | None = None) -> list[Check]:
     """Single tier, 5 agents, 1 h mean: M/M/5 at the given load. Mean waits to 10% of the
     theory (20% at load 0.95, whose relaxation time is 307 h), service levels to 0.02."""
     rate_per_hour = 5 * load
     loaded = load_scenario(HERE / "mmc.yaml",
                            sets={"demand.customers.callers.tickets_per_week": rate_per_hour * 168})
-    result = run_scenario(loaded)
+    result = run_scenario(loaded, replications=replications)
     table = tier_waits(result, WITHIN)
     theory = erlang_c(5, rate_per_hour / 60, 60.0)
     precision = 0.20 if load > 0.9 else 0.10
