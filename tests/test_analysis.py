@@ -346,3 +346,22 @@ def test_tier_figures_by_hand():
     assert out.loc["L2", ["reached", "resolved", "escalated_out"]].tolist() == [1, 1, 0]
     assert out.loc["L2", "escalation_rate"] == 0
     assert out.loc["L2", "mean_wait_min"] == pytest.approx(60)
+
+
+@pytest.mark.xfail(strict=True, reason="ola.py computes OLA deadlines with the default NBD "
+                   "cut-off (15:00), not the level's nbd_cutoff (issue 11, section 2)")
+def test_ola_nbd_budget_uses_the_levels_cutoff():
+    """Fails if an NBD OLA budget ignores the level's `nbd_cutoff`.
+
+    Silver (office calendar Mon-Fri 09:00-12:00, 13:00-18:00) with the cut-off moved to
+    12:00; a minor ticket arrives and is queued at L1 on Tue 2027-01-05 13:00, after the
+    cut-off: the L1 OLA (NBD) is due at the close of Thu 01-07, 18:00 (with 15:00 it would
+    be Wed 18:00)."""
+    loaded = load_scenario(BASELINE, sets={"organisation.tiers.L1.ola.minor": "NBD",
+                                           "catalog.levels.silver.nbd_cutoff": "12:00"})
+    origin = datetime(2027, 1, 4, tzinfo=SH)
+    t0 = D + 13 * H
+    events = _log([(t0, "arrived"), (t0, "queued", "L1"), (t0 + 30, "engaged", "L1"),
+                   (t0 + 60, "resolved", "L1")], level="silver", severity="minor")
+    olas = ola_clocks(events, loaded.catalog, loaded.scenario.organisation, origin, 10 * D)
+    assert olas["deadline_min"].tolist() == [3 * D + 18 * H]
