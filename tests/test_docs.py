@@ -9,7 +9,7 @@ file), fenced blocks are examples when:
   by shape, not figures: every number is masked, runs of spaces and box-drawing characters
   collapse; the output must start with the documented lines (an excerpt). Tables whose
   rows depend on the figures (``compare``: the significant changes) are compared on their
-  first line only.
+  first line only. Other ``$`` commands (``$ python ...``) are not run.
 * a ```` ```sh ```` block without prompts: its ``itr-sim`` commands run (a ``.venv/bin/``
   prefix is dropped; in ``a && b`` chains the setup steps, such as ``python3 -m venv``,
   ``pip install`` and ``pytest``, are not run: this very test run is their proof).
@@ -51,8 +51,6 @@ SHARED_DATA = ROOT.parent / "shared" / "data"
 OPT_OUT = "<!-- no-test -->"
 REPLICATIONS = {"run": "1", "compare": "2", "report": "1", "sweep": "1"}
 """Replications given to commands that do not set -n (their outputs are compared by shape)."""
-SETUP = ("python3 -m venv", "python -m venv", "pip install", "pytest", ".venv/bin/pip",
-         ".venv/bin/pytest", "cd ")
 FENCE = re.compile(r"^(\s*)(```+)\s*([\w+-]*)")
 
 
