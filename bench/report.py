@@ -36,6 +36,38 @@ def compared(title: str, w: dict, remark: str = "") -> list[str]:
     ]
 
 
+def staffing_section(path: Path) -> list[str]:
+    """`itr-sim staff` on the baseline, from bench/staff.py, when it has been run."""
+    if not path.exists():
+        return []
+    r = json.loads(path.read_text(encoding="utf-8"))
+    runs, parts = r["runs"], r["one_evaluation"]
+    walls = [x["wall_s"] for x in runs]
+    evals = sorted({x["evaluations"] for x in runs})
+    total = parts["evaluate_plan_s"]
+    engine, clocks = parts["engine_s"], parts["clocks_s"]
+    return [
+        "## Staffing search",
+        "",
+        f"`bench/staff.py`: `itr-sim staff` on {r['scenario']} (13 weeks, "
+        f"{r['replications_per_evaluation']} replications per evaluation) with "
+        f"{r['jobs']} processes, {len(runs)} run(s): "
+        f"{', '.join(f'{w:.0f} s' for w in walls)} wall time (min {min(walls):.0f}, max "
+        f"{max(walls):.0f}); {', '.join(map(str, evals))} evaluations; target under 5 "
+        "minutes. Reproduce with `.venv/bin/python bench/staff.py --runs 2 && "
+        ".venv/bin/python bench/report.py`.",
+        "",
+        f"Where the time goes: one evaluation takes {total:.1f} s in one process, of which "
+        f"the engine's {r['replications_per_evaluation']} replications are {engine:.1f} s "
+        f"({engine / total:.0%}), the clock table {clocks:.1f} s ({clocks / total:.0%}) and "
+        f"attainment and the verdicts {parts['attainment_s'] + parts['judge_s']:.2f} s. The "
+        "search spends its time in evaluations (one for today's roster, one at the bound, one "
+        "start, then one per shift per add or remove round); rosters of one round run in "
+        "parallel, so two processes roughly halve the wall time.",
+        "",
+    ]
+
+
 def main() -> None:
     source = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "bench" / "results.json"
     r = json.loads(source.read_text(encoding="utf-8"))
@@ -98,6 +130,7 @@ def main() -> None:
         "",
         notes.rstrip(),
         "",
+        *staffing_section(ROOT / "bench" / "staff_results.json"),
     ]
     out = ROOT / "docs" / "performance.md"
     out.write_text("\n".join(lines), encoding="utf-8")

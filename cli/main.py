@@ -13,6 +13,7 @@ from itr_sim.cli.compare import compare as compare_command
 from itr_sim.cli.erlang import erlang as erlang_command
 from itr_sim.cli.report import report as report_command
 from itr_sim.cli.run import run as run_command
+from itr_sim.cli.staff import staff_command
 from itr_sim.cli.sweep import sweep as sweep_command
 
 from itr_sim import __version__
@@ -102,6 +103,7 @@ app.command(name="erlang")(erlang_command)
 app.command(name="compare")(compare_command)
 app.command(name="report")(report_command)
 app.command(name="sweep")(sweep_command)
+app.command(name="staff")(staff_command)
 
 
 if __name__ == "__main__":  # pragma: no cover

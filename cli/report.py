@@ -12,6 +12,7 @@ from itr_sim.engine.replicate import run_scenario
 from itr_sim.model.load import load_scenario, parse_assignments
 from itr_sim.model.source import ScenarioError
 from itr_sim.report.html import from_run, from_run_dir, render
+from itr_sim.report.runfolder import RunFolderError
 
 EXIT_BAD_INPUT = 2
 
@@ -38,6 +39,9 @@ def report(
     except ScenarioError as exc:
         for diagnostic in exc.diagnostics:
             typer.echo(str(diagnostic), err=True)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    except RunFolderError as exc:
+        typer.echo(str(exc), err=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None
     except (FileNotFoundError, KeyError) as exc:
         typer.echo(f"{source}: not a run folder: {exc}", err=True)

@@ -17,51 +17,37 @@ from rich.table import Table
 from itr_sim.analysis.streaming import run_streaming
 from itr_sim.analysis.summary import Analysis, analyse
 from itr_sim.engine.replicate import RunResult, run_scenario
-from itr_sim.model.load import load_scenario, parse_assignments
+from itr_sim.model.load import LoadedScenario, load_scenario, parse_assignments
 from itr_sim.model.source import ScenarioError
+from itr_sim.report.runfolder import RunFolderError
+from itr_sim.report.runwrite import RunFolderLock, lock_run_folder, write_run_folder
 
 EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report Ctrl-C
 
 
-def write_run(result: RunResult, out: Path, fmt: str, analysis: Analysis | None = None
-              ) -> list[Path]:
+def write_run(result: RunResult, out: Path, fmt: str, analysis: Analysis | None = None, *,
+              force: bool = False, lock: RunFolderLock | None = None) -> list[Path]:
     """Write the event log (with the ladders' ``notified`` events), tickets, staffing, the
-    per-ticket clocks and the KPI tables of a run into ``out``, plus metadata and, given
-    an analysis, kpis.json."""
-    out.mkdir(parents=True, exist_ok=True)
+    per-ticket clocks and the KPI tables of a run into the run folder ``out``, plus
+    metadata.json with the manifest and, given an analysis, kpis.json (see
+    :mod:`itr_sim.report.runwrite`)."""
     events = result.events()
     tables = {"events": events, "tickets": result.tickets(), "staffing": _staffing(result)}
+    documents = {}
     if analysis is not None:
         tables["events"] = _with_notices(events, analysis.tables["notifications"])
         tables.update(analysis.tables)
-    written = []
-    for name, frame in tables.items():
-        path = out / f"{name}.{fmt}"
-        if fmt == "parquet":
-            frame.to_parquet(path, index=False)
-        else:
-            frame.to_csv(path, index=False)
-        written.append(path)
-    meta = out / "metadata.json"
-    meta.write_text(json.dumps(result.metadata, indent=2) + "\n", encoding="utf-8")
-    written.append(meta)
-    if analysis is not None:
-        kpis = out / "kpis.json"
-        kpis.write_text(json.dumps(analysis.summary, indent=2, allow_nan=False) + "\n",
-                        encoding="utf-8")
-        written.append(kpis)
-    return written
+        documents["kpis"] = analysis.summary
+    return write_run_folder(out, tables, documents, result.metadata, fmt, force=force,
+                            lock=lock)
 
 
-def write_streamed(result: RunResult, out: Path, analysis: Analysis) -> list[Path]:
+def write_streamed(result: RunResult, out: Path, analysis: Analysis, *, force: bool = False,
+                   lock: RunFolderLock | None = None) -> list[Path]:
     """Streaming mode keeps no log: write metadata.json and kpis.json."""
-    out.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, value in (("metadata", result.metadata), ("kpis", analysis.summary)):
-        path = out / f"{name}.json"
-        path.write_text(json.dumps(value, indent=2, allow_nan=False) + "\n", encoding="utf-8")
-        written.append(path)
-    return written
+    return write_run_folder(out, {}, {"kpis": analysis.summary}, result.metadata, force=force,
+                            lock=lock)
 
 
 def streamed_header(kpis: dict[str, Any]) -> str:
@@ -184,8 +170,8 @@ def run(
     set_: Annotated[list[str] | None, typer.Option(
         "--set", help="Override KEY=VALUE by dotted path (repeatable).")] = None,
     out: Annotated[Path | None, typer.Option(
-        help="Folder for events, tickets, staffing and metadata.json "
-        "[default: out/SCENARIO-NAME]")] = None,
+        help="Run folder for the event log, KPI tables, kpis.json and metadata.json "
+        "[default: out/SCENARIO-NAME; none with --json]")] = None,
     fmt: Annotated[str, typer.Option("--format", help="csv or parquet.")] = "csv",
     as_json: Annotated[bool, typer.Option(
         "--json", help="Print the KPI object (docs/kpis.md) instead of the summary.")] = False,
@@ -199,10 +185,14 @@ def run(
     stream: Annotated[bool, typer.Option(
         help="Streaming mode for long horizons: KPIs computed week by week without "
         "keeping the event log; writes only kpis.json and metadata.json.")] = False,
+    force: Annotated[bool, typer.Option(
+        help="Replace an --out folder that is not an itr-sim run folder, deleting its "
+        "files.")] = False,
 ) -> None:
     """Simulate a scenario for N replications; print KPIs; write the event log and tables.
 
-    Exit 0 ok, 1 a target missed with --check, 2 bad input."""
+    Exit 0 ok, 1 a target missed with --check, 2 bad input, 130 interrupted (the --out
+    folder is left as it was)."""
     if executor not in ("process", "dask"):
         typer.echo(f"--executor must be process or dask, got {executor!r}", err=True)
         raise typer.Exit(EXIT_BAD_INPUT)
@@ -217,16 +207,54 @@ def run(
         raise typer.Exit(EXIT_BAD_INPUT) from None
     for warning in loaded.warnings:
         typer.echo(str(warning), err=True)
+    folder = out
+    if folder is None and not as_json:
+        folder = Path("out") / _slug(loaded.scenario.scenario)
+    lock, previous = None, False
+    if folder is not None:  # before simulating: an unusable folder is bad input
+        try:
+            lock = lock_run_folder(folder, force=force)
+        except RunFolderError as exc:
+            typer.echo(str(exc), err=True)
+            raise typer.Exit(EXIT_BAD_INPUT) from None
+        previous = folder.is_dir() and any(folder.iterdir())
+    try:
+        options: dict[str, Any] = {"replications": replications, "seed": seed, "jobs": jobs,
+                                   "executor": executor, "scheduler": scheduler}
+        result, analysis = _simulate(loaded, options, stream, quiet=as_json)
+        missed = _show(result, analysis, stream, as_json)
+        if folder is not None:
+            written = write_streamed(result, folder, analysis, lock=lock) if stream else \
+                write_run(result, folder, fmt, analysis, lock=lock)
+            typer.echo(f"wrote {len(written)} files to {folder}/ "
+                       f"({', '.join(p.name for p in written)})", err=True)
+    except KeyboardInterrupt:
+        state = "nothing was written"
+        if folder is not None and previous:
+            kept = "run" if (folder / "metadata.json").is_file() else "files"
+            state = f"{folder} keeps the previous {kept}, unchanged"
+        elif folder is not None:
+            state = f"nothing was written to {folder}"
+        typer.echo(f"interrupted: {state}", err=True)
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+    finally:
+        if lock is not None:
+            lock.release()
+    if check and missed:
+        raise typer.Exit(1)
+
+
+def _simulate(loaded: LoadedScenario, options: dict[str, Any], stream: bool, quiet: bool
+              ) -> tuple[RunResult, Analysis]:
+    """Run (or stream) the replications and analyse them, with a progress bar on a
+    terminal."""
     started = time.perf_counter()
-    total = replications or loaded.scenario.replications
+    total = options["replications"] or loaded.scenario.replications
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=Console(stderr=True),
-                  disable=as_json or not sys.stderr.isatty()) as bar:
+                  disable=quiet or not sys.stderr.isatty()) as bar:
         task = bar.add_task(f"simulating {loaded.scenario.scenario}", total=total)
-        options: dict[str, Any] = {
-            "replications": replications, "seed": seed, "jobs": jobs, "executor": executor,
-            "scheduler": scheduler,
-            "progress": lambda done, _n: bar.update(task, completed=done)}
+        options = {**options, "progress": lambda done, _n: bar.update(task, completed=done)}
         if stream:
             result, kpis = run_streaming(loaded, **options)
             analysis = Analysis({}, kpis)
@@ -234,25 +262,23 @@ def run(
             result = run_scenario(loaded, **options)
             bar.update(task, description="analysing")
             analysis = analyse(result)
-    elapsed = time.perf_counter() - started
+    typer.echo(f"simulated and analysed in {time.perf_counter() - started:.1f} s", err=True)
+    return result, analysis
+
+
+def _show(result: RunResult, analysis: Analysis, stream: bool, as_json: bool) -> list[str]:
+    """Print the KPI object (--json) or the summary and tables; the missed targets."""
     missed = analysis.missed_targets()
     if as_json:
         typer.echo(json.dumps(analysis.summary, indent=2, allow_nan=False))
-    else:
-        typer.echo(streamed_header(analysis.summary) if stream else summary(result))
-        show_tables(analysis.summary)
-        typer.echo("SLA targets missed (mean attainment < target): "
-                   + ("none" if not missed else ""))
-        for line in missed:
-            typer.echo(f"  {line}")
-    typer.echo(f"simulated and analysed in {elapsed:.1f} s", err=True)
-    folder = out if out is not None else Path("out") / _slug(loaded.scenario.scenario)
-    written = write_streamed(result, folder, analysis) if stream else \
-        write_run(result, folder, fmt, analysis)
-    for path in written:
-        typer.echo(f"wrote {path}", err=True)
-    if check and missed:
-        raise typer.Exit(1)
+        return missed
+    typer.echo(streamed_header(analysis.summary) if stream else summary(result))
+    show_tables(analysis.summary)
+    typer.echo("SLA targets missed (mean attainment < target): "
+               + ("none" if not missed else ""))
+    for line in missed:
+        typer.echo(f"  {line}")
+    return missed
 
 
 def _slug(name: str) -> str:

@@ -34,6 +34,8 @@ _WHERE = {
     "required_agents": "itr_sim.analysis.queueing",
     "run_scenario": "itr_sim.engine.replicate",
     "run_streaming": "itr_sim.analysis.streaming",
+    "staff": "itr_sim.analysis.staff",
+    "StaffingResult": "itr_sim.analysis.staff",
     "validate_file": "itr_sim.model.load",
 }
 
@@ -48,6 +50,7 @@ __all__ = [
     "RunResult",
     "Scenario",
     "ScenarioError",
+    "StaffingResult",
     "__version__",
     "analyse",
     "compare",
@@ -60,12 +63,14 @@ __all__ = [
     "required_agents",
     "run_scenario",
     "run_streaming",
+    "staff",
     "validate_file",
 ]
 
 if TYPE_CHECKING:
     from itr_sim.analysis.compare import compare
     from itr_sim.analysis.queueing import erlang_a, erlang_c, required_agents
+    from itr_sim.analysis.staff import StaffingResult, staff
     from itr_sim.analysis.streaming import run_streaming
     from itr_sim.analysis.summary import Analysis, analyse
     from itr_sim.calendar import BusinessClock, Calendar

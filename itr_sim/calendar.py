@@ -31,6 +31,7 @@ Conventions (documented in docs/calendars.md):
 from __future__ import annotations
 
 import bisect
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -39,11 +40,11 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from itr_sim.units import Duration, DurationKind
+from itr_sim.units import MINUTES_PER_DAY, Duration, DurationKind
 
 __all__ = ["BusinessClock", "Calendar", "country_holidays", "local_to_minutes", "weekly_windows"]
 
-DAY_MIN = 1440.0
+DAY_MIN = MINUTES_PER_DAY
 
 
 @lru_cache(maxsize=512)
@@ -386,6 +387,33 @@ class BusinessClock:
             return self.add_business_days_array(t, budget.days)
         return np.fromiter((self.deadline(x, budget, nbd_cutoff_min=nbd_cutoff_min)
                             for x in t.tolist()), dtype=float, count=len(t))
+
+    def extend_array(self, deadline: np.ndarray, start: np.ndarray, p0: np.ndarray,
+                     p1: np.ndarray) -> np.ndarray:
+        """Deadlines moved by the pauses of their clocks: the one definition of the
+        pause-extended deadline (docs/kpis.md). Column ``i`` of the (k, n) matrices ``p0``,
+        ``p1`` holds the starts and ends of clock ``i``'s pauses in order of start (NaN
+        padded). A pause that ends after the clock's ``start`` and begins before the
+        deadline as moved so far pushes it by the pause's covered minutes (counted from
+        ``start`` if the pause began before it)."""
+        deadline = np.array(deadline, dtype=float)
+        start = np.asarray(start, dtype=float)
+        for k in range(len(p0)):
+            hit = (p1[k] > start) & (p0[k] < deadline)
+            if hit.any():
+                gap = self.elapsed_array(np.maximum(p0[k][hit], start[hit]), p1[k][hit])
+                deadline[hit] = self.add_array(deadline[hit], gap)
+        return deadline
+
+    def extend(self, deadline: float, start: float,
+               pauses: Iterable[tuple[float, float]]) -> float:
+        """:meth:`extend_array` for one clock and its (start, end) pauses."""
+        ordered = sorted(pauses)
+        if not ordered or math.isinf(deadline):
+            return deadline
+        p = np.array(ordered, dtype=float)
+        return float(self.extend_array(np.array([deadline]), np.array([start]),
+                                       p[:, :1], p[:, 1:])[0])
 
     def is_open(self, t: float) -> bool:
         if self._always:

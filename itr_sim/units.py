@@ -23,6 +23,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 __all__ = [
+    "MINUTES_PER_DAY",
+    "MINUTES_PER_WEEK",
+    "MINUTES_PER_YEAR",
+    "WEEKS_PER_YEAR",
     "Duration",
     "DurationKind",
     "UnitError",
@@ -35,7 +39,12 @@ __all__ = [
     "parse_rate",
 ]
 
-MINUTES_PER_UNIT = {"m": 1.0, "h": 60.0, "d": 1440.0, "w": 10080.0}
+MINUTES_PER_DAY = 1440.0
+MINUTES_PER_WEEK = 7 * MINUTES_PER_DAY
+MINUTES_PER_YEAR = 365 * MINUTES_PER_DAY
+"""The year of ``growth_per_year`` and of prices per contract-year: 365 days."""
+WEEKS_PER_YEAR = MINUTES_PER_YEAR / MINUTES_PER_WEEK
+MINUTES_PER_UNIT = {"m": 1.0, "h": 60.0, "d": MINUTES_PER_DAY, "w": MINUTES_PER_WEEK}
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 _NUMBER = r"\d+(?:\.\d+)?"

@@ -164,14 +164,15 @@ def test_shift_utilisation_adds_up_to_the_tier(analysis):
 # --- Hand oracles for the KPI functions (values worked out in the comments) ----------------
 
 def _clock_rows(rows):
-    """rows: (ticket, status, stop_min, deadline_min); one replication, level gold, severity
-    major, clock resolve; `breached` follows the status."""
+    """rows: (ticket, status, stop_min, deadline_min[, lateness_min]); one replication, level
+    gold, severity major, clock resolve; `breached` follows the status."""
     return pd.DataFrame({
         "replication": 0, "ticket": [r[0] for r in rows], "level": "gold",
         "severity": "major", "clock": "resolve", "status": [r[1] for r in rows],
         "breached": [r[1] == "breached" for r in rows],
         "stop_min": [r[2] for r in rows], "start_min": 0.0,
-        "deadline_min": [r[3] for r in rows]})
+        "deadline_min": [r[3] for r in rows],
+        "lateness_min": [r[4] if len(r) > 4 else 0.0 for r in rows]})
 
 
 def _tickets(ids, warmup=(), kinds=None, arrived=None, levels=None):
@@ -232,9 +233,9 @@ def test_quality_kpis_by_hand():
     5 resolved by L1 in the warm-up (left out); 6 non-technical, resolved by the order desk.
     FTF = 1 / |{1, 2, 3}| = 1/3. Ticket 1 is closed, reopened, closed again; 2 and 3 closed:
     reopen rate 1 / 4. Complaints raised: 2 over 2 weeks -> 1 per week.
-    Resolve clocks (end = 100 days): 1 met, 2 breached, 3 met (stopped: FRT = 2/3); running:
-    4 breached, 31 days past its deadline; 7 open, deadline after the end; 8 breached, 29
-    days past it (OFR = 2/3; long-standing: only ticket 4)."""
+    Resolve clocks (end = 100 days, 24x7): 1 met, 2 breached, 3 met (stopped: FRT = 2/3);
+    running: 4 breached, 31 days late; 7 open, deadline after the end; 8 breached, 29 days
+    late (OFR = 2/3; long-standing, more than 30 days late: only ticket 4)."""
     end = 100 * D
     ev = [(1, 10, "resolved", "L1"), (1, 20, "closed", "L1"), (1, 30, "reopened", "L1"),
           (1, 40, "closed", "L1"),
@@ -252,9 +253,10 @@ def test_quality_kpis_by_hand():
                            "kind": [kinds.get(e[0], "technical") for e in ev]})
     tickets = _tickets([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], warmup={5}, kinds=kinds)
     clocks = _clock_rows([(1, "met", 10.0, 50.0), (2, "breached", 20.0, 15.0),
-                          (3, "met", 30.0, 50.0), (4, "breached", np.nan, end - 31 * D),
+                          (3, "met", 30.0, 50.0),
+                          (4, "breached", np.nan, end - 31 * D, 31 * D),
                           (5, "breached", 10.0, 5.0), (7, "open", np.nan, end + 10 * D),
-                          (8, "breached", np.nan, end - 29 * D)])
+                          (8, "breached", np.nan, end - 29 * D, 29 * D)])
     q = quality(events, tickets, clocks, "L1", 2.0, end).iloc[0]
     assert q["first_time_fix"] == pytest.approx(1 / 3)
     assert q["reopen_rate"] == pytest.approx(1 / 4)
@@ -274,7 +276,8 @@ def test_cost_allocation_by_hand():
     100 of its -100..100 session, ticket 4 without an SLA 50: total 550, so platinum gets
     60480 x 300/550, gold 60480 x 200/550, none 60480 x 50/550. L2: 1 agent for half the
     week = 84 h x 350 = 29400, never busy: all of it to none. Silver: 0.
-    Revenue platinum = 300000 x 8 contracts x 7 / 365.2425 (a week's share of a year); the
+    Revenue platinum = 300000 x 8 contracts x 7 / 365 (a week's share of a 365-day year,
+    docs/kpis.md); the
     gold contracts are set to expired here: no gold revenue, 0 contracts.
     Cost per ticket: gold has one kept ticket (3 is in the warm-up)."""
     from itr_sim.analysis.cost import cost_by_level
@@ -294,9 +297,9 @@ def test_cost_allocation_by_hand():
     assert out.loc["none", "cost"] == pytest.approx(60480 * 50 / 550 + 29400)
     assert out.loc["silver", "cost"] == 0
     assert out["cost"].sum() == pytest.approx(60480 + 29400)
-    assert out.loc["platinum", "revenue"] == pytest.approx(300000 * 8 * 7 / 365.2425)
+    assert out.loc["platinum", "revenue"] == pytest.approx(300000 * 8 * 7 / 365)
     assert out.loc["platinum", "margin"] == pytest.approx(
-        300000 * 8 * 7 / 365.2425 - 60480 * 300 / 550)
+        300000 * 8 * 7 / 365 - 60480 * 300 / 550)
     assert (out.loc["gold", "revenue"], out.loc["gold", "contracts"]) == (0, 0)
     assert out.loc["gold", "tickets"] == 1
     assert out.loc["gold", "cost_per_ticket"] == pytest.approx(60480 * 200 / 550)
@@ -348,8 +351,6 @@ def test_tier_figures_by_hand():
     assert out.loc["L2", "mean_wait_min"] == pytest.approx(60)
 
 
-@pytest.mark.xfail(strict=True, reason="ola.py computes OLA deadlines with the default NBD "
-                   "cut-off (15:00), not the level's nbd_cutoff (issue 11, section 2)")
 def test_ola_nbd_budget_uses_the_levels_cutoff():
     """Fails if an NBD OLA budget ignores the level's `nbd_cutoff`.
 

@@ -7,7 +7,9 @@ file), fenced blocks are examples when:
   each ``$ itr-sim ...`` command runs through the CLI (Typer's CliRunner, in-process), and
   the lines after it up to the next ``$`` are its documented output. Outputs are compared
   by shape, not figures: every number is masked, runs of spaces and box-drawing characters
-  collapse; the output must start with the documented lines (an excerpt). Tables whose
+  collapse; the output (stdout and stderr together, or stdout alone: docs may leave out
+  what goes to stderr, such as run times) must start with the documented lines (an
+  excerpt). Tables whose
   rows depend on the figures (``compare``: the significant changes) are compared on their
   first line only. Other ``$`` commands (``$ python ...``) are not run.
 * a ```` ```sh ```` block without prompts: its ``itr-sim`` commands run (a ``.venv/bin/``
@@ -192,18 +194,22 @@ def test_shell_example(block, command, documented, sandbox):
     args = with_replications(shlex.split(command)[1:])
     result = CliRunner().invoke(app, args, env={"COLUMNS": "200", "NO_COLOR": "1"},
                                 catch_exceptions=False)
-    printed = [x for x in result.output.splitlines() if x.strip()]
     expected = [x for x in documented if x.strip()]
     reports_errors = any(": " in x and x.split(":")[0].endswith(".yaml") for x in expected)
     assert result.exit_code in ((2,) if reports_errors else (0, 1)), result.output
-    assert printed, f"{command} printed nothing"
+    assert result.output.strip(), f"{command} printed nothing"
     if not expected:
         return
-    assert shape(printed[0]) == shape(expected[0]), (printed[0], expected[0])
-    if args[0] != "compare":  # its rows are the significant changes: they depend on -n
-        # a documented output may be an excerpt: the output starts with it
-        assert [shape(x) for x in printed[:len(expected)]] == [shape(x) for x in expected], \
-            result.output
+    # what a terminal shows: stdout and stderr together, or stdout alone (docs may leave out
+    # what goes to stderr, such as the run time)
+    streams = [[x for x in text.splitlines() if x.strip()]
+               for text in (result.output, result.stdout)]
+    # a documented output may be an excerpt: the output starts with it; compare's rows are
+    # the significant changes, which depend on -n: its first line only
+    n = 1 if args[0] == "compare" else len(expected)
+    want = [shape(x) for x in expected[:n]]
+    assert any([shape(x) for x in printed[:n]] == want for printed in streams), \
+        (want, result.output)
 
 
 def _paths(value, prefix=()):

@@ -215,17 +215,6 @@ class _Batch:
                     by_reason[name] += np.where(why[k] == r, covered, 0.0)
         return total, by_reason
 
-    def extend(self, deadline: np.ndarray, start: np.ndarray, allowed: set[str]) -> np.ndarray:
-        """Move deadlines by the pauses that began before them, in order."""
-        p0, p1, _ = self.matrix(allowed)
-        deadline = deadline.copy()
-        for k in range(p0.shape[0]):
-            hit = (p1[k] > start) & (p0[k] < deadline)
-            if hit.any():
-                gap = self.bc.elapsed_array(np.maximum(p0[k][hit], start[hit]), p1[k][hit])
-                deadline[hit] = self.bc.add_array(deadline[hit], gap)
-        return deadline
-
     def emit(self, clock: str, mask: np.ndarray, start: np.ndarray, stop: np.ndarray,
              deadline: np.ndarray, budget: Duration, elapsed: np.ndarray,
              by_reason: dict[str, np.ndarray] | None, breached: np.ndarray,
@@ -262,7 +251,8 @@ class _Batch:
         deadline = bc.deadline_array(start, budget, nbd_cutoff_min=cutoff)
         paused, by_reason = np.zeros(len(start)), {}
         if allowed:
-            deadline = self.extend(deadline, start, allowed)
+            p0, p1, _ = self.matrix(allowed)
+            deadline = bc.extend_array(deadline, start, p0, p1)
             paused, by_reason = self.paused(start, end, allowed)
         elapsed = bc.elapsed_array(start, end) - paused
         breached = end > deadline

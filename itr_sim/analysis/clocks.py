@@ -36,7 +36,7 @@ from itr_sim.model.catalog import Catalog, ClockName, PauseReason
 from itr_sim.rules.coverage import Coverage
 from itr_sim.units import Duration, DurationKind
 
-__all__ = ["CLOCK_COLUMNS", "ClockEvaluator", "evaluate_clocks_per_ticket"]
+__all__ = ["CLOCK_COLUMNS", "ClockEvaluator", "evaluate_clocks_per_ticket", "pause_intervals"]
 
 VISIBLE = {"engaged", "waiting_customer", "waiting_vendor", "waiting_parts", "resumed",
            "restored", "handed_over", "resolved"}
@@ -81,7 +81,7 @@ class ClockEvaluator:
             return []
         ev = ticket.events
         arrived = next((t for t, e, _, _ in ev if e == "arrived"), ev[0][0] if ev else 0.0)
-        pauses = _pauses(ev, self.end)
+        pauses = pause_intervals(ev, self.end)
         changes = [(t, d) for t, e, _, d in ev if e == "severity_changed" and d]
         first = lambda name: next((t for t, e, _, _ in ev if e == name), None)  # noqa: E731
         engaged = first("engaged")
@@ -215,7 +215,7 @@ class ClockEvaluator:
             deadline = bc.add(anchor, max(budget.minutes - consumed, 0.0))
         else:
             deadline = bc.deadline(anchor, budget, nbd_cutoff_min=cutoff)
-        deadline = _extend(bc, deadline, pauses, anchor, allowed)
+        deadline = bc.extend(deadline, anchor, [(a, b) for a, b, why in pauses if why in allowed])
         paused_total, by_reason = _paused(bc, pauses, anchor, end, allowed)
         elapsed = consumed + bc.elapsed(anchor, end) - paused_total
         breached = end > deadline
@@ -244,8 +244,11 @@ class ClockEvaluator:
         }
 
 
-def _pauses(events: list[tuple[float, str, str, str]], end: float
-            ) -> list[tuple[float, float, str]]:
+def pause_intervals(events: list[tuple[float, str, str, str]], end: float
+                    ) -> list[tuple[float, float, str]]:
+    """(start, end, reason) of a ticket's pauses from its (time, event, unit, detail) rows:
+    ``waiting_<reason>`` to the ``resumed`` with that detail; one still open ends at
+    ``end``."""
     out, open_at = [], {}
     for t, e, _, d in events:
         if e.startswith("waiting_"):
@@ -268,17 +271,6 @@ def _paused(bc: BusinessClock, pauses: list, a: float, b: float, allowed: set[st
             total += covered
             by_reason[why] = by_reason.get(why, 0.0) + covered
     return total, by_reason
-
-
-def _extend(bc: BusinessClock, deadline: float, pauses: list, start: float, allowed: set[str]
-            ) -> float:
-    for p0, p1, why in pauses:
-        if why not in allowed or p1 <= start:
-            continue
-        if p0 >= deadline:
-            break
-        deadline = bc.add(deadline, bc.elapsed(max(p0, start), p1))
-    return deadline
 
 
 def _severity_at(initial: str | None, changes: list, t: float) -> str | None:

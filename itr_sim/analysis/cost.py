@@ -15,10 +15,9 @@ import pandas as pd
 from itr_sim.engine.staffing import Staffing
 from itr_sim.model.catalog import Catalog
 from itr_sim.model.scenario import Scenario
+from itr_sim.units import MINUTES_PER_WEEK, WEEKS_PER_YEAR
 
 __all__ = ["cost_by_level"]
-
-WEEKS_PER_YEAR = 365.2425 / 7
 
 
 def cost_by_level(sess: pd.DataFrame, tickets: pd.DataFrame,
@@ -26,7 +25,7 @@ def cost_by_level(sess: pd.DataFrame, tickets: pd.DataFrame,
                   start: float, end: float) -> pd.DataFrame:
     """Per replication and level: cost, revenue, margin, contracts and tickets."""
     units = {**sc.organisation.tiers, **sc.organisation.teams}
-    weeks = (end - start) / 10080.0
+    weeks = (end - start) / MINUTES_PER_WEEK
     levels = tickets[["replication", "ticket", "level"]].copy()
     levels["level"] = levels["level"].astype(object).where(levels["level"].notna(), "none")
     busy = sess.assign(lo=sess["start"].clip(lower=start), hi=sess["end"].clip(upper=end))

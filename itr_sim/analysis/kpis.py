@@ -12,39 +12,72 @@ import numpy as np
 import pandas as pd
 
 from itr_sim.engine.staffing import Staffing
+from itr_sim.units import MINUTES_PER_DAY
 
-__all__ = ["attainment", "backlog", "clock_times", "quality", "sessions", "shift_utilisation",
-           "tier_figures", "utilisation", "wait_sums"]
+__all__ = ["LONG_STANDING_MIN", "attainment", "backlog", "busy_minutes", "clock_hours",
+           "clock_times", "only_kept", "quality", "service_counts", "sessions",
+           "shift_utilisation", "ticket_counts", "tier_counts", "tier_figures", "tier_rates",
+           "utilisation", "utilisation_of", "waits", "with_attainment"]
+
+LONG_STANDING_MIN = 30 * MINUTES_PER_DAY
+"""A fix is long-standing when its resolve clock is still running and more than 30 days late,
+days counted as on the clock: covered time of its calendar (``lateness_min``), as the
+catalogue's ``at: "+30d"`` rung counts them."""
 
 SESSION_ENDS = ("released", "waiting_customer", "waiting_vendor", "waiting_parts",
                 "handed_over", "resolved", "closed")
 
 
-def kept_keys(tickets: pd.DataFrame) -> pd.DataFrame:
-    return tickets.loc[~tickets["warmup"], ["replication", "ticket"]]
-
-
-def _only_kept(frame: pd.DataFrame, tickets: pd.DataFrame) -> pd.DataFrame:
-    return frame.merge(kept_keys(tickets), on=["replication", "ticket"])
+def only_kept(frame: pd.DataFrame, tickets: pd.DataFrame) -> pd.DataFrame:
+    """The rows of ``frame`` of tickets that arrived after the warm-up."""
+    return frame.merge(tickets.loc[~tickets["warmup"], ["replication", "ticket"]],
+                       on=["replication", "ticket"])
 
 
 def attainment(clocks: pd.DataFrame, tickets: pd.DataFrame) -> pd.DataFrame:
     """Per replication, level, severity and clock: clocks that are due (stopped, or open past
     their deadline) and the share met."""
-    c = _only_kept(clocks, tickets)
+    c = only_kept(clocks, tickets)
     c = c[c["status"] != "open"]
     c = c[c["severity"].notna()]
     grouped = c.groupby(["replication", "level", "severity", "clock"], observed=True)
-    out = grouped["breached"].agg(n="size", breached="sum").reset_index()
-    out["attainment"] = 1.0 - out["breached"] / out["n"]
-    return out
+    return with_attainment(grouped["breached"].agg(n="size", breached="sum").reset_index())
+
+
+def with_attainment(counts: pd.DataFrame) -> pd.DataFrame:
+    """``counts`` (columns ``n`` due clocks and ``breached``) with ``attainment``, the share
+    of due clocks that met their deadline."""
+    return counts.assign(attainment=1.0 - counts["breached"] / counts["n"])
+
+
+def ticket_counts(tickets: pd.DataFrame) -> pd.DataFrame:
+    """Per replication and kind: tickets that arrived after the warm-up and those closed."""
+    kept = tickets[~tickets["warmup"]]
+    return kept.groupby(["replication", "kind"], observed=True).agg(
+        arrived=("ticket", "size"), closed=("closed", "sum")).reset_index()
+
+
+def service_counts(clocks: pd.DataFrame, tickets: pd.DataFrame) -> pd.DataFrame:
+    """Per replication, kind and clock: due clocks (``n``) of non-technical requests and
+    complaints, and those ``breached``."""
+    kept = tickets.loc[~tickets["warmup"], ["replication", "ticket", "kind"]]
+    c = clocks.merge(kept, on=["replication", "ticket"])
+    c = c[c["kind"].astype(str).isin(["non_technical", "complaint"]) & (c["status"] != "open")]
+    return c.groupby(["replication", "kind", "clock"], observed=True)["breached"].agg(
+        n="size", breached="sum").reset_index()
+
+
+def clock_hours(clocks: pd.DataFrame, tickets: pd.DataFrame) -> pd.DataFrame:
+    """Stopped SLA clocks of the tickets after the warm-up, with ``hours``: wall-clock hours
+    from start to stop."""
+    c = only_kept(clocks, tickets)
+    c = c[c["stop_min"].notna() & c["severity"].notna()]
+    return c.assign(hours=(c["stop_min"] - c["start_min"]) / 60.0)
 
 
 def clock_times(clocks: pd.DataFrame, tickets: pd.DataFrame) -> pd.DataFrame:
     """Wall-clock hours from start to stop of stopped clocks (pooled over replications)."""
-    c = _only_kept(clocks, tickets)
-    c = c[c["stop_min"].notna() & c["severity"].notna()]
-    c = c.assign(hours=(c["stop_min"] - c["start_min"]) / 60.0)
+    c = clock_hours(clocks, tickets)
     return c.groupby(["level", "severity", "clock"], observed=True)["hours"].agg(
         mean="mean", p50="median", p90=lambda x: float(np.quantile(x, 0.9)), n="size"
     ).reset_index()
@@ -73,10 +106,20 @@ def utilisation(sess: pd.DataFrame, staffing: dict[int, dict[str, Staffing]], st
                 end: float) -> pd.DataFrame:
     """Busy agent-minutes over staffed agent-minutes per replication and unit, in
     [start, end)."""
-    rows = []
+    return utilisation_of(busy_minutes(sess, start, end), staffing, start, end)
+
+
+def busy_minutes(sess: pd.DataFrame, start: float, end: float) -> pd.Series:
+    """Busy agent-minutes in [start, end) per (replication, unit), from :func:`sessions`."""
     busy = sess.assign(lo=sess["start"].clip(lower=start), hi=sess["end"].clip(upper=end))
     busy = busy[busy["hi"] > busy["lo"]]
-    minutes = (busy["hi"] - busy["lo"]).groupby([busy["replication"], busy["unit"]]).sum()
+    return (busy["hi"] - busy["lo"]).groupby([busy["replication"], busy["unit"]]).sum()
+
+
+def utilisation_of(minutes: pd.Series, staffing: dict[int, dict[str, Staffing]],
+                   start: float, end: float) -> pd.DataFrame:
+    """Busy agent-minutes per (replication, unit) over staffed agent-minutes in [start, end)."""
+    rows = []
     for rep, units in staffing.items():
         for unit, steps in units.items():
             staffed = steps.agent_minutes(start, end)
@@ -119,53 +162,62 @@ def shift_utilisation(sess: pd.DataFrame, shifts: dict[str, list[Staffing]], sta
 def tier_figures(events: pd.DataFrame, tickets: pd.DataFrame, path: list[str]) -> pd.DataFrame:
     """Per replication and tier: tickets reaching it, resolved there, handed over, the share
     of all resolved technical tickets resolved there, the escalation rate and the mean wait
-    from queued to the next engagement at that tier."""
-    ev = _only_kept(events, tickets)
+    (:func:`waits`) at that tier."""
+    return tier_rates(tier_counts(only_kept(events, tickets), path))
+
+
+def tier_counts(ev: pd.DataFrame, path: list[str]) -> pd.DataFrame:
+    """Per replication and tier, from the technical tickets' rows of ``ev``: ``reached``
+    (queued there), ``resolved`` there, ``escalated_out`` (handed over from there),
+    ``total_resolved`` (at any tier), and ``wait_sum``, ``wait_n`` of :func:`waits`."""
     ev = ev[ev["kind"].astype(str) == "technical"]
     unit = ev["unit"].astype(str)
     name = ev["event"].astype(str)
+    wait = waits(ev).groupby(["replication", "unit"])["wait_min"].agg(["sum", "size"])
     rows = []
-    waits = _waits(ev)
     for rep, group in ev.groupby("replication"):
         gu, gn = unit.loc[group.index], name.loc[group.index]
         total_resolved = int((gn == "resolved").sum())
         for tier in path:
-            reached = int(((gu == tier) & (gn == "queued")).sum())
-            resolved = int(((gu == tier) & (gn == "resolved")).sum())
-            out = int(((gu == tier) & (gn == "handed_over")).sum())
-            rows.append({"replication": rep, "tier": tier, "reached": reached,
-                         "resolved": resolved, "escalated_out": out,
-                         "resolved_share": resolved / total_resolved if total_resolved else
-                         np.nan,
-                         "escalation_rate": out / (out + resolved) if out + resolved else
-                         np.nan,
-                         "mean_wait_min": waits.get((rep, tier), np.nan)})
-    return pd.DataFrame(rows)
+            total, count = wait.loc[(rep, tier)] if (rep, tier) in wait.index else (0.0, 0)
+            rows.append({"replication": rep, "tier": tier,
+                         "reached": int(((gu == tier) & (gn == "queued")).sum()),
+                         "resolved": int(((gu == tier) & (gn == "resolved")).sum()),
+                         "escalated_out": int(((gu == tier) & (gn == "handed_over")).sum()),
+                         "total_resolved": total_resolved,
+                         "wait_sum": float(total), "wait_n": int(count)})
+    return pd.DataFrame(rows, columns=["replication", "tier", "reached", "resolved",
+                                       "escalated_out", "total_resolved", "wait_sum", "wait_n"])
 
 
-def _waits(ev: pd.DataFrame) -> dict[tuple[int, str], float]:
-    """Mean minutes from ``queued`` at a unit to the next ``engaged`` at that unit."""
-    return {key: total / count for key, (total, count) in wait_sums(ev).items()}
+def tier_rates(counts: pd.DataFrame) -> pd.DataFrame:
+    """:func:`tier_counts` (or sums of them) -> the per-tier figures of the summary."""
+    def ratio(a: pd.Series, b: pd.Series) -> pd.Series:
+        return (a / b.where(b > 0)).astype(float)
+
+    out = counts[["replication", "tier", "reached", "resolved", "escalated_out"]].copy()
+    out["resolved_share"] = ratio(counts["resolved"], counts["total_resolved"])
+    out["escalation_rate"] = ratio(counts["escalated_out"],
+                                   counts["escalated_out"] + counts["resolved"])
+    out["mean_wait_min"] = ratio(counts["wait_sum"], counts["wait_n"])
+    return out
 
 
-def wait_sums(ev: pd.DataFrame) -> dict[tuple[int, str], tuple[float, int]]:
-    """Sum and number of the waits from ``queued`` at a unit to the next ``engaged`` at that
-    unit, per replication and unit."""
-    e = ev[ev["event"].isin(["queued", "engaged"])].sort_values(
-        ["replication", "ticket", "time_min"], kind="stable")
-    name = e["event"].astype(str).to_numpy()
-    unit = e["unit"].astype(str).to_numpy()
-    t = e["time_min"].to_numpy(float)
+def waits(ev: pd.DataFrame) -> pd.DataFrame:
+    """The one definition of a wait: from ``queued`` at a unit to the next ``engaged`` of
+    that ticket at that unit (waiting for coverage included; a ``queued`` with no later
+    ``engaged`` there is no wait). Columns replication, ticket, unit, wait_min."""
+    e = ev[ev["event"].isin(["queued", "engaged"])]
     rep, tid = e["replication"].to_numpy(), e["ticket"].to_numpy()
-    sums: dict[tuple[int, str], list[float]] = {}
-    pending: dict[tuple[int, int, str], float] = {}
-    for i in range(len(e)):
-        key = (rep[i], tid[i], unit[i])
-        if name[i] == "queued":
-            pending[key] = t[i]
-        elif key in pending:
-            sums.setdefault((rep[i], unit[i]), []).append(t[i] - pending.pop(key))
-    return {k: (float(np.sum(v)), len(v)) for k, v in sums.items()}
+    unit = e["unit"].astype(str).to_numpy()
+    time = e["time_min"].to_numpy(float)
+    order = np.lexsort((time, unit, tid, rep))  # stable: equal times keep the log's order
+    rep, tid, unit, time = rep[order], tid[order], unit[order], time[order]
+    queued = (e["event"].astype(str).to_numpy() == "queued")[order]
+    same = (rep[1:] == rep[:-1]) & (tid[1:] == tid[:-1]) & (unit[1:] == unit[:-1])
+    pair = np.flatnonzero(queued[:-1] & ~queued[1:] & same)
+    return pd.DataFrame({"replication": rep[pair], "ticket": tid[pair], "unit": unit[pair],
+                         "wait_min": time[pair + 1] - time[pair]})
 
 
 def backlog(events: pd.DataFrame, tickets: pd.DataFrame, start: float, end: float
@@ -196,9 +248,9 @@ def quality(events: pd.DataFrame, tickets: pd.DataFrame, clocks: pd.DataFrame, e
             weeks: float, end: float) -> pd.DataFrame:
     """Per replication: first-time fix, reopen rate, complaints per week, TL 9000-style FRT
     (fixes on time among fixes due) and OFR (overdue among open fixes at the end)."""
-    ev = _only_kept(events, tickets)
+    ev = only_kept(events, tickets)
     rows = []
-    c = _only_kept(clocks, tickets)
+    c = only_kept(clocks, tickets)
     resolve = c[c["clock"] == "resolve"]
     for rep, group in ev.groupby("replication"):
         tech = group[group["kind"].astype(str) == "technical"]
@@ -220,6 +272,6 @@ def quality(events: pd.DataFrame, tickets: pd.DataFrame, clocks: pd.DataFrame, e
             "complaints_per_week": complaints / weeks,
             "frt": float((~fixed["breached"]).mean()) if len(fixed) else np.nan,
             "ofr": float(open_fixes["breached"].mean()) if len(open_fixes) else 0.0,
-            "long_standing": int(((end - open_fixes["deadline_min"]) > 30 * 1440).sum()),
+            "long_standing": int((open_fixes["lateness_min"] > LONG_STANDING_MIN).sum()),
         })
     return pd.DataFrame(rows)

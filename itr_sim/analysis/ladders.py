@@ -16,6 +16,7 @@ import pandas as pd
 
 from itr_sim.model.catalog import Catalog
 from itr_sim.rules.coverage import Coverage
+from itr_sim.units import MINUTES_PER_WEEK
 
 __all__ = ["NOTIFICATION_COLUMNS", "notifications", "weekly_load"]
 
@@ -62,7 +63,7 @@ def weekly_load(notes: pd.DataFrame, start_min: float, end_min: float, replicati
                 ) -> dict[str, float]:
     """Management escalations per role per week, averaged over replications, counting the
     notices sent between ``start_min`` (end of warm-up) and ``end_min``."""
-    weeks = max((end_min - start_min) / 10080.0, 1e-9)
+    weeks = max((end_min - start_min) / MINUTES_PER_WEEK, 1e-9)
     kept = notes[(notes["time_min"] >= start_min) & (notes["time_min"] <= end_min)]
     counts = kept.groupby("role").size()
     return {str(role): float(n) / replications / weeks for role, n in counts.items()}

@@ -3,7 +3,8 @@
 Each visit of a ticket to a tier with an OLA budget for the ticket's severity is one clock.
 It starts when the ticket is queued at the tier (for the entry tier, on arrival) and stops
 when that tier resolves it, hands it over, or closes it under emergency recovery. It runs on
-the ticket's coverage calendar (24x7 without an SLA) and pauses like the resolve clock.
+the ticket's coverage calendar (24x7 without an SLA), with its level's NBD cut-off, and
+pauses like the resolve clock (a pause still open at the end of the log counts up to the end).
 Attribution: an SLA breach is attributed to every tier whose OLA overran before the SLA
 clock stopped.
 """
@@ -16,6 +17,7 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
+from itr_sim.analysis.clocks import pause_intervals
 from itr_sim.calendar import BusinessClock, Calendar
 from itr_sim.model.catalog import Catalog, ClockName
 from itr_sim.model.org import Organisation
@@ -52,39 +54,30 @@ def ola_clocks(events: pd.DataFrame, catalog: Catalog, org: Organisation, origin
         rep, tid, level, severity = rep_[lo], tid_[lo], levels[lo], sevs[lo]
         if not isinstance(severity, str):
             continue
-        bc = coverage.level_clock(level, severity) if isinstance(level, str) else always
+        ticket_events = list(zip(*(c[lo:hi] for c in cols), strict=True))
+        pauses = [(a, b) for a, b, why in pause_intervals(ticket_events, end_min)
+                  if why in pausing]
+        visits: list[tuple[str, float, float | None]] = []
         open_at: dict[str, float] = {}
-        pauses: list[tuple[float, float]] = []
-        waiting: dict[str, float] = {}
-        for t, name, unit, detail in zip(*(c[lo:hi] for c in cols), strict=True):
-            if name.startswith("waiting_"):
-                waiting[name] = t
-            elif name == "resumed" and detail in waiting:
-                a = waiting.pop(detail)
-                if detail in pausing:
-                    pauses.append((a, t))
-            elif name == "queued" and unit in tiers and unit not in open_at:
+        for t, name, unit, _ in ticket_events:
+            if name == "queued" and unit in tiers and unit not in open_at:
                 open_at[unit] = t
             elif name in STOPS and unit in open_at:
-                rows.append(_row(rep, tid, unit, severity, open_at.pop(unit), t,
-                                 tiers[unit].ola.get(severity), bc, pauses))
-        for unit, start in open_at.items():
-            rows.append(_row(rep, tid, unit, severity, start, None,
-                             tiers[unit].ola.get(severity), bc, pauses, end_min))
-    out = pd.DataFrame([r for r in rows if r is not None], columns=OLA_COLUMNS)
-    return out
-
-
-def _row(rep, tid, unit, severity, start, stop, budget, bc, pauses, end=None):  # type: ignore[no-untyped-def]
-    if budget is None:
-        return None
-    deadline = bc.deadline(start, budget)
-    for a, b in sorted(pauses):
-        if b > start and a < deadline:
-            deadline = bc.add(deadline, bc.elapsed(max(a, start), b))
-    finish = stop if stop is not None else end
-    return (rep, tid, unit, severity, start, math.nan if stop is None else stop, deadline,
-            bool(finish > deadline))
+                visits.append((unit, open_at.pop(unit), t))
+        visits += [(unit, start, None) for unit, start in open_at.items()]
+        for unit, start, stop in visits:
+            budget = tiers[unit].ola.get(severity)
+            if budget is None:
+                continue
+            finish = end_min if stop is None else stop
+            mine = [p for p in pauses if p[0] < finish]  # not moved by later tiers' pauses
+            if isinstance(level, str):
+                deadline = coverage.budget_deadline(level, severity, budget, start, mine)
+            else:
+                deadline = always.extend(always.deadline(start, budget), start, mine)
+            rows.append((rep, tid, unit, severity, start, math.nan if stop is None else stop,
+                         deadline, bool(finish > deadline)))
+    return pd.DataFrame(rows, columns=OLA_COLUMNS)
 
 
 def attribute_breaches(clocks: pd.DataFrame, olas: pd.DataFrame) -> pd.DataFrame:

@@ -18,10 +18,13 @@ from itr_sim.analysis.kpis import (
     backlog,
     clock_times,
     quality,
+    service_counts,
     sessions,
     shift_utilisation,
+    ticket_counts,
     tier_figures,
     utilisation,
+    with_attainment,
 )
 from itr_sim.analysis.ladders import notifications, weekly_load
 from itr_sim.analysis.ola import attribute_breaches, ola_clocks
@@ -29,8 +32,9 @@ from itr_sim.analysis.stats import mean_ci
 from itr_sim.engine.replicate import RunResult
 from itr_sim.engine.staffing import staffing_of
 from itr_sim.model.catalog import ClockName
+from itr_sim.units import MINUTES_PER_WEEK, WEEKS_PER_YEAR
 
-__all__ = ["Analysis", "analyse"]
+__all__ = ["Analysis", "analyse", "summary_sections"]
 
 TARGET_991 = (0.90, 0.09, 0.01)
 
@@ -74,7 +78,7 @@ def analyse(result: RunResult) -> Analysis:
     first = result.replications[0]
     origin, end, start = first.origin, first.horizon_min, first.warmup_min
     n = len(result.replications)
-    weeks = (end - start) / 10080.0
+    weeks = (end - start) / MINUTES_PER_WEEK
     events, tickets = result.events(), result.tickets()
     clocks = run_clocks(result)
     notes = notifications(clocks, cat, origin, end)
@@ -96,52 +100,8 @@ def analyse(result: RunResult) -> Analysis:
                            "measured_weeks": weeks, "currency": cat.currency,
                            "metadata": result.metadata}
     kept = tickets[~tickets["warmup"]]
-    per_rep = kept.groupby("replication").agg(arrived=("ticket", "size"),
-                                              closed=("closed", "sum"))
-    out["tickets"] = {
-        "arrived": float(per_rep["arrived"].mean()),
-        "closed": float(per_rep["closed"].mean()),
-        "open": float((per_rep["arrived"] - per_rep["closed"]).mean()),
-        "by_kind": {str(k): {"arrived": len(g) / n, "closed": float(g["closed"].sum()) / n}
-                    for k, g in kept.groupby("kind", observed=True)},
-    }
-    out["tiers"] = {}
-    for i, tier in enumerate(path):
-        t = tiers[tiers["tier"] == tier]
-        u = util[util["unit"] == tier]
-        share, wait = ci95(t["resolved_share"], share=True), ci95(t["mean_wait_min"])
-        utilisation_ci = ci95(u["utilisation"], share=True)
-        esc = ci95(t["escalation_rate"], share=True)
-        out["tiers"][tier] = {
-            "resolved_share": share["mean"], "resolved_share_ci95": share["ci95"],
-            "target_share_991": TARGET_991[i] if i < len(TARGET_991) and len(path) == 3 else None,
-            "utilisation": utilisation_ci["mean"], "utilisation_ci95": utilisation_ci["ci95"],
-            "mean_wait_min": wait["mean"], "mean_wait_min_ci95": wait["ci95"],
-            "escalated_out": float(t["escalated_out"].mean()),
-            "escalation_rate": esc["mean"],
-            "reached_per_week": float(t["reached"].mean()) / weeks,
-            "shifts": _shifts(sc.organisation.tiers[tier], shift_util[shift_util["unit"] == tier]),
-        }
-    out["teams"] = {}
-    for team in sc.organisation.teams:
-        u = util[util["unit"] == team]
-        ci = ci95(u["utilisation"], share=True)
-        out["teams"][team] = {"utilisation": ci["mean"], "utilisation_ci95": ci["ci95"],
-                              "shifts": _shifts(sc.organisation.teams[team],
-                                                shift_util[shift_util["unit"] == team])}
-    out["sla"] = {}
-    for (level, sev, clock), g in att.groupby(["level", "severity", "clock"], observed=True):
-        ci = ci95(g.set_index("replication")["attainment"].reindex(range(n)), share=True)
-        spec = cat.levels.get(str(level))
-        target = spec.attainment_for(ClockName(clock)) if spec is not None else None
-        cell = {"attainment": ci["mean"], "ci95": ci["ci95"], "target": target,
-                "n": int(g["n"].sum())}
-        out["sla"].setdefault(str(level), {}).setdefault(str(sev), {})[str(clock)] = cell
-    out["services"] = _services(clocks, kept, cat, n)
-    out["times_h"] = {}
-    for row in times.itertuples(index=False):
-        out["times_h"].setdefault(str(row.level), {}).setdefault(str(row.severity), {})[
-            str(row.clock)] = {"mean": row.mean, "p50": row.p50, "p90": row.p90, "n": int(row.n)}
+    out.update(summary_sections(result, ticket_counts(tickets), tiers, util, att,
+                                service_counts(clocks, tickets), times, shift_util))
     kept_olas = olas.merge(kept[["replication", "ticket"]], on=["replication", "ticket"])
     out["ola"] = {}
     for tier, g in kept_olas.groupby("tier"):
@@ -166,7 +126,7 @@ def analyse(result: RunResult) -> Analysis:
             "margin": float(g["margin"].mean()), "contracts": int(g["contracts"].iloc[0]),
             "cost_per_ticket": _num(float(g["cost_per_ticket"].mean())),
             "cost_per_contract_year": _num(float(g["cost"].mean()) / int(g["contracts"].iloc[0])
-                                           * 52.1775 / weeks) if int(g["contracts"].iloc[0])
+                                           * WEEKS_PER_YEAR / weeks) if int(g["contracts"].iloc[0])
             else None,
         } for level, g in cost.groupby("level")},
     }
@@ -175,6 +135,85 @@ def analyse(result: RunResult) -> Analysis:
               "shift_utilisation": shift_util,
               "backlog": backlog_series, "backlog_summary": b, "quality": qual, "cost": cost}
     return Analysis(tables, strict_json(out))
+
+
+def summary_sections(result: RunResult, by_kind: pd.DataFrame, tiers: pd.DataFrame,
+                     util: pd.DataFrame, att: pd.DataFrame, services: pd.DataFrame,
+                     times: pd.DataFrame, shift_util: pd.DataFrame | None = None
+                     ) -> dict[str, Any]:
+    """The keys ``tickets``, ``tiers``, ``teams``, ``sla``, ``services`` and ``times_h`` of
+    the summary, from per-replication tables; the full analysis and streaming mode both
+    build them here. ``by_kind``: replication, kind, arrived, closed (tickets after the
+    warm-up); ``tiers``: :func:`~itr_sim.analysis.kpis.tier_rates`; ``util``:
+    :func:`~itr_sim.analysis.kpis.utilisation_of`; ``att``: replication, level, severity,
+    clock, n, breached, attainment; ``services``: replication, kind, clock, n, breached (due
+    clocks of non-technical requests and complaints); ``times``: level, severity, clock,
+    mean, n and, where known, p50 and p90 (pooled); ``shift_util``: per-shift utilisation
+    (left out when None)."""
+    sc, cat = result.loaded.scenario, result.loaded.catalog
+    n = len(result.replications)
+    first = result.replications[0]
+    weeks = (first.horizon_min - first.warmup_min) / MINUTES_PER_WEEK
+    out: dict[str, Any] = {}
+    per_rep = by_kind.groupby("replication")[["arrived", "closed"]].sum()
+    out["tickets"] = {
+        "arrived": float(per_rep["arrived"].mean()),
+        "closed": float(per_rep["closed"].mean()),
+        "open": float((per_rep["arrived"] - per_rep["closed"]).mean()),
+        "by_kind": {str(k): {"arrived": float(g["arrived"].sum()) / n,
+                             "closed": float(g["closed"].sum()) / n}
+                    for k, g in by_kind.groupby(by_kind["kind"].astype(str))},
+    }
+    path = sc.organisation.path()
+    out["tiers"] = {}
+    for i, tier in enumerate(path):
+        t = tiers[tiers["tier"] == tier]
+        u = util[util["unit"] == tier]
+        share, wait = ci95(t["resolved_share"], share=True), ci95(t["mean_wait_min"])
+        utilisation_ci = ci95(u["utilisation"], share=True)
+        esc = ci95(t["escalation_rate"], share=True)
+        out["tiers"][tier] = {
+            "resolved_share": share["mean"], "resolved_share_ci95": share["ci95"],
+            "target_share_991": TARGET_991[i] if i < len(TARGET_991) and len(path) == 3 else None,
+            "utilisation": utilisation_ci["mean"], "utilisation_ci95": utilisation_ci["ci95"],
+            "mean_wait_min": wait["mean"], "mean_wait_min_ci95": wait["ci95"],
+            "escalated_out": float(t["escalated_out"].mean()),
+            "escalation_rate": esc["mean"],
+            "reached_per_week": float(t["reached"].mean()) / weeks,
+        }
+        if shift_util is not None:
+            out["tiers"][tier]["shifts"] = _shifts(sc.organisation.tiers[tier],
+                                                   shift_util[shift_util["unit"] == tier])
+    out["teams"] = {}
+    for team in sc.organisation.teams:
+        ci = ci95(util[util["unit"] == team]["utilisation"], share=True)
+        out["teams"][team] = {"utilisation": ci["mean"], "utilisation_ci95": ci["ci95"]}
+        if shift_util is not None:
+            out["teams"][team]["shifts"] = _shifts(sc.organisation.teams[team],
+                                                   shift_util[shift_util["unit"] == team])
+    out["sla"] = {}
+    for (level, sev, clock), g in att.groupby(["level", "severity", "clock"], observed=True):
+        ci = ci95(g.set_index("replication")["attainment"].reindex(range(n)), share=True)
+        spec = cat.levels.get(str(level))
+        target = spec.attainment_for(ClockName(clock)) if spec is not None else None
+        cell = {"attainment": ci["mean"], "ci95": ci["ci95"], "target": target,
+                "n": int(g["n"].sum())}
+        out["sla"].setdefault(str(level), {}).setdefault(str(sev), {})[str(clock)] = cell
+    out["services"] = {}
+    for (kind, clock), g in services.groupby(["kind", "clock"], observed=True):
+        service = cat.non_technical if kind == "non_technical" else cat.complaints
+        per = with_attainment(g).set_index("replication")["attainment"]
+        ci = ci95(per.reindex(range(n)), share=True)
+        name = "complaints" if kind == "complaint" else "non_technical"
+        out["services"].setdefault(name, {})[str(clock)] = {
+            "attainment": ci["mean"], "ci95": ci["ci95"],
+            "target": service.attainment if service else None, "n": int(g["n"].sum())}
+    out["times_h"] = {}
+    for row in times.to_dict("records"):
+        cell = {k: row[k] for k in ("mean", "p50", "p90") if k in row}
+        out["times_h"].setdefault(str(row["level"]), {}).setdefault(
+            str(row["severity"]), {})[str(row["clock"])] = {**cell, "n": int(row["n"])}
+    return out
 
 
 def strict_json(value: Any) -> Any:
@@ -211,19 +250,4 @@ def _shifts(unit: Any, table: pd.DataFrame) -> list[dict[str, Any]]:
         out.append({"days": shift.model_dump(mode="json")["days"],
                     "hours": shift.model_dump(mode="json")["hours"], "agents": shift.agents,
                     "utilisation": ci["mean"], "utilisation_ci95": ci["ci95"]})
-    return out
-
-
-def _services(clocks: pd.DataFrame, kept: pd.DataFrame, cat: Any, n: int) -> dict[str, Any]:
-    c = clocks.merge(kept[["replication", "ticket", "kind"]], on=["replication", "ticket"])
-    c = c[c["kind"].astype(str).isin(["non_technical", "complaint"]) & (c["status"] != "open")]
-    out: dict[str, Any] = {}
-    for (kind, clock), g in c.groupby(["kind", "clock"], observed=True):
-        service = cat.non_technical if kind == "non_technical" else cat.complaints
-        per = 1.0 - g.groupby("replication")["breached"].mean()
-        ci = ci95(per.reindex(range(n)), share=True)
-        name = "complaints" if kind == "complaint" else "non_technical"
-        out.setdefault(name, {})[str(clock)] = {
-            "attainment": ci["mean"], "ci95": ci["ci95"],
-            "target": service.attainment if service else None, "n": len(g)}
     return out

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from itr_sim.analysis.kpis import backlog, sessions, utilisation
+from itr_sim.analysis.kpis import backlog, only_kept, sessions, utilisation, waits
 from itr_sim.engine.replicate import RunResult
 
 __all__ = ["littles_law", "tier_waits"]
@@ -14,34 +14,28 @@ __all__ = ["littles_law", "tier_waits"]
 
 def tier_waits(result: RunResult, within_min: float, *, by_severity: bool = False
                ) -> pd.DataFrame:
-    """Per replication and tier (and severity, with ``by_severity``): mean wait (queued to
-    first engaged there), P(W <= within) and the tier's utilisation, over tickets that
-    arrived after the warm-up and were engaged."""
+    """Per replication and tier (and severity, with ``by_severity``): mean wait
+    (:func:`~itr_sim.analysis.kpis.waits`), P(W <= within) and the tier's utilisation, over
+    tickets that arrived after the warm-up and were engaged."""
     events = result.events()
     tickets = result.tickets()
-    keys = ["replication", "ticket", *(["severity"] if by_severity else [])]
-    kept = tickets.loc[~tickets["warmup"], keys]
+    wait = waits(only_kept(events, tickets))
+    by = ["replication", "unit"]
     if by_severity:
-        kept = kept.rename(columns={"severity": "ticket_severity"})
-    ev = events[events["event"].isin(["queued", "engaged"])].merge(
-        kept, on=["replication", "ticket"])
-    group = ["replication", "ticket", "unit", *(["ticket_severity"] if by_severity else [])]
-    first = ev.groupby([*group, "event"], observed=True)["time_min"].min().unstack("event")
-    first = first.dropna()
-    first["wait"] = first["engaged"] - first["queued"]
-    first = first.reset_index()
+        severity = tickets[["replication", "ticket", "severity"]].astype({"severity": str})
+        wait = wait.merge(severity, on=["replication", "ticket"])
+        by.append("severity")
     rep0 = result.replications[0]
     util = utilisation(sessions(events, rep0.horizon_min),
                        {r.replication: r.staffing for r in result.replications},
                        rep0.warmup_min, rep0.horizon_min)
     rows = []
-    by = ["replication", "unit", *(["ticket_severity"] if by_severity else [])]
-    for key, group in first.groupby(by, observed=True):
+    for key, group in wait.groupby(by):
         rep, unit = key[0], key[1]
         u = util[(util["replication"] == rep) & (util["unit"] == unit)]["utilisation"]
         row = {"replication": rep, "unit": str(unit), "n": len(group),
-               "mean_wait_min": float(group["wait"].mean()),
-               "service_level": float((group["wait"] <= within_min).mean()),
+               "mean_wait_min": float(group["wait_min"].mean()),
+               "service_level": float((group["wait_min"] <= within_min).mean()),
                "utilisation": float(u.iloc[0]) if len(u) else np.nan}
         if by_severity:
             row["severity"] = str(key[2])

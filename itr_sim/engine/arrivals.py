@@ -1,6 +1,6 @@
 """Arrivals: a non-homogeneous Poisson process per customer group, or a replayed trace.
 
-The rate of a customer group is ``count x tickets_per_week / 10080`` per minute, times the
+The rate of a customer group is ``count x tickets_per_week`` per week (10080 minutes), times the
 normalised hour-of-day x day-of-week weight (local time of the organisation), times
 ``(1 + growth_per_year) ** years``, times the multiplier of every outage event covering it.
 Arrivals are drawn by thinning (Lewis and Shedler), vectorised: candidate times from a
@@ -12,7 +12,7 @@ are technical tickets with the event's severity.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -24,11 +24,11 @@ from itr_sim.model.catalog import Catalog, RequestKind
 from itr_sim.model.demand import Customer
 from itr_sim.model.scenario import Scenario
 from itr_sim.model.source import Diagnostic, ScenarioError
+from itr_sim.units import MINUTES_PER_WEEK, MINUTES_PER_YEAR, WEEKDAYS
 
-__all__ = ["WINDOW_MIN", "ArrivalStream", "Arrivals", "hourly_weights", "read_trace"]
+__all__ = ["WINDOW_MIN", "ArrivalStream", "Arrivals", "hourly_weights", "profile_phase",
+           "read_trace"]
 
-MIN_PER_WEEK = 10080.0
-MIN_PER_YEAR = 525600.0
 
 
 @dataclass(frozen=True)
@@ -46,26 +46,37 @@ class Arrivals:
         return len(self.time)
 
 
+def profile_phase(origin: datetime, timezone: str) -> float:
+    """Minutes from the start of the local hour that contains ``origin`` to ``origin``: the
+    profile's hour bins start that long before each whole hour since the origin, so that
+    they follow the local clock (``00:30`` start: the first bin is 00:00-01:00)."""
+    local = origin.astimezone(ZoneInfo(timezone))
+    return local.minute + local.second / 60.0 + local.microsecond / 60e6
+
+
 def hourly_weights(sc: Scenario, origin: datetime, horizon_min: float) -> np.ndarray:
-    """Profile weight of every hour of the horizon (mean 1 over a week)."""
+    """Profile weight of every local hour of the horizon (mean 1 over a week). Bin ``k``
+    covers the minutes ``[60 k - phase, 60 k - phase + 60)`` since the origin, ``phase``
+    being :func:`profile_phase`; its weight is that of the local hour and weekday at its
+    middle, found in UTC, so that it follows the local clock across daylight-saving
+    changes."""
     profile = sc.demand.profile
     hourly = np.ones(24) if profile.hourly is None else np.asarray(profile.hourly, float)
     hourly = hourly / hourly.mean()
-    days = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-    weekly = np.array([profile.weekly.get(d, 1.0) for d in days], float)  # type: ignore[call-overload]
+    weekly = np.array([profile.weekly.get(d, 1.0) for d in WEEKDAYS], float)  # type: ignore[call-overload]
     if weekly.sum() <= 0:
         weekly = np.ones(7)
     weekly = weekly / weekly.mean()
-    zone = ZoneInfo(sc.organisation.timezone)
-    hours = int(np.ceil(horizon_min / 60.0)) + 1
-    weights = np.empty(hours)
-    for k in range(hours):
-        local = (origin + timedelta(minutes=60 * k + 30)).astimezone(zone)
-        weights[k] = hourly[local.hour] * weekly[local.weekday()]
-    return weights
+    phase = profile_phase(origin, sc.organisation.timezone)
+    hours = int(np.ceil((horizon_min + phase) / 60.0)) + 1
+    # aware datetime + timedelta moves the wall clock; UTC instants do not
+    middles = pd.Timestamp(origin.astimezone(UTC)) + pd.to_timedelta(
+        60.0 * np.arange(hours) - phase + 30.0, unit="min")
+    local = middles.tz_convert(sc.organisation.timezone)
+    return hourly[np.asarray(local.hour)] * weekly[np.asarray(local.day_of_week)]
 
 
-WINDOW_MIN = 4 * MIN_PER_WEEK
+WINDOW_MIN = 4 * MINUTES_PER_WEEK
 """Arrivals are drawn four weeks at a time, so that a replication never holds more than one
 window of future arrivals (streaming mode keeps memory flat over long horizons)."""
 
@@ -80,7 +91,8 @@ class ArrivalStream:
         dem = sc.demand
         self.horizon = horizon_min
         self.weights = hourly_weights(sc, origin, horizon_min)
-        self.growth = np.log1p(dem.growth_per_year) / MIN_PER_YEAR
+        self.phase = profile_phase(origin, sc.organisation.timezone)
+        self.growth = np.log1p(dem.growth_per_year) / MINUTES_PER_YEAR
         zone = ZoneInfo(sc.organisation.timezone)
         events = []
         for event in dem.events:
@@ -95,7 +107,7 @@ class ArrivalStream:
         for name, cust in dem.customers.items():
             mine = [w for w in events if w[4] is None or name in w[4]]
             self.groups.append((name, cust, stream(seeds, source, name),
-                                cust.count * cust.tickets_per_week / MIN_PER_WEEK, mine,
+                                cust.count * cust.tickets_per_week / MINUTES_PER_WEEK, mine,
                                 max([1.0] + [w[2] for w in mine]),
                                 list((cust.type_mix or dem.type_mix).items()),
                                 list((cust.severity_mix or dem.severity_mix).items())))
@@ -107,7 +119,8 @@ class ArrivalStream:
         if t0 >= self.horizon:
             return None
         t1 = self.next_start = min(t0 + WINDOW_MIN, self.horizon)
-        hours = self.weights[int(t0 // 60):int(np.ceil(t1 / 60.0)) + 1]
+        hours = self.weights[int((t0 + self.phase) // 60):
+                             int(np.ceil((t1 + self.phase) / 60.0)) + 1]
         parts = [self._group(t0, t1, float(hours.max()), *group) for group in self.groups]
         parts = [p for p in parts if p is not None]
         if not parts:
@@ -131,7 +144,8 @@ class ArrivalStream:
         storm = np.ones(n)
         for a, b, k, _, _ in mine:
             storm[(t >= a) & (t < b)] *= k
-        rate = base * self.weights[(t // 60).astype(int)] * np.exp(growth * t) * storm
+        weight = self.weights[((t + self.phase) // 60).astype(int)]
+        rate = base * weight * np.exp(growth * t) * storm
         keep = rng.uniform(0.0, top, n) < rate
         t, storm = t[keep], storm[keep]
         rtype = rng.choice([k for k, _ in types], size=len(t), p=_p(types))

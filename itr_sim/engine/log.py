@@ -95,22 +95,9 @@ class TicketTable:
         self.arrived = array("d")
         self.parent = array("i")
 
-    def add(self, *, kind: str, customer: str, contract: int, level: str | None,
-            severity: str | None, rtype: str, arrived: float, parent: int = -1) -> int:
-        c = self.codes.code
-        self.kind.append(c(kind))
-        self.customer.append(c(customer))
-        self.contract.append(contract)
-        self.level.append(c(level))
-        self.severity.append(c(severity))
-        self.type.append(c(rtype))
-        self.arrived.append(arrived)
-        self.parent.append(parent)
-        return len(self.kind) - 1
-
     def writer(self) -> Callable[[int, int, int, int, int, int, float, int], None]:
-        """The engine's fast path: ``row(kind, customer, contract, level, severity, type,
-        arrived, parent)`` with strings already turned into :meth:`codes`."""
+        """How the engine adds a ticket: ``row(kind, customer, contract, level, severity,
+        type, arrived, parent)`` with strings already turned into :meth:`codes`."""
         appends = (self.kind.append, self.customer.append, self.contract.append,
                    self.level.append, self.severity.append, self.type.append,
                    self.arrived.append, self.parent.append)

@@ -44,7 +44,8 @@ def scenario_hash(loaded: LoadedScenario) -> str:
 
 def _versions() -> dict[str, str]:
     out = {"python": platform.python_version()}
-    for package in ("itr-sim", "simpy", "numpy", "pandas", "pydantic"):
+    for package in ("itr-sim", "simpy", "numpy", "pandas", "pydantic", "scipy", "holidays",
+                    "pyarrow"):
         try:
             out[package] = version(package)
         except PackageNotFoundError:  # pragma: no cover - running from a source tree

@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 import simpy
 
-from itr_sim.engine.arrivals import MIN_PER_WEEK, Arrivals, ArrivalStream
+from itr_sim.engine.arrivals import Arrivals, ArrivalStream
 from itr_sim.engine.draws import Draws, Source, Uniforms, stream
 from itr_sim.engine.log import Event, EventLog, TicketTable
 from itr_sim.engine.parts import Stock
@@ -50,16 +50,18 @@ from itr_sim.model.org import StaffedUnit
 from itr_sim.rules.coverage import Coverage
 from itr_sim.rules.dispatch import COMPLAINTS, route
 from itr_sim.rules.entitlement import Outcome, entitle
-from itr_sim.units import DurationKind
+from itr_sim.units import MINUTES_PER_WEEK, DurationKind
 
 __all__ = ["Replication", "ReplicationResult", "Sink", "Source", "scenario_origin"]
 
-# event codes as plain integers, as the log stores them
-ARRIVED, ENTITLED, REJECTED, QUEUED, ENGAGED, RELEASED = range(6)
-WAITING_CUSTOMER, WAITING_VENDOR, WAITING_PARTS, RESUMED, HANDED_OVER = range(6, 11)
-RESTORED, RESOLVED, CLOSED, COMPLAINT_RAISED, CALLBACK = range(11, 16)
-assert (ARRIVED, RELEASED, HANDED_OVER, CALLBACK) == (
-    Event.ARRIVED, Event.RELEASED, Event.HANDED_OVER, Event.CALLBACK)
+# the codes of :class:`~itr_sim.engine.log.Event` bound as plain integers, as the log stores them
+ARRIVED, ENTITLED, REJECTED = Event.ARRIVED.value, Event.ENTITLED.value, Event.REJECTED.value
+QUEUED, ENGAGED, RELEASED = Event.QUEUED.value, Event.ENGAGED.value, Event.RELEASED.value
+WAITING_CUSTOMER, WAITING_VENDOR = Event.WAITING_CUSTOMER.value, Event.WAITING_VENDOR.value
+WAITING_PARTS, RESUMED = Event.WAITING_PARTS.value, Event.RESUMED.value
+HANDED_OVER, RESTORED = Event.HANDED_OVER.value, Event.RESTORED.value
+RESOLVED, CLOSED, CALLBACK = Event.RESOLVED.value, Event.CLOSED.value, Event.CALLBACK.value
+COMPLAINT_RAISED = Event.COMPLAINT_RAISED.value
 
 
 def scenario_origin(loaded: LoadedScenario) -> datetime:
@@ -94,7 +96,7 @@ class Replication:
 
     def __init__(self, loaded: LoadedScenario, seeds: np.random.SeedSequence,
                  replication: int = 0, arrivals: Arrivals | None = None,
-                 sink: Sink | None = None, flush_every_min: float = MIN_PER_WEEK) -> None:
+                 sink: Sink | None = None, flush_every_min: float = MINUTES_PER_WEEK) -> None:
         self.sink = sink
         self.flush_every = flush_every_min
         self.peak_rows = 0
@@ -497,10 +499,8 @@ class Replication:
             pausing = self.pausing[clock] = set(self.cat.pauses(clock))
         if pausing and ticket.pauses:
             bc = self.coverage.level_clock(ticket.level, ticket.severity)
-            paused = sum(bc.elapsed(a, min(b, stop)) for a, b, why in ticket.pauses
-                         if why in pausing and a < stop)
-            if paused > 0:
-                deadline = bc.add(deadline, paused)
+            deadline = bc.extend(deadline, ticket.arrived,
+                                 [(a, b) for a, b, why in ticket.pauses if why in pausing])
         if stop <= deadline:
             return
         ticket.complained = True

@@ -150,6 +150,8 @@ def check_scenario(sc: Scenario, cat: Catalog) -> list[Finding]:
         if abs(total - 1.0) > MIX_TOLERANCE:
             err(("organisation", "parts", "classes"),
                 f"part class shares sum to {total:.4%}, not 100%")
+    if sc.staffing is not None:
+        _check_staffing(sc, err)
     if not any(f.level is Level.ERROR for f in out):
         out.extend(_check_ola(org, cat))
         out.extend(_check_load(sc, cat))
@@ -198,6 +200,27 @@ def _check_tiers(org: Organisation, severities: set[str], types: set[str],
     if org.entry is None and len(roots) > 1 and targets - {None} <= tiers:
         err(("organisation", "tiers"), f"several tiers receive no escalation ({', '.join(roots)})"
             "; say which one takes new tickets with organisation.entry")
+
+
+def _check_staffing(sc: Scenario, err: Report) -> None:
+    """The ``staffing:`` section names real units and gives one bounds entry per shift."""
+    assert sc.staffing is not None
+    units = {**sc.organisation.tiers, **sc.organisation.teams}
+    for name, bounds in sc.staffing.units.items():
+        base = ("staffing", "units", name)
+        if name not in units:
+            err(base, did_you_mean(name, set(units), "tier or team"))
+            continue
+        shifts = units[name].shifts
+        if bounds.shifts is not None and len(bounds.shifts) != len(shifts):
+            err((*base, "shifts"), f"{len(bounds.shifts)} bounds entries for the {len(shifts)} "
+                f"shift(s) of {name}; give one entry per shift, in the order of its shifts")
+        for i, shift in enumerate(bounds.shifts or []):
+            low = shift.min if shift.min is not None else bounds.min
+            high = shift.max if shift.max is not None else bounds.max
+            if low is not None and high is not None and low > high:
+                err((*base, "shifts", i), f"min {low} is above max {high} (the unit's bound "
+                    "applies where the shift gives none); make min <= max")
 
 
 def _check_unit(base: tuple[str | int, ...], unit: StaffedUnit, severities: set[str],

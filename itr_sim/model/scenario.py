@@ -9,6 +9,7 @@ from pydantic import Field
 from itr_sim.model.demand import Demand
 from itr_sim.model.fields import ElapsedDuration, LocalMoment, Strict
 from itr_sim.model.org import Organisation
+from itr_sim.model.staffing import StaffingSpec
 from itr_sim.units import parse_duration
 
 __all__ = ["Scenario"]
@@ -34,6 +35,8 @@ class Scenario(Strict):
     seed: Annotated[int, Field(ge=0)] = Field(description="root seed; same seed, same results")
     organisation: Organisation = Field(description="tiers and teams")
     demand: Demand = Field(description="customers and what they raise")
+    staffing: StaffingSpec | None = Field(
+        None, description="bounds and optional constraints for `itr-sim staff` (docs/staffing.md)")
     overrides: dict[str, Any] = Field(
         default_factory=dict,
         description="what-if patches by dotted path, e.g. organisation.tiers.L1.shifts.0.agents;"

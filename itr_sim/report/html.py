@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import html
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -18,6 +17,7 @@ from itr_sim.analysis.summary import Analysis
 from itr_sim.engine.replicate import RunResult
 from itr_sim.engine.staffing import Staffing
 from itr_sim.report import figures
+from itr_sim.report.runfolder import open_run_folder
 
 __all__ = ["ReportInputs", "from_run", "from_run_dir", "render"]
 
@@ -39,27 +39,21 @@ def from_run(result: RunResult, analysis: Analysis) -> ReportInputs:
                         first.origin)
 
 
-def _table(folder: Path, name: str) -> pd.DataFrame:
-    for suffix, reader in ((".parquet", pd.read_parquet), (".csv", pd.read_csv)):
-        path = folder / f"{name}{suffix}"
-        if path.exists():
-            return reader(path)
-    raise FileNotFoundError(f"{folder / name}.csv (or .parquet) is missing: write the run "
-                            "with `itr-sim run SCENARIO --out DIR`")
-
-
 def from_run_dir(folder: Path) -> ReportInputs:
-    """Inputs from a folder written by ``itr-sim run --out``."""
-    kpis = json.loads((folder / "kpis.json").read_text(encoding="utf-8"))
+    """Inputs from a folder written by ``itr-sim run --out``, after checking every file
+    against the folder's manifest (:func:`itr_sim.report.runfolder.open_run_folder` raises
+    :class:`~itr_sim.report.runfolder.RunFolderError` otherwise)."""
+    run = open_run_folder(folder)
+    kpis = run.document("kpis")
     meta = kpis["metadata"]
     origin = datetime.fromisoformat(meta["start"]).replace(tzinfo=ZoneInfo(meta["timezone"]))
-    events = _table(folder, "events")
+    events = run.table("events")
     events = events[events["event"] != "notified"]
-    staffing_rows = _table(folder, "staffing")
+    staffing_rows = run.table("staffing")
     staffing = {str(unit): Staffing(tuple(g["from_min"].astype(float)),
                                     tuple(g["agents"].astype(int)))
                 for unit, g in staffing_rows.groupby("unit")}
-    return ReportInputs(kpis, _table(folder, "clocks"), _table(folder, "backlog"),
+    return ReportInputs(kpis, run.table("clocks"), run.table("backlog"),
                         sessions(events, float(meta["horizon_min"])), staffing, origin)
 
 

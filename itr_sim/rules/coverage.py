@@ -1,8 +1,10 @@
-"""Coverage calendars and SLA deadlines of a run, on the engine's time axis."""
+"""Coverage calendars and SLA deadlines of a run, on the engine's time axis: the one
+place that turns a level, a severity and a budget into a (pause-extended) deadline."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from datetime import datetime
 
 from itr_sim.calendar import BusinessClock
@@ -33,18 +35,11 @@ class Coverage:
     def level_clock(self, level: str, severity: str | None) -> BusinessClock:
         return self._clocks[self.calendar_of(level, severity)]
 
-    def is_covered(self, level: str | None, severity: str | None, t: float) -> bool:
-        return level is None or self.level_clock(level, severity).is_open(t)
-
-    def next_covered(self, level: str | None, severity: str | None, t: float) -> float:
-        if level is None:
-            return t
-        return self.level_clock(level, severity).next_open(t)
-
     def deadline(self, level: str | None, severity: str | None, clock: ClockName,
-                 start: float) -> float:
-        """Deadline of ``clock`` started at ``start`` (no pauses); inf when the level has
-        no such target or there is no SLA."""
+                 start: float, pauses: Iterable[tuple[float, float]] = ()) -> float:
+        """Deadline of ``clock`` started at ``start``, moved by ``pauses`` (those the
+        catalogue lets pause the clock; see :meth:`BusinessClock.extend`); inf when the level
+        has no such target or there is no SLA."""
         if level is None or severity is None:
             return math.inf
         key = (level, severity, clock)
@@ -59,4 +54,13 @@ class Coverage:
         if found is None:
             return math.inf
         bc, budget, cutoff = found
-        return bc.deadline(start, budget, nbd_cutoff_min=cutoff)
+        return bc.extend(bc.deadline(start, budget, nbd_cutoff_min=cutoff), start, pauses)
+
+    def budget_deadline(self, level: str, severity: str | None, budget: Duration,
+                        start: float, pauses: Iterable[tuple[float, float]] = ()) -> float:
+        """Deadline of a ``budget`` (an OLA's, say) started at ``start`` on the level's
+        coverage calendar for ``severity``, with the level's NBD cut-off, moved by
+        ``pauses``."""
+        bc = self.level_clock(level, severity)
+        cutoff = self.catalog.levels[level].nbd_cutoff
+        return bc.extend(bc.deadline(start, budget, nbd_cutoff_min=cutoff), start, pauses)

@@ -1,0 +1,212 @@
+"""``itr-sim staff``: the least-cost roster that keeps every target staffing can reach."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from itr_sim.analysis.staff import StaffingResult, staff
+from itr_sim.analysis.summary import strict_json
+from itr_sim.model.load import load_scenario
+from itr_sim.model.source import ScenarioError
+from itr_sim.units import UnitError, parse_fraction
+
+EXIT_NO_PLAN = 1
+EXIT_BAD_INPUT = 2
+
+
+def staff_command(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML.")],
+    replications: Annotated[int | None, typer.Option(
+        "--replications", "-n", min=2, max=1000,
+        help="Replications per evaluation (default: the scenario's).")] = None,
+    confidence: Annotated[str, typer.Option(
+        help="A target is met when the lower bound of its interval at this confidence "
+             "reaches it; 0% uses the mean.")] = "95%",
+    max_evaluations: Annotated[int, typer.Option(
+        min=3, max=100_000, help="Evaluation budget of the search.")] = 200,
+    seed: Annotated[int | None, typer.Option(min=0, help="Seed of the search.")] = None,
+    final_replications: Annotated[int | None, typer.Option(
+        min=2, max=1000, help="Replications of the out-of-sample check (default: twice "
+        "--replications).")] = None,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, max=256,
+                                      help="Evaluate rosters on this many processes.")] = 1,
+    executor: Annotated[str, typer.Option(help="process or dask.")] = "process",
+    scheduler: Annotated[str | None, typer.Option(help="dask scheduler address.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    write: Annotated[Path | None, typer.Option(
+        help="Write a what-if scenario that extends SCENARIO with the plan.")] = None,
+    force: Annotated[bool, typer.Option(help="Let --write replace an existing file.")] = False,
+) -> None:
+    """Find the fewest agents per tier and shift, at least cost, that keep every target.
+
+    Exit 0 with a least-cost plan that meets every target staffing can reach (the others
+    are named with their lever); 1 when there is no such plan: the evaluation budget ran
+    out first, or the bounds cannot carry the offered work; 2 for bad input. Method:
+    docs/staffing.md."""
+    err = Console(stderr=True)
+    try:
+        level = parse_fraction(confidence)
+        if not 0 <= level < 1:
+            raise UnitError(f"{confidence!r}: give a confidence from 0% to 99.9%")
+    except UnitError as exc:
+        err.print(f"--confidence: {exc}", markup=False)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    if executor not in ("process", "dask"):
+        err.print(f"--executor: unknown executor {executor!r}; use process or dask",
+                  markup=False)
+        raise typer.Exit(EXIT_BAD_INPUT)
+    if write is not None:
+        problem = _check_target(write, force)
+        if problem:
+            err.print(f"--write: {problem}", markup=False)
+            raise typer.Exit(EXIT_BAD_INPUT)
+    try:
+        loaded = load_scenario(scenario)
+        for warning in loaded.warnings:
+            err.print(str(warning), markup=False)
+        with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
+                      console=err, disable=not sys.stderr.isatty()) as bar:
+            task = bar.add_task("staffing: evaluations", total=max_evaluations)
+
+            def progress(done: int, best: float | None) -> None:
+                shown = "none feasible yet" if best is None else f"best {best:,.0f}"
+                bar.update(task, completed=done, description=f"staffing: {done} evaluations, "
+                                                            f"{shown}")
+
+            result = staff(loaded, replications=replications, confidence=level,
+                           max_evaluations=max_evaluations, seed=seed,
+                           final_replications=final_replications, jobs=jobs,
+                           executor=executor, scheduler=scheduler, progress=progress)
+    except ScenarioError as exc:
+        for diagnostic in exc.diagnostics:
+            err.print(str(diagnostic), markup=False)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    if as_json:
+        typer.echo(json.dumps(strict_json(result.to_json()), indent=2, allow_nan=False))
+    else:
+        _print(result, loaded.scenario.scenario)
+    if write is not None and result.ok:
+        _write_whatif(write, scenario, result, loaded.scenario.scenario)
+        err.print(f"wrote {write}", markup=False)
+    if result.status == "budget_exhausted":
+        err.print(f"the search used its {max_evaluations} evaluations before it ended: the "
+                  "roster shown is the cheapest seen that keeps every reachable target, not a "
+                  "least-cost plan; raise --max-evaluations or narrow the bounds (staffing: in "
+                  "the scenario)", markup=False)
+    elif result.status == "infeasible_bounds":
+        err.print("no roster within the bounds can carry the offered work of every unit "
+                  "(see `not reachable` above); raise the units' staffing max", markup=False)
+    if not result.ok:
+        if write is not None:
+            err.print(f"{write} not written: there is no plan to write", markup=False)
+        raise typer.Exit(EXIT_NO_PLAN)
+
+
+def _check_target(path: Path, force: bool) -> str | None:
+    if path.is_dir():
+        return f"{path} is a folder; give a file name such as {path / 'staffed.yaml'}"
+    if path.exists() and not force:
+        return f"{path} exists; choose another name or add --force to replace it"
+    if not path.parent.exists():
+        return f"folder {path.parent} does not exist"
+    if not os.access(path.parent, os.W_OK):
+        return f"cannot write into {path.parent}"
+    return None
+
+
+def whatif_text(base: Path, target: Path, result: StaffingResult, name: str) -> str:
+    """A what-if scenario that extends ``base`` with the plan's agents."""
+    rel = os.path.relpath(base.resolve(), target.resolve().parent)
+    lines = [
+        f"# Least-cost roster from `itr-sim staff {base.name}`: {result.replications} "
+        f"replications per evaluation, seed {result.seed},",
+        f"# targets met at the lower bound of their {result.confidence:.0%} interval. Staff cost "
+        f"over {result.weeks:g} measured weeks: {result.cost_now:,.0f} -> {result.cost:,.0f} "
+        f"{result.currency}.",
+    ]
+    if result.unreachable:
+        lines.append("# Not reachable by staffing: " + ", ".join(result.unreachable) + ".")
+    missed = result.missed_out_of_sample()
+    verdict = "missed " + ", ".join(missed) if missed else "no target missed"
+    lines.append(f"# Out of sample (seed {result.final_seed}, {result.final_replications} "
+                 f"replications): {verdict}.")
+    lines += [f"scenario: {name}_staffed",
+              "description: " + json.dumps(f"{name} with the least-cost roster of itr-sim staff"),
+              f"extends: {json.dumps(rel)}", "overrides:"]
+    changed = [v for v in result.variables if result.plan[v.key] != v.now]
+    for v in changed:
+        unit, index = v.key
+        lines.append(f"  organisation.{v.group}.{unit}.shifts.{index}.agents: "
+                     f"{result.plan[v.key]}   # today {v.now}")
+    if not changed:
+        lines[-1] = "overrides: {}"
+    return "\n".join(lines) + "\n"
+
+
+def _write_whatif(path: Path, base: Path, result: StaffingResult, name: str) -> None:
+    """Write atomically: a temporary file in the same folder, renamed into place."""
+    text = whatif_text(base, path, result, name)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _print(result: StaffingResult, name: str) -> None:
+    console = Console()
+    console.print(f"{name}: least-cost roster, {result.replications} replications per "
+                  f"evaluation (seed {result.seed}); a target counts as met when the lower "
+                  f"bound of its {result.confidence:.0%} interval reaches it", markup=False)
+    table = Table(show_edge=False)
+    for column, justify in (("unit", "left"), ("shift", "left"), ("today", "right"),
+                            ("plan", "right"), ("binding targets", "left")):
+        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+    for v in result.variables:
+        unit, _ = v.key
+        agents = result.plan[v.key]
+        mark = "" if agents == v.now else f" ({agents - v.now:+d})"
+        binding = ", ".join(result.binding.get(v.key, [])) or (
+            "fixed" if v.fixed else "at its minimum" if agents - v.step < v.low else "")
+        table.add_row(unit, f"{v.days} {v.hours}", str(v.now), f"{agents}{mark}", binding)
+    console.print(table)
+    change = result.cost - result.cost_now
+    share = f", {change / result.cost_now:+.1%}" if result.cost_now else ""
+    console.print(f"staff cost over {result.weeks:g} measured weeks: {result.cost_now:,.0f} -> "
+                  f"{result.cost:,.0f} {result.currency} ({change:+,.0f}{share})", markup=False)
+    reachable = result.reachable
+    missed, unclear = result.missed_out_of_sample(), result.unclear_out_of_sample()
+    console.print(f"out of sample (seed {result.final_seed}, {result.final_replications} "
+                  f"replications): {len(reachable) - len(missed) - len(unclear)} of "
+                  f"{len(reachable)} reachable targets met, {len(unclear)} within the interval, "
+                  f"{len(missed)} missed", markup=False)
+    for key in missed + unclear:
+        v = result.out_of_sample[key]
+        console.print(f"  {v.verdict}: {key} {v.value:.1%} (CI {v.ci[0]:.1%}-{v.ci[1]:.1%}) "
+                      f"vs {v.info.target:.0%}", markup=False)
+    if result.unreachable:
+        console.print("not reachable by staffing (missed even with every shift at its "
+                      "maximum):", markup=False)
+        for row in result.to_json()["unreachable"]:
+            at = row["attainment_at_bound"]
+            shown = "" if at is None else f" {at:.1%} at the bound vs {row['target']:.0%};"
+            console.print(f"  {_label(row)}:{shown} lever: {row['lever']}", markup=False)
+    console.print(f"{result.evaluations} evaluations, {result.seconds:.0f} s", markup=False)
+
+
+def _label(row: dict[str, object]) -> str:
+    parts = [row.get(k) for k in ("level", "severity", "clock", "unit")]
+    return " ".join(str(p) for p in parts if p)
