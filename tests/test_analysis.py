@@ -366,3 +366,24 @@ def test_ola_nbd_budget_uses_the_levels_cutoff():
                    (t0 + 60, "resolved", "L1")], level="silver", severity="minor")
     olas = ola_clocks(events, loaded.catalog, loaded.scenario.organisation, origin, 10 * D)
     assert olas["deadline_min"].tolist() == [3 * D + 18 * H]
+
+
+def test_waits_pair_a_queue_with_the_next_engagement_of_that_ticket_there():
+    """Fails if a `queued` is paired with an engagement of another ticket or at another
+    unit, or a `queued` never followed by an engagement counts as a wait.
+
+    Ticket 1 queued at L1 at 0, engaged at 10: wait 10. Ticket 2 queued at L1 at 5, never
+    engaged: no wait. Ticket 3 engaged at L1 at 30 without a queue: no wait. Ticket 4 queued
+    at L1 at 0 (never engaged there), queued at L2 at 40, engaged at L2 at 100: wait 60 at
+    L2. Exactly two waits."""
+    from itr_sim.analysis.kpis import waits
+
+    ev = [(1, 0, "queued", "L1"), (1, 10, "engaged", "L1"), (2, 5, "queued", "L1"),
+          (3, 30, "engaged", "L1"), (4, 0, "queued", "L1"), (4, 40, "queued", "L2"),
+          (4, 100, "engaged", "L2")]
+    events = pd.DataFrame({"replication": 0, "ticket": [e[0] for e in ev],
+                           "time_min": [float(e[1]) for e in ev],
+                           "event": [e[2] for e in ev], "unit": [e[3] for e in ev]})
+    got = sorted(zip(*(waits(events)[k].tolist() for k in ("ticket", "unit", "wait_min")),
+                     strict=True))
+    assert got == [(1, "L1", 10.0), (4, "L2", 60.0)]
