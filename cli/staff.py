@@ -197,13 +197,19 @@ def _print(result: StaffingResult, name: str) -> None:
         v = result.out_of_sample[key]
         console.print(f"  {v.verdict}: {key} {v.value:.1%} (CI {v.ci[0]:.1%}-{v.ci[1]:.1%}) "
                       f"vs {v.info.target:.0%}", markup=False)
-    if result.unreachable:
-        console.print("not reachable by staffing (missed even with every shift at its "
-                      "maximum):", markup=False)
-        for row in result.to_json()["unreachable"]:
-            at = row["attainment_at_bound"]
-            shown = "" if at is None else f" {at:.1%} at the bound vs {row['target']:.0%};"
-            console.print(f"  {_label(row)}:{shown} lever: {row['lever']}", markup=False)
+    rows = result.to_json()["unreachable"]
+    for reason, title in (("missed", "missed even with every shift at its maximum"),
+                          ("unproven", "unproven at the maximum: the interval contains the "
+                                       "target (raise --replications or the horizon)")):
+        mine = [row for row in rows if row["reason"] == reason]
+        if mine:
+            console.print(f"not reachable by staffing, {title}:", markup=False)
+        for row in mine:
+            at, ci = row["attainment_at_bound"], row["ci95_at_bound"]
+            shown = "" if at is None else (f" {at:.1%} ({ci[0]:.1%}-{ci[1]:.1%}) vs "
+                                           f"{row['target']:.0%}")
+            lever = f"; lever: {row['lever']}" if reason == "missed" else ""
+            console.print(f"  {_label(row)}:{shown}{lever}", markup=False)
     console.print(f"{result.evaluations} evaluations, {result.seconds:.0f} s", markup=False)
 
 

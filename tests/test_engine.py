@@ -1,6 +1,7 @@
 """Engine invariants and rule effects: (b) invariants on the baseline, (c) exact traces,
 and effects of rules with fixed seeds and common random numbers."""
 
+from collections import Counter
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -9,10 +10,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from itr_sim.engine.arrivals import hourly_weights
+from itr_sim.engine.arrivals import ArrivalStream, hourly_weights
+from itr_sim.engine.draws import Source
+from itr_sim.engine.log import Event
 from itr_sim.engine.replicate import run_scenario
-from itr_sim.engine.simulation import scenario_origin
+from itr_sim.engine.simulation import Replication, scenario_origin
 from itr_sim.model.load import load_scenario
+from itr_sim.rules.coverage import Coverage
 
 ROOT = Path(__file__).parent.parent
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
@@ -27,30 +31,123 @@ def baseline_run():
     return run_scenario(load_scenario(BASELINE), replications=2)
 
 
-def test_no_ticket_is_lost(baseline_run):
-    events = baseline_run.events()
-    tickets = baseline_run.tickets()
-    counts = events.groupby(["replication", "ticket", "event"], observed=True).size()
-    per_ticket = counts.unstack("event", fill_value=0)
-    assert (per_ticket["arrived"] == 1).all()
-    assert (per_ticket["closed"] <= 1).all()
-    for (rep, kind), group in tickets.groupby(["replication", "type"], observed=True):
-        arrived = len(group)
-        closed = int(group["closed"].sum())
-        still_open = int((~group["closed"]).sum())
-        assert arrived == closed + still_open > 0, (rep, kind)
-    # every ticket is either closed or visibly somewhere: its last event is not "closed"
-    last = events.sort_values(["replication", "ticket", "time_min"]).groupby(
-        ["replication", "ticket"]).tail(1)
-    open_ids = set(tickets.loc[~tickets["closed"], ["replication", "ticket"]]
-                   .itertuples(index=False, name=None))
-    assert not any(row.event == "closed" for row in last.itertuples()
-                   if (row.replication, row.ticket) in open_ids)
+def generated_arrivals(loaded, child) -> Counter:
+    """What the arrival process drew for one replication, window by window, per (request
+    type, arrived during the warm-up): the source the engine consumes, counted without it."""
+    sc = loaded.scenario
+    stream = ArrivalStream(sc, loaded.catalog, scenario_origin(loaded), sc.horizon.minutes,
+                           child, Source.ARRIVALS)
+    counts: Counter = Counter()
+    while (window := stream.window()) is not None:
+        for t, rtype in zip(window.time, window.rtype, strict=True):
+            counts[(rtype, bool(t < sc.warmup.minutes))] += 1
+    return counts
 
 
-def test_events_of_a_ticket_are_in_time_order(baseline_run):
-    events = baseline_run.events()
-    assert (events.groupby(["replication", "ticket"])["time_min"].diff().fillna(0) >= 0).all()
+# state of a ticket after each event, for the replay below (None: no change)
+AFTER = {Event.ARRIVED: "arrived", Event.QUEUED: "queued", Event.RELEASED: "queued",
+         Event.RESUMED: "queued", Event.ENGAGED: "in service",
+         Event.WAITING_CUSTOMER: "waiting", Event.WAITING_VENDOR: "waiting",
+         Event.WAITING_PARTS: "waiting", Event.HANDED_OVER: "in transit",
+         Event.RESOLVED: "resolved", Event.CLOSED: "closed"}
+
+
+def replay(log) -> dict[int, tuple[str, str]]:
+    """Each ticket's state at the horizon and the unit it was last at, by replaying the
+    engine's raw rows in the order they were written."""
+    names = log.codes.names
+    state: dict[int, tuple[str, str]] = {}
+    for t, e, u in zip(log.ticket_ids.tolist(), log.event.tolist(), log.unit.tolist(),
+                       strict=True):
+        after = AFTER.get(Event(e))
+        if after is not None:
+            state[t] = (after, names[u] or state.get(t, ("", ""))[1])
+    return state
+
+
+def test_arrivals_are_conserved_across_the_warm_up_against_independent_counts():
+    """Fails if the engine drops, duplicates or mislabels an arrival (per request type, on
+    either side of the warm-up), if a ticket is lost between arrival and the horizon, or if
+    a unit's queue or service set disagrees with what the log says happened to it.
+
+    Three sources: the arrival process's own draws (complaints: the log's
+    ``complaint_raised`` rows); the log's ``arrived`` and ``closed`` rows; and the
+    engine's queues and tickets in service at the horizon, against the still-open
+    tickets found by replaying the log (queued, in service, waiting, in transit between
+    tiers, resolved awaiting confirmation; queued but in no queue: parked outside its
+    coverage hours, so its coverage must be closed at the horizon)."""
+    loaded = load_scenario(BASELINE, sets={"horizon": "6w"})
+    sc = loaded.scenario
+    warmup, horizon = sc.warmup.minutes, sc.horizon.minutes
+    coverage = Coverage(loaded.catalog, scenario_origin(loaded))
+    seen: Counter = Counter()
+    for r, child in enumerate(np.random.SeedSequence(sc.seed).spawn(2)):
+        expected = generated_arrivals(loaded, child)
+        sim = Replication(loaded, child, r)
+        log = sim.run().log
+        tickets = sim.tickets.to_frame()
+        event, time = log.event, np.asarray(log.time)
+        raised = time[event == Event.COMPLAINT_RAISED]
+        expected[("complaints", True)] = int((raised < warmup).sum())
+        expected[("complaints", False)] = int((raised >= warmup).sum())
+        arrived_at = time[event == Event.ARRIVED]
+        arrived_ids = log.ticket_ids[event == Event.ARRIVED]
+        assert len(np.unique(arrived_ids)) == len(arrived_ids) == len(tickets)
+        rtype = tickets["type"].astype(str).to_numpy()
+        logged = Counter(zip(rtype[arrived_ids], (arrived_at < warmup).tolist(), strict=True))
+        assert logged == +expected, r
+        assert {side for _, side in expected} == {True, False}
+
+        closed_ids = log.ticket_ids[event == Event.CLOSED]
+        assert len(np.unique(closed_ids)) == len(closed_ids)  # closed at most once
+        state = replay(log)
+        open_ids = {t for t, (s, _) in state.items() if s != "closed"}
+        assert set(closed_ids.tolist()).isdisjoint(open_ids)
+        assert len(closed_ids) + len(open_ids) == sum(expected.values()), r
+        by_state = Counter(s for t, (s, _) in state.items() if t in open_ids)
+        assert set(by_state) <= {"queued", "in service", "waiting", "in transit", "resolved"}
+        seen += by_state
+        for name, unit in sim.units.items():
+            serving = {t for t, (s, u) in state.items() if s == "in service" and u == name}
+            assert serving == set(unit.busy), (r, name)
+            waiting = {t for t, (s, u) in state.items() if s == "queued" and u == name}
+            queued = {entry[-1].id for entry in unit.queue}
+            assert queued <= waiting, (r, name)
+            for t in waiting - queued:  # parked until its coverage opens
+                level, severity = tickets.at[t, "level"], tickets.at[t, "severity"]
+                clock = coverage.level_clock(str(level), str(severity))
+                assert not clock.is_open(horizon), (r, name, t)
+        # and per request type and side of the warm-up
+        for key, n in expected.items():
+            mask = (rtype[arrived_ids] == key[0]) & ((arrived_at < warmup) == key[1])
+            ids = set(arrived_ids[mask].tolist())
+            assert len(ids & set(closed_ids.tolist())) + len(ids & open_ids) == n, (r, key)
+    # the horizon catches tickets in each open state (the checks above are not vacuous)
+    assert all(seen[s] for s in ("queued", "in service", "waiting", "resolved")), seen
+
+
+def test_trace_rows_all_arrive_once():
+    """Fails if a replayed trace loses or duplicates a row: six rows in trace.csv, by
+    request type, against the log's arrived rows."""
+    rows = pd.read_csv(TRACE.with_suffix(".csv"))
+    result = run_scenario(load_scenario(TRACE))
+    events = result.events()
+    arrived = events[events["event"] == "arrived"]
+    assert len(rows) == 6
+    assert Counter(arrived["type"].astype(str)) == Counter(rows["type"])
+
+
+def test_the_engine_writes_each_ticket_s_rows_in_time_order(baseline_run):
+    """Fails if the engine writes a ticket's rows out of order (e.g. a resumption before
+    its wait, a closure before its resolution): checked on the raw columnar log, before
+    ``to_frame`` sorts it."""
+    for rep in baseline_run.replications:
+        ids, time = rep.log.ticket_ids, np.asarray(rep.log.time)
+        order = np.argsort(ids, kind="stable")  # per ticket, in the order written
+        same_ticket = ids[order][1:] == ids[order][:-1]
+        steps = np.diff(time[order])[same_ticket]
+        assert len(steps) > 10_000
+        assert (steps >= 0).all(), rep.replication
 
 
 def test_same_seed_same_log_and_other_seed_other_log():

@@ -102,6 +102,7 @@ def test_unreachable_target_is_named_with_its_lever():
     assert 0.3 < bound.value < 0.5
     row = result.to_json()["unreachable"][0]
     assert row["clock"] == "response" and "shift" in row["lever"]
+    assert row["reason"] == "missed"
     # the other targets are met by a small roster: 24 h of work a day in a 9 h window needs
     # 24 / 9 / 0.95 = 2.8 agents for a stable queue, so 3
     assert result.status == "optimal"
@@ -115,6 +116,14 @@ def test_verdict_is_missed_only_when_the_interval_says_so():
     assert Verdict(info, 0.85, (0.82, 0.88), 0.82, False, 10).verdict == "missed"
     assert Verdict(info, 0.95, (0.92, 0.98), 0.92, True, 10).verdict == "met"
     assert Verdict(info, 0.85, (0.82, 0.88), 0.82, False, 10).shortfall == pytest.approx(0.08)
+    # at the bound, an interval that contains the target is unproven, not a staffing lever
+    from itr_sim.analysis.staff import _unreachable_json
+
+    parts = TargetInfo("sla.gold.critical.parts", "sla", 0.9, clock="parts")
+    unclear = _unreachable_json(Verdict(parts, 0.95, (0.85, 1.0), 0.85, False, 10))
+    assert unclear["reason"] == "unproven" and "--replications" in unclear["lever"]
+    missed = _unreachable_json(Verdict(parts, 0.80, (0.75, 0.85), 0.75, False, 10))
+    assert missed["reason"] == "missed" and "stock" in missed["lever"]
 
 
 def test_days_text():

@@ -1,10 +1,14 @@
 """Streaming mode: the same KPIs as the full log, from a log that holds only open tickets."""
 
 import json
+from collections import Counter
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 from itr_sim.cli.main import app
+from test_engine import generated_arrivals as generated
 from typer.testing import CliRunner
 
 from itr_sim.analysis.streaming import run_streaming
@@ -41,10 +45,68 @@ def test_streamed_kpis_equal_the_full_analysis():
     assert set(streamed["sla"]) == set(summary["sla"]) and streamed["services"]
     assert len(result.replications[0].log) == 0  # nothing kept
     assert result.replications[0].streamed["chunks"] == 13  # one per simulated week
-    # conservation holds on the streamed counts too
+    # tickets after the warm-up per kind, against what the arrival process drew (and the
+    # complaints the full log raised after the warm-up): fails if streaming mode loses,
+    # duplicates or misflags tickets even where the full analysis does the same
+    sc = loaded.scenario
+    drawn: Counter = Counter()
+    for child in np.random.SeedSequence(sc.seed).spawn(3):
+        for (rtype, warm), n in generated(loaded, child).items():
+            if not warm:
+                drawn[loaded.catalog.request_types[rtype].kind.value] += n
+    events = full.events()
+    raised = events[(events["event"] == "complaint_raised")
+                    & (events["time_min"] >= sc.warmup.minutes)]
+    drawn["complaint"] = len(raised)
     kinds = streamed["tickets"]["by_kind"]
-    assert sum(k["arrived"] for k in kinds.values()) == pytest.approx(
-        streamed["tickets"]["closed"] + streamed["tickets"]["open"])
+    assert {k: v["arrived"] * 3 for k, v in kinds.items()} == pytest.approx(dict(drawn))
+
+
+class Recorder:
+    """A sink that keeps every chunk it is handed."""
+
+    def __init__(self, replication: int) -> None:
+        self.chunks: list[tuple[pd.DataFrame, pd.DataFrame]] = []
+
+    def consume(self, events: pd.DataFrame, tickets: pd.DataFrame) -> None:
+        self.chunks.append((events, tickets))
+
+    def result(self) -> list[tuple[pd.DataFrame, pd.DataFrame]]:
+        return self.chunks
+
+
+def test_chunks_hand_over_every_ticket_once_closed_before_the_end():
+    """Fails if streaming mode loses or repeats a ticket or a row, hands over a ticket
+    before it is closed or splits its rows across chunks, or flags the warm-up wrongly:
+    the chunks against the arrival process's own draws, per request type and side of the
+    warm-up, and against the full log of the same seed."""
+    loaded = load_scenario(BASELINE, sets={"replications": 1, "horizon": "6w"})
+    sc = loaded.scenario
+    chunks = run_scenario(loaded, sink=Recorder).replications[0].streamed
+    assert len(chunks) == 6  # weekly flushes at 1w to 5w, and the rest at the horizon
+    for i, (events, tickets) in enumerate(chunks):
+        assert set(events["ticket"]) == set(tickets["ticket"]), i
+        closed = set(events.loc[events["event"] == "closed", "ticket"])
+        assert set(tickets.loc[tickets["closed"], "ticket"]) == closed, i
+        if i < len(chunks) - 1:
+            assert tickets["closed"].all(), i
+    events = pd.concat([e for e, _ in chunks], ignore_index=True)
+    tickets = pd.concat([t for _, t in chunks], ignore_index=True)
+    assert tickets["ticket"].is_unique
+    assert not chunks[-1][1]["closed"].all()  # some tickets are still open at the end
+    raised = events.loc[events["event"] == "complaint_raised", "time_min"]
+    expected = generated(loaded, np.random.SeedSequence(sc.seed).spawn(1)[0])
+    expected[("complaints", True)] = int((raised < sc.warmup.minutes).sum())
+    expected[("complaints", False)] = int((raised >= sc.warmup.minutes).sum())
+    got = Counter(zip(tickets["type"].astype(str), tickets["warmup"], strict=True))
+    assert got == +expected
+    full = run_scenario(loaded).events()
+    columns = list(events.columns)
+
+    def rows(frame: pd.DataFrame) -> pd.DataFrame:
+        return frame[columns].astype(str).sort_values(columns).reset_index(drop=True)
+
+    pd.testing.assert_frame_equal(rows(events), rows(full))
 
 
 def test_streamed_log_stays_small_as_the_horizon_grows():

@@ -33,6 +33,7 @@ from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing import get_context
+from pathlib import Path
 from typing import Any
 
 from itr_sim.analysis.evaluate import (
@@ -47,7 +48,7 @@ from itr_sim.analysis.evaluate import (
 from itr_sim.analysis.queueing import erlang_c
 from itr_sim.engine.simulation import scenario_origin
 from itr_sim.engine.staffing import staffing_of
-from itr_sim.model.load import LoadedScenario
+from itr_sim.model.load import LoadedScenario, load_scenario
 from itr_sim.model.source import Diagnostic, ScenarioError, read_yaml
 from itr_sim.model.staffing import Bounds, StaffingSpec
 from itr_sim.units import WEEKDAYS
@@ -63,21 +64,21 @@ STABLE_UTILISATION = 0.95
 queue whose load reaches its capacity grows without bound, and the long SLA clocks of the
 tickets caught in it (resolve in 15 to 60 days) would come due only after the horizon."""
 
+UNPROVEN = ("evidence, not staffing: the interval at the bound contains the target; raise "
+            "--replications or the horizon, or judge with --confidence 0%")
+
 LEVERS = {
-    "response": "entry-tier shifts inside the level's coverage hours (a shift window, not its "
-                "size: check that some shift covers every covered hour)",
-    "restore": "workarounds and hand-overs: the tiers' `restores` shares and `handover` delays",
-    "resolve": "third-line and problem-management time (the last tier's `handling`) and waits "
-               "for customer and vendor",
-    "update": "progress-update cadence: the engine sends no progress updates, so the gap "
-              "between customer-visible events is set by handling times, waits and hand-overs",
-    "parts": "spare-parts stock and logistics (organisation.parts: stock, replenish, express)",
+    "response": "shift windows: some covered hours of the level have no shift",
+    "restore": "workarounds and hand-overs (the tiers' restores and handover)",
+    "resolve": "last-tier and problem-management time, waits for customer and vendor",
+    "update": "progress-update cadence (the engine sends no updates between events)",
+    "parts": "spare-parts stock and logistics (organisation.parts)",
     "onsite": "field-engineer dispatch (not modelled)",
-    "acknowledge": "the complaint procedure and its calendar (complaints.calendar)",
-    "reply": "the complaint procedure and its calendar (complaints.calendar)",
-    "close": "the complaint procedure and its calendar (complaints.calendar)",
-    "ola": "the tier's OLA budgets against its handling and waiting times (ola:)",
-    "occupancy": "the unit's shift windows: more agents cannot lower busy time",
+    "acknowledge": "the complaint procedure and its calendar",
+    "reply": "the complaint procedure and its calendar",
+    "close": "the complaint procedure and its calendar",
+    "ola": "the tier's OLA budgets against its handling and waiting times",
+    "occupancy": "the unit's shift windows",
 }
 
 
@@ -200,9 +201,11 @@ def _target_json(v: Verdict, today: Verdict | None) -> dict[str, Any]:
 
 def _unreachable_json(v: Verdict) -> dict[str, Any]:
     i = v.info
+    unproven = v.verdict == "unclear"
     return {"kind": i.kind, "level": i.level, "severity": i.severity, "clock": i.clock,
             "unit": i.unit, "target": i.target, "attainment_at_bound": v.value,
-            "ci95_at_bound": list(v.ci), "lever": lever(i)}
+            "ci95_at_bound": list(v.ci), "reason": "unproven" if unproven else "missed",
+            "lever": UNPROVEN if unproven else lever(i)}
 
 
 def _capacity_json(key: str, capacity: dict[str, tuple[float, float, float, float]]
@@ -211,6 +214,7 @@ def _capacity_json(key: str, capacity: dict[str, tuple[float, float, float, floa
     offered, _, _, cap = capacity[unit]
     return {"kind": "capacity", "level": None, "severity": None, "clock": None, "unit": unit,
             "target": cap, "attainment_at_bound": None, "ci95_at_bound": None,
+            "reason": "missed",
             "lever": f"the bounds: even at its maximum, {unit} cannot carry its offered work "
                      f"({offered:,.0f} agent-hours) below {cap:.0%} utilisation; raise "
                      f"staffing.units.{unit}.max"}
@@ -358,14 +362,17 @@ def _pick(*values: int | None) -> int:
     return next(v for v in values if v is not None)
 
 
-def staff(loaded: LoadedScenario, *, replications: int | None = None,
+def staff(loaded: LoadedScenario | str | Path, *, replications: int | None = None,
           confidence: float = 0.95, max_evaluations: int = 200, seed: int | None = None,
           final_seed: int | None = None, final_replications: int | None = None,
           jobs: int = 1, executor: str = "process", scheduler: str | None = None,
           progress: Callable[[int, float | None], None] | None = None) -> StaffingResult:
-    """The least-cost roster that meets every target staffing can reach (module docstring).
+    """The least-cost roster that meets every target staffing can reach (module docstring),
+    for a loaded scenario or the path of one.
     ``progress(evaluations, best feasible cost or None)`` is called after each batch."""
     began = time.perf_counter()
+    if not isinstance(loaded, LoadedScenario):
+        loaded = load_scenario(loaded)
     sc = loaded.scenario
     if not 0 <= confidence < 1:
         raise ValueError("confidence must be in [0, 1)")
