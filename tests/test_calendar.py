@@ -215,3 +215,16 @@ def test_business_days_shortcut_equals_the_wall_clock_definition(cal, t, days):
     # equal up to the microsecond resolution of datetime arithmetic
     assert bc.add_business_days(t, days) == pytest.approx(
         _business_days_by_wall_clock(bc, t, days), abs=1e-6)
+
+
+def test_a_make_up_day_is_not_a_holiday_even_if_listed_as_one():
+    """Fails if `workdays` (make-up working days) lose to `extra` holidays in
+    Calendar.is_holiday, or a make-up Saturday does not get the `makeup_as` weekday's
+    windows. Saturday 2027-02-20 is both: it is a working day with Tuesday's hours."""
+    saturday = date(2027, 2, 20)
+    cal = Calendar(name="cn", timezone="Asia/Shanghai",
+                   week=weekly_windows({(1,): [(600, 900)], (0, 2, 3, 4): [(540, 1080)]}),
+                   extra_holidays=frozenset({saturday}), workdays=frozenset({saturday}),
+                   makeup_as=1)
+    assert not cal.is_holiday(saturday)
+    assert cal.windows_on(saturday) == ((600, 900),)

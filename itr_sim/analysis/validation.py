@@ -12,23 +12,34 @@ from itr_sim.engine.replicate import RunResult
 __all__ = ["littles_law", "tier_waits"]
 
 
-def tier_waits(result: RunResult, within_min: float) -> pd.DataFrame:
-    """Per replication and tier: mean wait (:func:`~itr_sim.analysis.kpis.waits`), P(W <= within)
-    and utilisation, over tickets that arrived after the warm-up and were engaged."""
+def tier_waits(result: RunResult, within_min: float, *, by_severity: bool = False
+               ) -> pd.DataFrame:
+    """Per replication and tier (and severity, with ``by_severity``): mean wait
+    (:func:`~itr_sim.analysis.kpis.waits`), P(W <= within) and the tier's utilisation, over
+    tickets that arrived after the warm-up and were engaged."""
     events = result.events()
     tickets = result.tickets()
     wait = waits(only_kept(events, tickets))
+    by = ["replication", "unit"]
+    if by_severity:
+        severity = tickets[["replication", "ticket", "severity"]].astype({"severity": str})
+        wait = wait.merge(severity, on=["replication", "ticket"])
+        by.append("severity")
     rep0 = result.replications[0]
     util = utilisation(sessions(events, rep0.horizon_min),
                        {r.replication: r.staffing for r in result.replications},
                        rep0.warmup_min, rep0.horizon_min)
     rows = []
-    for (rep, unit), group in wait.groupby(["replication", "unit"]):
+    for key, group in wait.groupby(by):
+        rep, unit = key[0], key[1]
         u = util[(util["replication"] == rep) & (util["unit"] == unit)]["utilisation"]
-        rows.append({"replication": rep, "unit": str(unit), "n": len(group),
-                     "mean_wait_min": float(group["wait_min"].mean()),
-                     "service_level": float((group["wait_min"] <= within_min).mean()),
-                     "utilisation": float(u.iloc[0]) if len(u) else np.nan})
+        row = {"replication": rep, "unit": str(unit), "n": len(group),
+               "mean_wait_min": float(group["wait_min"].mean()),
+               "service_level": float((group["wait_min"] <= within_min).mean()),
+               "utilisation": float(u.iloc[0]) if len(u) else np.nan}
+        if by_severity:
+            row["severity"] = str(key[2])
+        rows.append(row)
     return pd.DataFrame(rows)
 
 
