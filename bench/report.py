@@ -44,8 +44,9 @@ def staffing_section(path: Path) -> list[str]:
     runs, parts = r["runs"], r["one_evaluation"]
     walls = [x["wall_s"] for x in runs]
     evals = sorted({x["evaluations"] for x in runs})
-    total = parts["evaluate_plan_s"]
     engine, clocks = parts["engine_s"], parts["clocks_s"]
+    rest = parts["attainment_s"] + parts["judge_s"]
+    total = engine + clocks + rest
     return [
         "## Staffing search",
         "",
@@ -57,14 +58,16 @@ def staffing_section(path: Path) -> list[str]:
         "minutes. Reproduce with `.venv/bin/python bench/staff.py --runs 2 && "
         ".venv/bin/python bench/report.py`.",
         "",
-        f"Where the time goes: one evaluation takes {total:.1f} s in one process, of which "
-        f"the engine's {r['replications_per_evaluation']} replications are {engine:.1f} s "
-        f"({engine / total:.0%}), the clock table {clocks:.1f} s ({clocks / total:.0%}) and "
-        f"attainment and the verdicts {parts['attainment_s'] + parts['judge_s']:.2f} s. The "
+        f"Where the time goes, one evaluation of today's roster timed part by part in one "
+        f"process: the engine's {r['replications_per_evaluation']} replications "
+        f"{engine:.1f} s ({engine / total:.0%}), the clock table {clocks:.2f} s "
+        f"({clocks / total:.0%}), attainment and the verdicts {rest:.2f} s ({rest / total:.0%})"
+        f"; `evaluate_plan` as a whole {parts['evaluate_plan_s']:.1f} s. The "
         "search spends its time in evaluations (one for today's roster, one at the bound, one "
         "start, then one per shift per add or remove round); rosters of one round run in "
         "parallel, so two processes roughly halve the wall time.",
         "",
+        *([r["note"], ""] if r.get("note") else []),
     ]
 
 
