@@ -21,6 +21,7 @@ from itr_sim.model.load import LoadedScenario, load_scenario, parse_assignments
 from itr_sim.model.source import ScenarioError
 from itr_sim.report.runfolder import RunFolderError
 from itr_sim.report.runwrite import RunFolderLock, lock_run_folder, write_run_folder
+from itr_sim.units import MINUTES_PER_WEEK
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report Ctrl-C
@@ -152,7 +153,7 @@ def summary(result: RunResult) -> str:
     kept = tickets[~tickets["warmup"]]
     n = len(result.replications)
     lines = [f"{result.metadata['scenario']}: {n} replication(s) of "
-             f"{result.metadata['horizon_min'] / 10080:g} weeks, seed {result.seed}",
+             f"{result.metadata['horizon_min'] / MINUTES_PER_WEEK:g} weeks, seed {result.seed}",
              "tickets per replication after warm-up (mean): arrived / closed / still open"]
     for kind, group in kept.groupby("kind", observed=True):
         arrived = len(group) / n

@@ -202,7 +202,8 @@ def test_shell_example(block, command, documented, sandbox):
     result = CliRunner().invoke(app, args, env={"COLUMNS": "200", "NO_COLOR": "1"},
                                 catch_exceptions=False)
     expected = [x for x in documented if x.strip()]
-    reports_errors = any(": " in x and x.split(":")[0].endswith(".yaml") for x in expected)
+    reports_errors = any((": " in x and x.split(":")[0].endswith(".yaml"))
+                         or x.startswith("error: ") for x in expected)
     assert result.exit_code in ((2,) if reports_errors else (0, 1)), result.output
     assert result.output.strip(), f"{command} printed nothing"
     if not expected:

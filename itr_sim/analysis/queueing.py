@@ -24,6 +24,8 @@ import numpy as np
 from scipy.linalg import expm
 from scipy.special import logsumexp
 
+from itr_sim.units import MINUTES_PER_WEEK
+
 __all__ = [
     "MAX_AGENTS",
     "ErlangA",
@@ -246,7 +248,7 @@ def tier_estimates(loaded) -> list[TierEstimate]:  # type: ignore[no-untyped-def
 
     out = []
     for unit, (per_week, aht, staffed) in unit_demand(loaded.scenario, loaded.catalog).items():
-        rate = per_week / 10080.0
+        rate = per_week / MINUTES_PER_WEEK
         agents = staffed / 168.0
         whole = math.floor(agents + 1e-9)
         queue = erlang_c(whole, rate, aht) if whole >= 1 and aht > 0 else None

@@ -51,7 +51,7 @@ from itr_sim.engine.staffing import staffing_of
 from itr_sim.model.load import LoadedScenario, load_scenario
 from itr_sim.model.source import Diagnostic, ScenarioError, read_yaml
 from itr_sim.model.staffing import Bounds, StaffingSpec
-from itr_sim.units import WEEKDAYS
+from itr_sim.units import MINUTES_PER_WEEK, WEEKDAYS
 
 __all__ = ["LEVERS", "Evaluator", "Point", "StaffingResult", "Variable", "capacity_shortfall",
            "offered_work", "staff", "variables_of"]
@@ -456,7 +456,7 @@ def staff(loaded: LoadedScenario | str | Path, *, replications: int | None = Non
         hours[unit] = (work / 60.0, sum(v.now * v.minutes for v in mine) / 60.0,
                        sum(x[v.key] * v.minutes for v in mine) / 60.0, cap)
     return StaffingResult(
-        status, variables, x, price(now), price(x), (sc.horizon.minutes - first) / 10080.0,
+        status, variables, x, price(now), price(x), (sc.horizon.minutes - first) / MINUTES_PER_WEEK,
         loaded.catalog.currency, confidence, root, reps, final_seed, final_reps, today,
         at_bound, in_sample, out_of_sample, unreachable, binding, hours, history,
         ev.count + 1, time.perf_counter() - began)

@@ -13,7 +13,7 @@ from itr_sim.model.fields import did_you_mean
 from itr_sim.model.org import WEEK_MIN, Organisation, StaffedUnit, weekly_intervals
 from itr_sim.model.scenario import Scenario
 from itr_sim.model.source import Level
-from itr_sim.units import WEEKDAYS
+from itr_sim.units import MINUTES_PER_DAY, MINUTES_PER_WEEK, MINUTES_PER_YEAR, WEEKDAYS
 
 __all__ = ["Finding", "check_catalog", "check_scenario", "offered_load", "unit_demand"]
 
@@ -101,8 +101,8 @@ def check_scenario(sc: Scenario, cat: Catalog) -> list[Finding]:
     elif sc.warmup.minutes >= sc.horizon.minutes:
         err(("warmup",), f"warm-up {sc.warmup} is not shorter than the horizon {sc.horizon}")
     elif sc.start.year < FIRST_YEAR or (
-            sc.start.year + (sc.start.timetuple().tm_yday * 1440 + sc.horizon.minutes)
-            / 525600.0 >= LAST_YEAR + 1):
+            sc.start.year + (sc.start.timetuple().tm_yday * MINUTES_PER_DAY + sc.horizon.minutes)
+            / MINUTES_PER_YEAR >= LAST_YEAR + 1):
         err(("start",), f"the simulated period must lie within the years {FIRST_YEAR} to "
             f"{LAST_YEAR} (calendars, holidays and time zones), got a start on "
             f"{sc.start.date().isoformat()}")
@@ -217,10 +217,10 @@ def _check_served(sc: Scenario, cat: Catalog, err: Report) -> None:
                 f"{tname} receives {', '.join(gets)} but has no agent in any shift: they would "
                 "wait forever; give a shift some agents")
     _check_coverage(sc, cat, reached, sevs, err)
-    weeks = sc.horizon.minutes / 10080.0
+    weeks = sc.horizon.minutes / MINUTES_PER_WEEK
     growth = max(1.0, (1.0 + dem.growth_per_year) ** (weeks / 52.0))
     expected = dem.tickets_per_week() * growth * (weeks + sum(
-        (e.multiplier - 1.0) * min(e.lasts.minutes, sc.horizon.minutes) / 10080.0
+        (e.multiplier - 1.0) * min(e.lasts.minutes, sc.horizon.minutes) / MINUTES_PER_WEEK
         for e in dem.events if e.multiplier > 1.0))
     if expected > MAX_TICKETS:
         biggest = max(dem.customers, key=lambda c: dem.customers[c].count
@@ -444,7 +444,7 @@ def unit_demand(sc: Scenario, cat: Catalog) -> dict[str, tuple[float, float, flo
     staffed agent-hours per week), at the demand of the end of the horizon (growth included,
     outage events not). Tiers after the first get the unresolved share of the one before."""
     org, dem = sc.organisation, sc.demand
-    growth = (1.0 + dem.growth_per_year) ** (sc.horizon.minutes / 525600.0)
+    growth = (1.0 + dem.growth_per_year) ** (sc.horizon.minutes / MINUTES_PER_YEAR)
     rates: dict[tuple[str, str], float] = {}  # (severity, type) -> tickets/week
     nontech: dict[str, float] = {}
     for cust in dem.customers.values():
@@ -487,10 +487,10 @@ def _check_stock(sc: Scenario, cat: Catalog) -> list[Finding]:
     parts = sc.organisation.parts
     if parts is None:
         return []
-    growth = (1.0 + sc.demand.growth_per_year) ** (sc.horizon.minutes / 525600.0)
+    growth = (1.0 + sc.demand.growth_per_year) ** (sc.horizon.minutes / MINUTES_PER_YEAR)
     per_min = 0.0
     for cust in sc.demand.customers.values():
-        volume = cust.count * cust.tickets_per_week * growth / 10080.0
+        volume = cust.count * cust.tickets_per_week * growth / MINUTES_PER_WEEK
         for rtype, share in (cust.type_mix or sc.demand.type_mix).items():
             per_min += volume * share * parts.need.get(rtype, 0.0)
     out = []
