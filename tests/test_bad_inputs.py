@@ -114,3 +114,8 @@ def test_a_run_with_zero_demand_completes(tmp_path):
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
     assert summary["tickets"]["arrived"] == 0
+    # and its report says there is nothing to chart instead of failing on empty tables
+    html = tmp_path / "zero.html"
+    report = runner.invoke(cli_main.app, ["report", str(tmp_path / "out"), "-o", str(html)])
+    assert report.exit_code == 0, report.output
+    assert "nothing to chart" in html.read_text(encoding="utf-8")

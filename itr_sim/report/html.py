@@ -64,7 +64,8 @@ def render(inputs: ReportInputs) -> str:
     local = inputs.origin
     offset = local.weekday() * 1440 + local.hour * 60 + local.minute
     tiers = list(k["tiers"])
-    charts = [
+    empty = not k["tickets"]["arrived"]  # no demand after the warm-up: nothing to chart
+    charts = [] if empty else [
         ("SLA attainment", figures.attainment(k),
          "Share of due clocks met, per level and severity, with 95% intervals over "
          "replications; a red edge marks a level/severity/clock below its target."),
@@ -91,6 +92,9 @@ def render(inputs: ReportInputs) -> str:
     body += _headline(k)
     body += _tier_table(k)
     body += _entitlement_table(k)
+    if empty:
+        body.append("<p>No ticket arrived after the warm-up, so there is nothing to chart: "
+                    "check the demand of the scenario.</p>")
     for title, png, caption in charts:
         data = base64.b64encode(png).decode("ascii")
         body.append(f"<figure><h2>{html.escape(title)}</h2><img alt='{html.escape(title)}' "
@@ -136,8 +140,10 @@ def _tier_table(k: dict[str, Any]) -> list[str]:
         rows.append(f"<tr><td>{name}</td><td>{_pct(t['resolved_share'])}</td><td>{target}</td>"
                     f"<td>{_pct(t['utilisation'])}</td><td>{wait}</td><td>{_pct(ola)}</td></tr>")
     cost = k["cost"]
-    rows.append(f"</table><p>Cost to serve: {cost['total']:,.0f} {k['currency']} over "
-                f"{k['measured_weeks']:g} weeks, {cost['per_ticket']:,.0f} per ticket.</p>")
+    total = "-" if cost["total"] is None else f"{cost['total']:,.0f}"
+    per = "no ticket" if cost["per_ticket"] is None else f"{cost['per_ticket']:,.0f} per ticket"
+    rows.append(f"</table><p>Cost to serve: {total} {k['currency']} over "
+                f"{k['measured_weeks']:g} weeks, {per}.</p>")
     return rows
 
 
