@@ -9,7 +9,7 @@ Every parameter is named and every time is a duration with a unit, so there is n
 from __future__ import annotations
 
 import math
-from functools import cached_property, partial
+from functools import cached_property
 from typing import Annotated, Any
 
 import numpy as np
@@ -157,8 +157,8 @@ class Distribution(Strict):
 
     def sample(self, rng: np.random.Generator, size: int | None = None) -> Any:
         """Draw from the distribution (minutes) with the caller's generator."""
-        if size is None:
-            return self._draw(rng)
+        if size is None:  # one value: the first of a block of one, the same stream
+            return float(self.sample(rng, 1)[0])
         p, f, m = self.params, self.family, self.mean
         if f == "exponential":
             return rng.exponential(m, size)
@@ -172,61 +172,11 @@ class Distribution(Strict):
             scale = m / math.gamma(1 + 1 / p.shape)
             return scale * rng.weibull(p.shape, size)
         if f == "fixed":
-            return m if size is None else np.full(size, m)
+            return np.full(size, m)
         if f == "uniform":
             return rng.uniform(p.low.minutes, p.high.minutes, size)
         return rng.triangular(p.low.minutes, p.mode.minutes, p.high.minutes, size)
 
-    @cached_property
-    def _draw(self) -> Any:
-        """A one-value sampler with its parameters worked out once (the engine's hot path);
-        it draws exactly what :meth:`sample` draws. Built from module-level functions so
-        that a loaded scenario still pickles (process pools, Dask)."""
-        p, f, m = self.params, self.family, self.mean
-        if f == "exponential":
-            return partial(_exponential, m)
-        if f == "lognormal":
-            sigma2 = math.log1p(p.cv * p.cv)
-            return partial(_lognormal, math.log(m) - sigma2 / 2.0, math.sqrt(sigma2))
-        if f == "gamma":
-            shape = 1.0 / (p.cv * p.cv)
-            return partial(_gamma, shape, m / shape)
-        if f == "weibull":
-            return partial(_weibull, m / math.gamma(1 + 1 / p.shape), p.shape)
-        if f == "fixed":
-            return partial(_fixed, m)
-        if f == "uniform":
-            return partial(_uniform, p.low.minutes, p.high.minutes)
-        return partial(_triangular, p.low.minutes, p.mode.minutes, p.high.minutes)
-
     def __str__(self) -> str:
         fields = ", ".join(f"{k}: {v}" for k, v in self.params.model_dump(mode="json").items())
         return f"{self.family}({fields})"
-
-
-def _exponential(mean: float, rng: np.random.Generator) -> float:
-    return rng.exponential(mean)
-
-
-def _lognormal(mu: float, sigma: float, rng: np.random.Generator) -> float:
-    return rng.lognormal(mu, sigma)
-
-
-def _gamma(shape: float, scale: float, rng: np.random.Generator) -> float:
-    return rng.gamma(shape, scale)
-
-
-def _weibull(scale: float, shape: float, rng: np.random.Generator) -> float:
-    return scale * rng.weibull(shape)
-
-
-def _fixed(value: float, rng: np.random.Generator) -> float:
-    return value
-
-
-def _uniform(low: float, high: float, rng: np.random.Generator) -> float:
-    return rng.uniform(low, high)
-
-
-def _triangular(low: float, mode: float, high: float, rng: np.random.Generator) -> float:
-    return rng.triangular(low, mode, high)
