@@ -18,7 +18,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import typer
 from itr_sim.cli.compare import compare as compare_command
 from itr_sim.cli.erlang import erlang as erlang_command
@@ -71,6 +70,11 @@ def main(
     _debug["on"] = debug
 
 
+_USAGE_ERROR = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
+"""The base of Typer's usage errors: click's in older Typer releases, Typer's own copy of it
+in newer ones (which no longer install click), so it is found, not imported."""
+
+
 def _guarded(command: Callable[..., Any]) -> Callable[..., Any]:
     """Run a command; turn what escapes it into a message and an exit status: bad input
     (diagnostics, unit errors, unreadable or unwritable files) exits 2, anything else is an
@@ -80,8 +84,7 @@ def _guarded(command: Callable[..., Any]) -> Callable[..., Any]:
     def run(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
-        except (typer.Exit, click.exceptions.ClickException, click.exceptions.Abort,
-                KeyboardInterrupt):
+        except (typer.Exit, typer.Abort, _USAGE_ERROR, KeyboardInterrupt):
             raise
         except ScenarioError as exc:
             for diagnostic in exc.diagnostics:

@@ -112,3 +112,19 @@ def test_erlang_per_tier_of_a_scenario():
     assert units["L1"]["stable"] and 0.3 < units["L1"]["utilisation"] < 0.6
     table = runner.invoke(app, ["erlang", str(ROOT / "scenarios" / "baseline.yaml")]).stdout
     assert "first estimate" in table and "L2" in table
+
+
+def test_the_command_does_not_need_click():
+    """Fails if the CLI imports click itself: newer Typer releases no longer install it, so
+    `pip install .` on a fresh machine would give an itr-sim that cannot start. (Older Typer
+    releases run on click, and then importing Typer imports it.)"""
+    import subprocess
+    import sys
+
+    import typer
+
+    code = "import sys, itr_sim.cli.main; print('click' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    typer_runs_on_click = typer.BadParameter.__module__.startswith("click")
+    assert out.stdout.strip() == str(typer_runs_on_click)
