@@ -27,6 +27,7 @@ from itr_sim.cli.staff import staff_command
 from itr_sim.cli.sweep import sweep as sweep_command
 
 from itr_sim import __version__
+from itr_sim.engine.replicate import ExecutorUnavailable
 from itr_sim.model.load import validate_file
 from itr_sim.model.schema import FORMATS, reference_markdown, schema_text
 from itr_sim.model.source import Level, ScenarioError
@@ -90,7 +91,7 @@ def _guarded(command: Callable[..., Any]) -> Callable[..., Any]:
             for diagnostic in exc.diagnostics:
                 typer.echo(str(diagnostic), err=True)
             raise typer.Exit(EXIT_BAD_INPUT) from None
-        except (UnitError, OSError) as exc:
+        except (UnitError, OSError, ExecutorUnavailable) as exc:
             if _debug["on"]:
                 raise
             typer.echo(f"error: {_oneline(exc)}", err=True)

@@ -128,3 +128,20 @@ def test_the_command_does_not_need_click():
                          check=True)
     typer_runs_on_click = typer.BadParameter.__module__.startswith("click")
     assert out.stdout.strip() == str(typer_runs_on_click)
+
+
+@pytest.mark.parametrize("command", ["run", "staff"])
+def test_dask_executor_without_dask_is_bad_input(monkeypatch, command):
+    """Fails if asking for the dask executor on an installation without dask.distributed is
+    reported as an internal error (exit 3) instead of saying what to install (exit 2)."""
+    import importlib.util
+
+    from itr_sim.cli.main import app
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "distributed" else real(name, *a))
+    scenario = Path(__file__).parent / "data" / "staffing" / "mmc.yaml"
+    result = CliRunner().invoke(app, [command, str(scenario), "-n", "2", "--executor", "dask"])
+    assert result.exit_code == 2, result.output
+    assert "pip install 'itr-sim[dask]'" in result.output

@@ -46,6 +46,7 @@ from itr_sim.analysis.evaluate import (
     judge,
 )
 from itr_sim.analysis.queueing import erlang_c
+from itr_sim.engine.replicate import require_dask
 from itr_sim.engine.simulation import scenario_origin
 from itr_sim.engine.staffing import staffing_of
 from itr_sim.model.load import LoadedScenario, load_scenario
@@ -251,7 +252,9 @@ class Evaluator:
         self._client: Any = None
         self._cluster: Any = None
         if executor == "dask":
+            require_dask()
             from distributed import Client, LocalCluster
+
             if scheduler is None:
                 self._cluster = LocalCluster(n_workers=max(jobs, 1), threads_per_worker=1,
                                              processes=True, dashboard_address=None)

@@ -12,6 +12,7 @@ customers and units share their random numbers (common random numbers).
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import platform
 from collections.abc import Callable
@@ -30,7 +31,7 @@ from itr_sim.engine.log import Event
 from itr_sim.engine.simulation import Replication, ReplicationResult, Sink, scenario_origin
 from itr_sim.model.load import LoadedScenario
 
-__all__ = ["RunResult", "run_scenario", "scenario_hash"]
+__all__ = ["ExecutorUnavailable", "RunResult", "require_dask", "run_scenario", "scenario_hash"]
 
 
 def scenario_hash(loaded: LoadedScenario) -> str:
@@ -163,16 +164,24 @@ def _on_pool(loaded: LoadedScenario, children: list[np.random.SeedSequence],
     return [r for r in results if r is not None]
 
 
+class ExecutorUnavailable(RuntimeError):
+    """An executor was asked for whose optional dependency is not installed."""
+
+
+def require_dask() -> None:
+    """Raise :class:`ExecutorUnavailable` unless dask.distributed can be imported."""
+    if importlib.util.find_spec("distributed") is None:
+        raise ExecutorUnavailable("the dask executor needs dask.distributed, which is not "
+                                  "installed: pip install 'itr-sim[dask]'")
+
+
 def _on_dask(loaded: LoadedScenario, children: list[np.random.SeedSequence],
              arrivals: Arrivals | None, jobs: int, scheduler: str | None,
              progress: Callable[[int, int], None] | None,
              sink: SinkFactory | None) -> list[ReplicationResult]:
-    try:
-        from distributed import Client, LocalCluster
-        from distributed import as_completed as dask_completed
-    except ImportError as exc:  # pragma: no cover - depends on the installation
-        raise RuntimeError("the dask executor needs dask.distributed: pip install "
-                           "'itr-sim[dask]'") from exc
+    require_dask()
+    from distributed import Client, LocalCluster
+    from distributed import as_completed as dask_completed
     cluster = None
     if scheduler is None:
         cluster = LocalCluster(n_workers=max(jobs, 1), threads_per_worker=1, processes=True,
