@@ -16,6 +16,15 @@ def row(name: str, s: dict[str, float]) -> str:
     return f"| {name} | {s['median']:.2f} | {s['min']:.2f} - {s['max']:.2f} |"
 
 
+def _round_ranges(w: dict) -> str:
+    """Min-max of the per-round ratios, where the run kept every round."""
+    if "ratio_vs_ciw_rounds" not in w:
+        return ""
+    c, p = w["ratio_vs_ciw_rounds"], w["ratio_vs_simpy_rounds"]
+    return (f" Round by round, with clocks: {min(c):.2f}-{max(c):.2f}x Ciw, "
+            f"{min(p):.2f}-{max(p):.2f}x SimPy.")
+
+
 def compared(title: str, w: dict, remark: str = "") -> list[str]:
     """A workload run on all three tools: its table and the ratios."""
     return [
@@ -31,7 +40,7 @@ def compared(title: str, w: dict, remark: str = "") -> list[str]:
         "Ratios (other / itr-sim, higher is faster for itr-sim): with clocks "
         f"{w['ratio_vs_ciw']:.2f}x Ciw and {w['ratio_vs_simpy']:.2f}x SimPy; engine "
         f"{w['engine_ratio_vs_ciw']:.2f}x Ciw and {w['engine_ratio_vs_simpy']:.2f}x SimPy."
-        + remark,
+        + _round_ranges(w) + remark,
         "",
     ]
 

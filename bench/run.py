@@ -139,7 +139,8 @@ def timed(fn: Callable[[], Any]) -> float:
 
 
 def stats(values: list[float]) -> dict[str, float]:
-    return {"median": statistics.median(values), "min": min(values), "max": max(values)}
+    return {"median": statistics.median(values), "min": min(values), "max": max(values),
+            "rounds": list(values)}
 
 
 def memory_per_ticket(path: Path, horizons: list[str], *, stream: bool
@@ -226,6 +227,10 @@ def main() -> None:
         x["ratio_vs_simpy"] = x["simpy"]["median"] / x["itr_sim"]["median"]
         x["engine_ratio_vs_ciw"] = x["ciw"]["median"] / x["itr_sim_engine"]["median"]
         x["engine_ratio_vs_simpy"] = x["simpy"]["median"] / x["itr_sim_engine"]["median"]
+        for other in ("ciw", "simpy"):  # the ratio of each round (tools interleaved)
+            per = [o / i for o, i in zip(x[other]["rounds"], x["itr_sim"]["rounds"],
+                                         strict=True)]
+            x[f"ratio_vs_{other}_rounds"] = per
     args.out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(results, indent=2))
 

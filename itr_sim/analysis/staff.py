@@ -30,9 +30,9 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor
+from contextlib import ExitStack
 from dataclasses import dataclass, field
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -46,11 +46,11 @@ from itr_sim.analysis.evaluate import (
     judge,
 )
 from itr_sim.analysis.queueing import erlang_c
-from itr_sim.engine.replicate import require_dask
+from itr_sim.engine.replicate import dask_client, process_pool
 from itr_sim.engine.simulation import scenario_origin
 from itr_sim.engine.staffing import staffing_of
 from itr_sim.model.load import LoadedScenario, load_scenario
-from itr_sim.model.source import Diagnostic, ScenarioError, read_yaml
+from itr_sim.model.source import ScenarioError, read_yaml
 from itr_sim.model.staffing import Bounds, StaffingSpec
 from itr_sim.units import MINUTES_PER_WEEK, WEEKDAYS
 
@@ -248,27 +248,21 @@ class Evaluator:
         self.cache: dict[tuple[int, ...], Evaluation] = {}
         self.count = 0
         self.best: float | None = None
+        self._stack = ExitStack()
         self._pool: Executor | None = None
         self._client: Any = None
-        self._cluster: Any = None
         if executor == "dask":
-            require_dask()
-            from distributed import Client, LocalCluster
-
-            if scheduler is None:
-                self._cluster = LocalCluster(n_workers=max(jobs, 1), threads_per_worker=1,
-                                             processes=True, dashboard_address=None)
-            self._client = Client(self._cluster if self._cluster is not None else scheduler)
+            self._client = self._stack.enter_context(dask_client(jobs, scheduler))
         elif jobs > 1:
-            self._pool = ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"))
+            self._pool = self._stack.enter_context(process_pool(jobs))
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown()
-        if self._client is not None:
-            self._client.close()
-        if self._cluster is not None:
-            self._cluster.close()
+        self._stack.close()
+
+    def _cached(self, roster: dict[ShiftKey, int], loads: bool) -> bool:
+        """Whether the cache holds this roster, with its loads when they are asked for."""
+        found = self.cache.get(self.key(roster))
+        return found is not None and (not loads or found.busy is not None)
 
     def key(self, agents: dict[ShiftKey, int]) -> tuple[int, ...]:
         return tuple(agents[v.key] for v in self.variables)
@@ -279,7 +273,7 @@ class Evaluator:
         seed = self.seed if seed is None else seed
         reps = self.replications if replications is None else replications
         cacheable = seed == self.seed and reps == self.replications
-        todo = [r for r in rosters if not (cacheable and self.key(r) in self.cache)]
+        todo = [r for r in rosters if not (cacheable and self._cached(r, loads))]
         unique = list({self.key(r): r for r in todo}.values())
         if counted and self.count + len(unique) > self.budget:
             raise BudgetExhausted
@@ -341,7 +335,7 @@ def variables_of(loaded: LoadedScenario, spec: StaffingSpec) -> list[Variable]:
                                 one.agent_minutes(start, end)))
     if problems:
         doc = read_yaml(loaded.path)
-        raise ScenarioError([_diagnostic(doc, path, message) for path, message in problems])
+        raise ScenarioError([doc.diagnostic(path, message) for path, message in problems])
     return out
 
 
@@ -355,10 +349,6 @@ def days_text(days: tuple[int, ...] | list[int]) -> str:
             runs.append([day])
     return ",".join(WEEKDAYS[r[0]] if len(r) == 1 else f"{WEEKDAYS[r[0]]}-{WEEKDAYS[r[-1]]}"
                     for r in runs)
-
-
-def _diagnostic(doc: Any, path: tuple[str | int, ...], message: str) -> Diagnostic:
-    return doc.diagnostic(path, message)
 
 
 def _pick(*values: int | None) -> int:
@@ -395,7 +385,7 @@ def staff(loaded: LoadedScenario | str | Path, *, replications: int | None = Non
     cost = {v.key: v.cost_per_agent for v in variables}
 
     def price(x: dict[ShiftKey, int]) -> float:
-        return sum(cost[k] * n for k, n in x.items())
+        return sum(cost[k] * n for k, n in x.items())  # as roster_point prices a roster
 
     now = {v.key: v.now for v in variables}
     high = {v.key: v.high for v in variables}
@@ -403,8 +393,8 @@ def staff(loaded: LoadedScenario | str | Path, *, replications: int | None = Non
         e_now, e_high = ev.many([now, high], loads=True)
         today, at_bound = judge(e_now, confidence), judge(e_high, confidence)
         cap = spec.occupancy_cap if spec.occupancy_cap is not None else STABLE_UTILISATION
-        offered = offered_work(variables, e_high.busy or {})
         busy = e_high.busy or {}
+        offered = offered_work(variables, busy)
 
         def capacity_gaps(x: dict[ShiftKey, int]) -> dict[str, float]:
             return capacity_shortfall(variables, offered, cap, x)
@@ -413,15 +403,9 @@ def staff(loaded: LoadedScenario | str | Path, *, replications: int | None = Non
                              + list(capacity_gaps(high)))
         reachable = set(at_bound) - set(unreachable)
 
-        def verdicts(e: Evaluation) -> dict[str, Verdict]:
-            return {k: v for k, v in judge(e, confidence).items() if k in reachable}
-
         def record(phase: str, x: dict[ShiftKey, int], e: Evaluation | None) -> Point:
-            v = verdicts(e) if e is not None else {}
             gaps = {k: g for k, g in capacity_gaps(x).items() if k not in unreachable}
-            missed = tuple(sorted([k for k, j in v.items() if not j.met] + list(gaps)))
-            point = Point(phase, dict(x), price(x), not missed,
-                          sum(j.shortfall for j in v.values()) + sum(gaps.values()), missed)
+            point = roster_point(phase, x, e, confidence, reachable, gaps, cost)
             history.append(point)
             if point.feasible and (ev.best is None or point.cost < ev.best):
                 ev.best = point.cost
@@ -621,14 +605,20 @@ def brute_force(loaded: LoadedScenario, result: StaffingResult,
         done = dict(zip(map(ev.key, runnable), ev.many(runnable), strict=True))
     finally:
         ev.close()
-    points = []
-    for x in rosters:
-        e = done.get(ev.key(x))
-        verdicts = {k: j for k, j in judge(e, result.confidence).items()
-                    if k in reachable} if e is not None else {}
-        gaps = capacity_shortfall(result.variables, offered, cap, x)
-        missed = tuple(sorted([k for k, j in verdicts.items() if not j.met] + list(gaps)))
-        points.append(Point("grid", x, sum(cost[k] * n for k, n in x.items()), not missed,
-                            sum(j.shortfall for j in verdicts.values()) + sum(gaps.values()),
-                            missed))
-    return points
+    return [roster_point("grid", x, done.get(ev.key(x)), result.confidence, reachable,
+                         {k: g for k, g in capacity_shortfall(result.variables, offered, cap,
+                                                              x).items()
+                          if k not in result.unreachable}, cost)
+            for x in rosters]
+
+
+def roster_point(phase: str, x: dict[ShiftKey, int], e: Evaluation | None, confidence: float,
+                 reachable: set[str], gaps: dict[str, float],
+                 cost: dict[ShiftKey, float]) -> Point:
+    """A roster judged on the reachable targets of its evaluation (none when it was not
+    simulated) and on the capacity ``gaps``: what it misses and by how much."""
+    verdicts = {k: j for k, j in judge(e, confidence).items()
+                if k in reachable} if e is not None else {}
+    missed = tuple(sorted([k for k, j in verdicts.items() if not j.met] + list(gaps)))
+    return Point(phase, dict(x), sum(cost[k] * n for k, n in x.items()), not missed,
+                 sum(j.shortfall for j in verdicts.values()) + sum(gaps.values()), missed)

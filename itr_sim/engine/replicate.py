@@ -15,8 +15,9 @@ import hashlib
 import importlib.util
 import json
 import platform
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
@@ -31,7 +32,8 @@ from itr_sim.engine.log import Event
 from itr_sim.engine.simulation import Replication, ReplicationResult, Sink, scenario_origin
 from itr_sim.model.load import LoadedScenario
 
-__all__ = ["ExecutorUnavailable", "RunResult", "require_dask", "run_scenario", "scenario_hash"]
+__all__ = ["ExecutorUnavailable", "RunResult", "dask_client", "process_pool", "require_dask",
+           "run_scenario", "scenario_hash"]
 
 
 def scenario_hash(loaded: LoadedScenario) -> str:
@@ -154,7 +156,7 @@ def _on_pool(loaded: LoadedScenario, children: list[np.random.SeedSequence],
              progress: Callable[[int, int], None] | None,
              sink: SinkFactory | None) -> list[ReplicationResult]:
     results: list[ReplicationResult | None] = [None] * len(children)
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
+    with process_pool(jobs) as pool:
         futures = {pool.submit(_replicate, loaded, child, r, arrivals, sink): r
                    for r, child in enumerate(children)}
         for done, future in enumerate(as_completed(futures), 1):
@@ -175,19 +177,37 @@ def require_dask() -> None:
                                   "installed: pip install 'itr-sim[dask]'")
 
 
+@contextmanager
+def dask_client(jobs: int, scheduler: str | None) -> Iterator[Any]:
+    """A dask.distributed client: of the scheduler at ``scheduler``, or of a local cluster of
+    ``jobs`` single-threaded worker processes, closed on exit."""
+    require_dask()
+    from distributed import Client, LocalCluster
+
+    cluster = None if scheduler is not None else LocalCluster(
+        n_workers=max(jobs, 1), threads_per_worker=1, processes=True, dashboard_address=None)
+    client = Client(cluster if cluster is not None else scheduler)
+    try:
+        yield client
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def process_pool(jobs: int) -> ProcessPoolExecutor:
+    """A pool of ``jobs`` processes started fresh (spawn), as replications and searches use."""
+    return ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"))
+
+
 def _on_dask(loaded: LoadedScenario, children: list[np.random.SeedSequence],
              arrivals: Arrivals | None, jobs: int, scheduler: str | None,
              progress: Callable[[int, int], None] | None,
              sink: SinkFactory | None) -> list[ReplicationResult]:
     require_dask()
-    from distributed import Client, LocalCluster
     from distributed import as_completed as dask_completed
-    cluster = None
-    if scheduler is None:
-        cluster = LocalCluster(n_workers=max(jobs, 1), threads_per_worker=1, processes=True,
-                               dashboard_address=None)
-    client = Client(cluster if cluster is not None else scheduler)
-    try:
+
+    with dask_client(jobs, scheduler) as client:
         futures = [client.submit(_replicate, loaded, child, r, arrivals, sink, pure=False)
                    for r, child in enumerate(children)]
         order = {f.key: i for i, f in enumerate(futures)}
@@ -196,8 +216,4 @@ def _on_dask(loaded: LoadedScenario, children: list[np.random.SeedSequence],
             results[order[future.key]] = future.result()
             if progress is not None:
                 progress(done, len(children))
-        return [r for r in results if r is not None]
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
+    return [r for r in results if r is not None]
