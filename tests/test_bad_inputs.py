@@ -118,4 +118,7 @@ def test_a_run_with_zero_demand_completes(tmp_path):
     html = tmp_path / "zero.html"
     report = runner.invoke(cli_main.app, ["report", str(tmp_path / "out"), "-o", str(html)])
     assert report.exit_code == 0, report.output
-    assert "nothing to chart" in html.read_text(encoding="utf-8")
+    page = html.read_text(encoding="utf-8")
+    assert "nothing to chart" in page
+    assert "no ticket." in page  # cost per ticket of no ticket
+    assert "None" not in page  # a missing figure is shown as such, not as Python's None

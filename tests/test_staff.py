@@ -377,3 +377,21 @@ def test_add_takes_the_cheapest_feasible_step():
     x = {("A", 0): 0, ("B", 0): 0}
     plan, point = _add(_Rule(rule), variables, x, record("start", x, x), record)
     assert plan == {("A", 0): 1, ("B", 0): 0} and point.cost == 40.0
+
+
+def test_the_evaluation_cache_answers_a_request_for_loads_with_loads():
+    """Fails if a roster evaluated without shift loads is served from the cache to a request
+    that needs them (the start roster would then be built from nothing)."""
+    from itr_sim.analysis.evaluate import Options
+    from itr_sim.analysis.staff import Evaluator, variables_of
+    from itr_sim.model.staffing import StaffingSpec
+
+    loaded = load_scenario(MMC, sets={"horizon": "2w"})
+    variables = variables_of(loaded, StaffingSpec())
+    ev = Evaluator(loaded, variables, 1, 2, Options(), 10, 1, "process", None, None)
+    roster = {("desk", 0): 12}
+    assert ev.many([roster])[0].busy is None
+    again = ev.many([roster], loads=True)[0]
+    assert again.busy is not None and again.busy[("desk", 0)] == pytest.approx(9.5, rel=0.1)
+    assert ev.count == 2
+    assert ev.many([roster], loads=True)[0] is again and ev.count == 2  # now cached

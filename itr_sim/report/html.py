@@ -140,9 +140,8 @@ def _tier_table(k: dict[str, Any]) -> list[str]:
         rows.append(f"<tr><td>{name}</td><td>{_pct(t['resolved_share'])}</td><td>{target}</td>"
                     f"<td>{_pct(t['utilisation'])}</td><td>{wait}</td><td>{_pct(ola)}</td></tr>")
     cost = k["cost"]
-    total = "-" if cost["total"] is None else f"{cost['total']:,.0f}"
     per = "no ticket" if cost["per_ticket"] is None else f"{cost['per_ticket']:,.0f} per ticket"
-    rows.append(f"</table><p>Cost to serve: {total} {k['currency']} over "
+    rows.append(f"</table><p>Cost to serve: {cost['total']:,.0f} {k['currency']} over "
                 f"{k['measured_weeks']:g} weeks, {per}.</p>")
     return rows
 
