@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -52,6 +53,38 @@ def test_extend_by_pauses_hand_worked(office):
     assert office.extend(deadline, start, two) == at(1, 12)
     # a third pause that begins at the moved deadline's instant does not count
     assert office.extend(deadline, start, [*two, (at(1, 12), at(1, 15))]) == at(1, 12)
+
+
+def _extend_on_arrays(bc: BusinessClock, deadline: float, start: float,
+                      pauses: list[tuple[float, float]]) -> float:
+    """BusinessClock.extend_array (the clock table's path) for one clock."""
+    ordered = sorted(pauses) or [(float("nan"), float("nan"))]
+    p = np.array(ordered, dtype=float)
+    return float(bc.extend_array(np.array([deadline]), np.array([start]), p[:, :1],
+                                 p[:, 1:])[0])
+
+
+def test_scalar_and_array_extensions_agree(office):
+    """Fails if the engine's scalar path and the clock table's array path of the one
+    pause-extension rule drift apart: the hand-worked cases above on both, then random
+    clocks with up to four pauses each (a fixed seed; every case must agree exactly)."""
+    start, deadline = at(0, 9), at(0, 18)
+    two = [(at(1, 10), at(1, 11)), (at(0, 10), at(0, 12))]
+    for pauses, expected in (([(at(0, 11), at(0, 14))], at(1, 11)),
+                             ([(at(-1, 9), at(0, 10))], at(1, 10)),
+                             ([(at(0, 19), at(0, 20))], deadline), (two, at(1, 12)),
+                             ([*two, (at(1, 12), at(1, 15))], at(1, 12))):
+        assert _extend_on_arrays(office, deadline, start, pauses) == expected
+    rng = np.random.default_rng(3)
+    for _ in range(300):
+        start = float(rng.uniform(0, 5 * DAY))
+        deadline = office.add(start, float(rng.uniform(30, 3000)))
+        pauses = []
+        for _ in range(int(rng.integers(0, 5))):
+            a = float(rng.uniform(start - DAY, start + 4 * DAY))
+            pauses.append((a, a + float(rng.uniform(1, 2 * DAY))))
+        assert office.extend(deadline, start, pauses) == pytest.approx(
+            _extend_on_arrays(office, deadline, start, pauses), abs=1e-6)
 
 
 def _ola_log(rows: list[tuple[int, float, str, str, str]]) -> pd.DataFrame:
