@@ -185,9 +185,15 @@ def _pct(value: float | None) -> str:
     return "-" if value is None else f"{value:.1%}"
 
 
+GENERATOR = "itr-sim"
+"""The generator of every report page; `itr-sim report` replaces an existing file without
+--force only when it carries this mark (a report it wrote before)."""
+
+
 def _page(title: str, body: str, figures_expected: int) -> str:
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
+<meta name="generator" content="{GENERATOR}">
 <title>itr-sim report: {html.escape(title)}</title>
 <style>
 body {{ font-family: sans-serif; max-width: 1000px; margin: 2em auto; color: #222; }}
