@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
-__all__ = ["check_target", "write_atomic"]
+__all__ = ["atomic_writer", "check_target", "write_atomic"]
 
 
 def check_target(path: Path, force: bool, *, example: str = "out.txt") -> str | None:
@@ -30,16 +33,37 @@ def check_target(path: Path, force: bool, *, example: str = "out.txt") -> str | 
     return None
 
 
-def write_atomic(path: Path, data: str | bytes) -> None:
-    """Write ``data`` to a temporary file beside ``path``, flush it to disk and rename it into
-    place; on any failure the temporary file is removed and ``path`` is left as it was."""
+@contextmanager
+def atomic_writer(path: Path) -> Iterator[IO[bytes]]:
+    """A binary handle on a temporary file beside ``path``; when the block ends normally the
+    file is flushed to disk and renamed into place, otherwise it is removed and ``path`` is
+    left as it was. For outputs too large to hold in memory at once."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data.encode("utf-8") if isinstance(data, str) else data)
+            yield handle
             handle.flush()
             os.fsync(handle.fileno())
+        os.chmod(tmp, _mode_for(path))
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_atomic(path: Path, data: str | bytes) -> None:
+    """Write ``data`` to a temporary file beside ``path``, flush it to disk and rename it into
+    place; on any failure the temporary file is removed and ``path`` is left as it was."""
+    with atomic_writer(path) as handle:
+        handle.write(data.encode("utf-8") if isinstance(data, str) else data)
+
+
+def _mode_for(path: Path) -> int:
+    """The permissions the file would have had if opened the usual way: those of the file it
+    replaces, else 0o666 less the umask (mkstemp's own 0o600 would hide it from the group)."""
+    try:
+        return path.stat().st_mode & 0o777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
