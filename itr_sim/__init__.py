@@ -8,9 +8,14 @@ the analysis stack (SciPy) it does not need.
 from __future__ import annotations
 
 from importlib import import_module
+from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+try:
+    __version__ = version("itr-sim")
+    """The installed distribution's version: pyproject.toml is its one source."""
+except PackageNotFoundError:  # pragma: no cover - imported from a source tree never installed
+    __version__ = "0+unknown"
 
 _WHERE = {
     "Analysis": "itr_sim.analysis.summary",
