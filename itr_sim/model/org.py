@@ -9,6 +9,7 @@ from pydantic import Field
 
 from itr_sim.model.distributions import Distribution
 from itr_sim.model.fields import (
+    CustomerName,
     DaysSpec,
     DurationField,
     ElapsedDuration,
@@ -142,7 +143,7 @@ class OlaTarget(Strict):
         "severities whose SLA has a restore clock)")
     attainment: Fraction | None = Field(
         None, description="share of visits that must meet the budgets")
-    customers: dict[Name, DurationField] = Field(
+    customers: dict[CustomerName, DurationField] = Field(
         default_factory=dict, description="resolve budget per customer (contract group), "
         "replacing `resolve` for their tickets")
 
