@@ -21,6 +21,7 @@ from typing import Annotated, Any
 import typer
 from itr_sim.cli.compare import compare as compare_command
 from itr_sim.cli.erlang import erlang as erlang_command
+from itr_sim.cli.ola import ola_command
 from itr_sim.cli.report import report as report_command
 from itr_sim.cli.run import run as run_command
 from itr_sim.cli.staff import staff_command
@@ -169,6 +170,7 @@ app.command(name="compare")(compare_command)
 app.command(name="report")(report_command)
 app.command(name="sweep")(sweep_command)
 app.command(name="staff")(staff_command)
+app.command(name="ola")(ola_command)
 for _info in app.registered_commands:
     if _info.callback is not None:
         _info.callback = _guarded(_info.callback)

@@ -265,7 +265,7 @@ def _proposal_entry(loaded: LoadedScenario, current: Duration | OlaTarget | None
         return budget
     base = keep.model_dump() if keep is not None else {}
     base.update({"resolve": budget, "customers": customers,
-                 "attainment": default[1].attainment_target})
+                 "attainment": max(tb.attainment_target for _, tb in mine)})
     return OlaTarget(**base)
 
 
@@ -273,8 +273,10 @@ def proposal_overrides(design: OlaDesign, loaded: LoadedScenario) -> dict[str, A
     """The proposal as scenario overrides (``organisation.tiers.T.ola.SEV: ...``)."""
     out: dict[str, Any] = {}
     org = loaded.scenario.organisation
+    severities = [s for s in loaded.catalog.severities
+                  if any(g.severity == s for g in design.groups)]
     for name in org.tiers:
-        for sev in {g.severity for g in design.groups}:
+        for sev in severities:
             mine = [(g, tb) for g in design.groups if g.severity == sev for tb in g.tiers
                     if tb.tier == name]
             if not mine:
@@ -315,7 +317,7 @@ def ola(loaded: LoadedScenario, *, level: str | None = None, replications: int |
         links = [_bounds(org.tiers[t].handover) for t in path[:-1]]
         unbounded = [i for i, (_, hi) in enumerate(links) if hi is None]
         comps = len(path) + len(unbounded)
-        a = 1.0 - (1.0 - target) / comps
+        a = math.ceil((1.0 - (1.0 - target) / comps) * 1000 - 1e-9) / 1000  # up to 0.1%
         mine = visits[(visits["severity"] == sev) & visits["level"].isin(levels)]
         reserve = 0.0
         for i, (_, hi) in enumerate(links):
