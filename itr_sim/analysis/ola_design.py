@@ -36,6 +36,7 @@ import pandas as pd
 
 from itr_sim.analysis.clock_table import run_clocks
 from itr_sim.analysis.ola import attribute_breaches, ola_clocks, vendor_clocks, visit_times
+from itr_sim.analysis.stats import mean_ci
 from itr_sim.engine.replicate import RunResult, run_scenario
 from itr_sim.model.catalog import ClockName
 from itr_sim.model.distributions import Distribution
@@ -111,6 +112,7 @@ class TierBudget:
     attainment_target: float
     realistic: bool                   # proposed >= quantile: reachable at today's staffing
     checked_attainment: float | None = None
+    quantile_ci95: list[float] | None = None   # t-interval of the per-replication quantiles
 
 
 @dataclass
@@ -130,6 +132,7 @@ class OlaGroup:
     tiers: list[TierBudget]
     note: str = ""
     sla_attainment_today: float | None = None
+    sla_attainment_today_ci95: list[float] | None = None
     sla_attainment_checked: float | None = None
     sla_attainment_all_olas_met: float | None = None
     attribution_coverage: float | None = None
@@ -292,6 +295,15 @@ def proposal_overrides(design: OlaDesign, loaded: LoadedScenario) -> dict[str, A
     return out
 
 
+def _ci(per_replication: pd.Series) -> list[float] | None:
+    """The 95% t-interval of per-replication values (None with fewer than two)."""
+    values = per_replication.dropna().to_numpy(float)
+    if len(values) < 2:
+        return None
+    _, lo, hi = mean_ci(values)
+    return [lo, hi]
+
+
 def _share(x: pd.Series) -> float | None:
     return None if len(x) == 0 else float(x.mean())
 
@@ -327,19 +339,23 @@ def ola(loaded: LoadedScenario, *, level: str | None = None, replications: int |
                 h = mine.loc[mine["tier"] == path[i], "handover_min"].dropna()
                 reserve += float(np.quantile(h, a)) if len(h) else 0.0
         floor = sum(lo for lo, _ in links)
-        qs, counts = [], []
+        qs, counts, cis = [], [], []
         for t in path:
-            x = mine.loc[mine["tier"] == t, "at_tier_min"].to_numpy(float)
+            rows = mine[mine["tier"] == t]
+            x = rows["at_tier_min"].to_numpy(float)
             counts.append(len(x))
             qs.append(float(np.quantile(x, a)) if len(x) else 0.0)
+            cis.append(_ci(rows.groupby("replication")["at_tier_min"].quantile(a)))
+        if not any(counts):
+            continue  # no ticket of this severity and calendar in the demand
         shares = allocate(qs, b_min, reserve)
         tiers = []
-        for t, q, n, b in zip(path, qs, counts, shares, strict=True):
+        for t, q, n, b, ci in zip(path, qs, counts, shares, cis, strict=True):
             now = _today_budget(org, t, sev)
             tiers.append(TierBudget(
                 t, None if now is None else now.text,
                 None if now is None else _covered_minutes(loaded, calendar, now), None, n,
-                q, format_minutes(b), b, a, b >= q))
+                q, format_minutes(b), b, a, b >= q, None, ci))
         if floor >= b_min:
             verdict = "impossible"
             note = (f"the hand-overs' fixed delays ({format_minutes(floor)}) already use the "
@@ -364,9 +380,10 @@ def ola(loaded: LoadedScenario, *, level: str | None = None, replications: int |
                 f"few visits measured at {', '.join(few)}: their quantile is rough; "
                 "run more replications (-n)")
         g_res = resolve[(resolve["severity"] == sev) & resolve["level"].isin(levels)]
+        met = ~g_res["breached"].astype(bool)
         groups.append(OlaGroup(sev, calendar, levels, budgets[tight].text, b_min, target,
                                path, reserve, floor, comps, a, verdict, tiers, note,
-                               _share(~g_res["breached"].astype(bool))))
+                               _share(met), _ci(met.groupby(g_res["replication"]).mean())))
     _today_attainment(m["olas"], groups)
     check_seed = base_seed + 1
     if groups:
