@@ -42,8 +42,8 @@ def ola_command(
         help="Write a what-if scenario that extends SCENARIO with the proposed OLAs.")] = None,
     force: Annotated[bool, typer.Option(help="Let --write replace an existing file.")] = False,
 ) -> None:
-    """Propose per-tier OLA budgets and attainment targets that protect the SLA resolve
-    clock, beside today's, and check them by simulation.
+    """Propose per-tier OLA budgets and attainment targets that protect the SLA response,
+    restore and resolve clocks, beside today's, and check them by simulation.
 
     Exit 0 when every proposal is realistic at today's staffing; 1 when some tier would
     need a staffing change (see `itr-sim staff`) or no OLA can protect an SLA; 2 for bad
@@ -86,7 +86,7 @@ def _check_target(path: Path, force: bool) -> str | None:
 
 
 def whatif_text(base: Path, target: Path, design: OlaDesign, loaded: LoadedScenario) -> str:
-    """A what-if scenario that extends ``base`` with the proposed resolve OLAs."""
+    """A what-if scenario that extends ``base`` with the proposed OLAs."""
     rel = os.path.relpath(base.resolve(), target.resolve().parent)
     name = loaded.scenario.scenario
     lines = [f"# OLA budgets from `itr-sim ola {base.name}`: {design.replications} "
@@ -94,7 +94,7 @@ def whatif_text(base: Path, target: Path, design: OlaDesign, loaded: LoadedScena
              f"# Rule: {design.rule}."]
     for g in design.groups:
         if g.verdict != "ok":
-            lines.append(f"# {g.severity} on {g.calendar} ({', '.join(g.levels)}): "
+            lines.append(f"# {g.clock} {g.severity} on {g.calendar} ({', '.join(g.levels)}): "
                          f"{g.verdict}: {g.note}")
     lines += [f"scenario: {name}_ola",
               "description: " + json.dumps(f"{name} with the OLA budgets of itr-sim ola"),
@@ -125,13 +125,13 @@ def _pct(x: float | None) -> str:
 
 def _print(design: OlaDesign) -> None:
     console = Console()
-    console.print(f"{design.scenario}: OLA budgets that protect the SLA resolve clock, "
+    console.print(f"{design.scenario}: OLA budgets that protect the SLA clocks, "
                   f"{design.replications} replications (seed {design.seed}), checked on seed "
                   f"{design.check_seed}", markup=False)
     console.print(f"rule: {design.rule}", markup=False)
     for g in design.groups:
         console.print(
-            f"\n{g.severity} on {g.calendar} ({', '.join(g.levels)}): SLA resolve "
+            f"\n{g.clock} {g.severity} on {g.calendar} ({', '.join(g.levels)}): SLA "
             f"{g.sla_budget} at {g.sla_attainment_target:.0%}; per-tier target "
             f"{g.component_target:.1%}; hand-over reserve {format_minutes(g.handover_reserve_min)}"
             f": {g.verdict}", markup=False)

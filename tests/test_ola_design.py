@@ -13,7 +13,7 @@ from scipy import integrate, optimize
 from typer.testing import CliRunner
 
 from itr_sim.analysis.ola import attribute_breaches, ola_clocks, vendor_clocks
-from itr_sim.analysis.ola_design import allocate, format_minutes, ola
+from itr_sim.analysis.ola_design import allocate, component_target, format_minutes, ola
 from itr_sim.analysis.queueing import erlang_c
 from itr_sim.engine.simulation import scenario_origin
 from itr_sim.model.load import load_scenario
@@ -118,29 +118,35 @@ def _sojourn(c: int, mu: float, lam: float):
 @pytest.mark.slow
 def test_two_tier_design_agrees_with_the_convolution(tmp_path):
     """Fails if the time at a tier is measured wrongly (queue or handling left out, wrong
-    clock), if the per-tier target is not 1 - (1 - A) / 2 with two tiers, if the split is
-    not proportional to the tiers' quantiles, or if the simulated SLA attainment departs
-    from the analytic convolution of the tiers' sojourn times.
+    clock), if the per-tier targets do not split the allowed breaches by reach, if the
+    split is not proportional to the tiers' quantiles, or if the simulated SLA attainment
+    departs from the analytic convolution of the tiers' sojourn times.
 
     L1: M/M/2, 18/h, 5 min (load 0.75); 60% resolved, 40% escalated at once to L2: M/M/1,
-    7.2/h (Burke: the escalations are Poisson), 5 min (load 0.6). SLA 37.5 min at 90% ->
-    per-tier target a = 95%. Theory: q1 = 32.38 min, q2 = 37.45 min (95% quantiles of the
-    sojourn times); split 37.5 x q_i / (q1 + q2) = 17.39 and 20.11 min; SLA attainment
-    0.6 P(T1 <= B) + 0.4 P(T1 + T2 <= B) = 0.9117 (T1, T2 independent on this
-    overtake-free two-node path). The per-replication quantiles' 95% t-interval must
-    contain the theory and be narrower than +-6%; the attainment interval must contain it
-    and be narrower than +-0.02. q1 + q2 > 37.5: the design must say the OLAs are
+    7.2/h (Burke: the escalations are Poisson), 5 min (load 0.6). SLA 37.5 min at 90%,
+    m = 2 components: L1 (reach 1) target 1 - 0.1 / 2 = 95%, L2 (reach 0.4) target
+    1 - 0.1 / (2 x 0.4) = 87.5%. Theory: q1 = 32.38 min (95% quantile of the M/M/2
+    sojourn), q2 = 25.98 min (87.5% quantile of the M/M/1 sojourn, exponential with rate
+    1/5 - 0.12 = 0.08/min: ln 8 / 0.08); split 37.5 x q_i / (q1 + q2) = 20.81 and 16.69
+    min; SLA attainment 0.6 P(T1 <= B) + 0.4 P(T1 + T2 <= B) = 0.9117 (T1, T2 independent
+    on this overtake-free two-node path). The per-replication quantiles' 95% t-interval
+    must contain the theory and be narrower than +-6%; the attainment interval must contain
+    it and be narrower than +-0.02. q1 + q2 > 37.5: the design must say the OLAs are
     unrealistic at this staffing. With no hand-over, every ticket that met both OLAs met
     the SLA, and every SLA breach has an OLA breach."""
     design = ola(load_scenario(_two_tier(tmp_path, "37.5m")))
-    (group,) = design.groups
+    (group,) = [g for g in design.groups if g.clock == "resolve"]
     b = 37.5
     lam = 18 / 60
     s1, d1 = _sojourn(2, 1 / 5, lam)
     s2, _ = _sojourn(1, 1 / 5, lam * 0.4)
-    q = [optimize.brentq(lambda t, s=s: s(t) - 0.05, 0, 1000) for s in (s1, s2)]
-    assert q == pytest.approx([32.38, 37.45], abs=0.01)
-    assert group.component_target == 0.95 and group.components == 2
+    l1, l2 = group.tiers
+    assert group.components == 2 and l1.attainment_target == 0.95
+    assert 0.870 <= l2.attainment_target <= 0.880  # the reach 0.4 is measured
+    q = [optimize.brentq(lambda t, s=s, a=tb.attainment_target: s(t) - (1 - a), 0, 1000)
+         for s, tb in ((s1, l1), (s2, l2))]
+    if l2.attainment_target == 0.875:
+        assert q == pytest.approx([32.38, math.log(8) / 0.08], abs=0.01)
     split = [b * x / sum(q) for x in q]
     conv = integrate.quad(lambda s: d1(s) * (1 - s2(b - s)), 0, b)[0]
     attainment = 0.6 * (1 - s1(b)) + 0.4 * conv
@@ -157,8 +163,18 @@ def test_two_tier_design_agrees_with_the_convolution(tmp_path):
     assert group.sla_attainment_all_olas_met == 1.0
     assert group.attribution_coverage == 1.0
     # the checked OLA attainment of L1 is P(T1 <= b1) at the proposed budget
-    l1 = group.tiers[0]
     assert l1.checked_attainment == pytest.approx(1 - s1(l1.proposed_min), abs=0.02)
+
+
+def test_component_targets_split_the_allowed_breaches_by_reach():
+    """Fails if a tier reached by few tickets is held to the entry tier's target (too
+    strict) or to less than a median. A = 90%, 3 components: reach 1 -> 1 - 0.1/3 = 96.7%
+    (rounded up); reach 0.1 -> 1 - 0.1/0.3 = 66.7%; reach 0.01 -> below 0 -> 50%; no
+    ticket -> 50%."""
+    assert component_target(0.9, 3, 1.0) == 0.967
+    assert component_target(0.9, 3, 0.1) == 0.667
+    assert component_target(0.9, 3, 0.01) == 0.5
+    assert component_target(0.9, 3, 0.0) == 0.5
 
 
 # -- OLA clocks beyond resolve; per-customer budgets; vendors -------------------------------

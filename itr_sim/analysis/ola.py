@@ -147,18 +147,22 @@ def vendor_clocks(events: pd.DataFrame, catalog: Catalog, org: Organisation,
 
 
 def visit_times(events: pd.DataFrame, catalog: Catalog, org: Organisation, origin: datetime,
-                end_min: float) -> pd.DataFrame:
-    """Per tier visit of a ticket with an SLA level: the time it spent at the tier as its
-    resolve OLA clock measures it (covered minutes of the level's calendar for its severity,
-    less the waits that pause the resolve clock), and the hand-over delay that followed (in
-    the same covered minutes; NaN when the tier did not hand over). Visits still open at the
-    end of the log are left out (their time at the tier is censored)."""
+                end_min: float, clock: str = "resolve") -> pd.DataFrame:
+    """Per tier visit of a ticket with an SLA level: the time it spent at the tier as the
+    tier's OLA clock on ``clock`` measures it (covered minutes of the level's calendar for
+    its severity, less the waits that pause that clock), and the hand-over delay that
+    followed (same covered minutes; NaN when the tier did not hand over). A ``restore``
+    visit ends when the tier restores service (later visits are left out: the clock has
+    stopped); a ``response`` visit is the entry tier's, until an agent first engages.
+    Visits still open at the end of the log are left out (their time is censored)."""
     coverage = Coverage(catalog, origin)
-    pausing = set(catalog.pauses(ClockName.RESOLVE))
+    pausing = set(catalog.pauses(ClockName(clock)))
     tiers = set(org.tiers)
+    entry = org.entry_tier()
     event = events["event"].astype(str)
     keep = events["unit"].isin(list(tiers)) | event.str.startswith("waiting") \
         | (event == "resumed")
+    stops = {"resolve": STOPS, "restore": STOPS | {"restored"}, "response": {"engaged"}}[clock]
     rows = []
     for rep, tid, level, severity, customer, ticket_events in _ticket_groups(events, keep):
         if not isinstance(severity, str) or not isinstance(level, str):
@@ -173,8 +177,12 @@ def visit_times(events: pd.DataFrame, catalog: Catalog, org: Organisation, origi
                 if visits and visits[-1][3] == "handed_over" and visits[-1][4] is None:
                     visits[-1][4] = t
                 open_at[unit] = t
-            elif name in STOPS and unit in open_at:
+            elif name in stops and unit in open_at:
                 visits.append([unit, open_at.pop(unit), t, name, None])
+                if clock != "resolve" and name != "handed_over":
+                    break  # restored, or first engaged: the clock stopped
+        if clock == "response":
+            visits = [v for v in visits[:1] if v[0] == entry and v[3] == "engaged"]
         for unit, start, stop, how, reached in visits:
             paused = sum(bc.elapsed(max(a, start), min(b, stop)) for a, b in pauses
                          if b > start and a < stop)
