@@ -19,8 +19,9 @@ from itr_sim.analysis.ola_design import (
     ola,
     proposal_overrides,
 )
-from itr_sim.analysis.summary import strict_json
+from itr_sim.analysis.summary import analyse, strict_json
 from itr_sim.model.load import LoadedScenario, load_scenario
+from itr_sim.report.html import from_run, render
 
 EXIT_NOT_PROTECTED = 1
 EXIT_BAD_INPUT = 2
@@ -41,6 +42,8 @@ def ola_command(
     write: Annotated[Path | None, typer.Option(
         help="Write a what-if scenario that extends SCENARIO with the proposed OLAs.")] = None,
     force: Annotated[bool, typer.Option(help="Let --write replace an existing file.")] = False,
+    report: Annotated[Path | None, typer.Option(
+        help="Also write the HTML report of the measuring run with the OLA view.")] = None,
 ) -> None:
     """Propose per-tier OLA budgets and attainment targets that protect the SLA response,
     restore and resolve clocks, beside today's, and check them by simulation.
@@ -69,6 +72,11 @@ def ola_command(
     if write is not None:
         _write(write, whatif_text(scenario, write, design, loaded))
         err.print(f"wrote {write}", markup=False)
+    if report is not None and design.run is not None:
+        inputs = from_run(design.run, analyse(design.run))
+        inputs.ola = design.to_dict()
+        _write(report, render(inputs))
+        err.print(f"wrote {report}", markup=False)
     if not design.protected:
         raise typer.Exit(EXIT_NOT_PROTECTED)
 

@@ -163,9 +163,12 @@ class OlaDesign:
     rule: str
     groups: list[OlaGroup]
     vendors: list[VendorFigure] = field(default_factory=list)
+    run: RunResult | None = field(default=None, repr=False)   # the measuring run
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        out = asdict(replace(self, run=None))
+        out.pop("run")
+        return out
 
     @property
     def protected(self) -> bool:
@@ -363,7 +366,7 @@ def ola(loaded: LoadedScenario, *, level: str | None = None, replications: int |
         _check(_with_budgets(loaded, groups), groups, replications, check_seed, jobs)
     vendors = _vendor_figures(loaded, m)
     return OlaDesign(sc.scenario, len(today.replications), base_seed, check_seed, RULE,
-                     groups, vendors)
+                     groups, vendors, today)
 
 
 def _design(loaded: LoadedScenario, m: dict[str, pd.DataFrame], clock: str, sev: str,
