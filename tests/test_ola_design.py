@@ -346,3 +346,61 @@ def test_html_ola_view_shows_today_and_proposed_budgets():
     assert "<td>4h</td><td>27.1%</td><td>6d18h25m</td><td>96.7%</td>" in page
     assert "itr-sim staff" in page
     assert _ola_view(None) == []
+
+
+def _group(clock, sev, calendar, levels, budgets, targets=(0.967, 0.66, 0.5)):
+    from itr_sim.analysis.ola_design import OlaGroup, TierBudget
+
+    tiers = [TierBudget(t, None, None, None, 10, 1.0, text, float(minutes), a, True)
+             for (t, (text, minutes)), a in zip(budgets.items(), targets, strict=False)]
+    return OlaGroup(sev, calendar, levels, "15d", 21600.0, 0.9, list(budgets), 150.0, 35.0,
+                    3, targets[0], "ok", tiers, clock=clock)
+
+
+def test_written_proposal_gives_each_customer_its_groups_budget():
+    """Fails if `--write` loses a calendar group's budget (its customers must get it), puts
+    the looser budget as the tier's default, or writes overrides that do not load.
+
+    Resolve critical: platinum and gold (24x7) L1 2h, silver (office) L1 5h -> L1's default
+    2h, `small business` (silver) 5h. Restore critical: L1 30m on 24x7 and 1h on office ->
+    the tighter 30m for everyone. Targets: the highest of the tier's (96.7%)."""
+    from itr_sim.analysis.ola_design import OlaDesign, proposal_overrides
+
+    loaded = load_scenario(BASELINE)
+    design = OlaDesign("baseline", 2, 1, 2, "r", [
+        _group("resolve", "critical", "always", ["platinum", "gold"], {"L1": ("2h", 120)}),
+        _group("resolve", "critical", "office", ["silver"], {"L1": ("5h", 300)}),
+        _group("restore", "critical", "always", ["platinum", "gold"], {"L1": ("30m", 30)}),
+        _group("restore", "critical", "office", ["silver"], {"L1": ("1h", 60)}),
+    ])
+    sets = proposal_overrides(design, loaded)
+    assert sets == {"organisation.tiers.L1.ola.critical": {
+        "resolve": "2h", "restore": "30m", "attainment": 0.967,
+        "customers": {"small business": "5h"}}}
+    tier = load_scenario(BASELINE, sets=sets).scenario.organisation.tiers["L1"]
+    assert tier.ola_budget("critical", "resolve", "small business").minutes == 300
+    assert tier.ola_budget("critical", "resolve", "operators").minutes == 120
+    assert tier.ola_budget("critical", "restore", "small business").minutes == 30
+    assert tier.ola_budget("major").text == "4h"  # untouched severities keep today's
+
+
+def test_vendor_figures_report_attainment_and_attributed_breaches():
+    """Fails if a vendor's attainment or the SLA breaches attributed to it are not reported:
+    two waits, one over target; the resolve breach of the late one is the vendor's."""
+    from itr_sim.analysis.ola_design import _vendor_figures
+
+    loaded = load_scenario(BASELINE, sets={
+        "organisation.tiers.L2.waiting.vendor.contract": {"target": "3d"}})
+    vendors = pd.DataFrame([(0, 1, "L2", "gold", "major", 0.0, 5760.0, 4320.0, True),
+                            (0, 2, "L2", "gold", "major", 0.0, 1440.0, 4320.0, False)],
+                           columns=["replication", "ticket", "tier", "level", "severity",
+                                    "start_min", "stop_min", "deadline_min", "breached"])
+    sla = pd.DataFrame([(0, 1, "resolve", "gold", "major", 9000.0, True)],
+                       columns=["replication", "ticket", "clock", "level", "severity",
+                                "stop_min", "breached"])
+    olas = pd.DataFrame(columns=["replication", "ticket", "tier", "deadline_min", "breached",
+                                 "clock"]).astype({"breached": bool})
+    (figure,) = _vendor_figures(loaded, {"sla": sla, "olas": olas, "vendors": vendors})
+    assert (figure.tier, figure.target, figure.calendar) == ("L2", "3d", "24x7")
+    assert figure.waits == 2 and figure.attainment == 0.5
+    assert figure.attainment_target == 0.9 and figure.sla_breaches_attributed == 1
