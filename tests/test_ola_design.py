@@ -404,3 +404,54 @@ def test_vendor_figures_report_attainment_and_attributed_breaches():
     assert (figure.tier, figure.target, figure.calendar) == ("L2", "3d", "24x7")
     assert figure.waits == 2 and figure.attainment == 0.5
     assert figure.attainment_target == 0.9 and figure.sla_breaches_attributed == 1
+
+
+def _visits(rows):
+    """Synthetic resolve visits of platinum critical tickets: (ticket, tier, minutes at the
+    tier, hand-over minutes after it)."""
+    frame = pd.DataFrame(rows, columns=["ticket", "tier", "at_tier_min", "handover_min"])
+    return frame.assign(replication=0, level="platinum", severity="critical",
+                        customer="operators", start_min=0.0, stop_min=0.0,
+                        resolved_here=False)
+
+
+def _sla():
+    return pd.DataFrame(columns=["replication", "ticket", "clock", "level", "severity",
+                                 "breached"]).astype({"breached": bool})
+
+
+def test_fixed_hand_overs_beyond_the_sla_cannot_be_protected():
+    """Fails if a design whose hand-overs alone take longer than the SLA budget is proposed
+    as if staffing could fix it: L1 -> L2 takes 16d fixed, platinum critical resolve is
+    15d; the verdict must be `impossible` and say so."""
+    from itr_sim.analysis.ola_design import _design
+
+    loaded = load_scenario(BASELINE, sets={
+        "organisation.tiers.L1.handover": {"fixed": {"value": "16d"}}})
+    m = {"visits.resolve": _visits([(1, "L1", 30.0, 16 * 1440.0), (1, "L2", 60.0, math.nan)]),
+         "sla": _sla()}
+    group = _design(loaded, m, "resolve", "critical", "always", ["platinum"])
+    assert group.verdict == "impossible" and "no staffing protects it" in group.note
+    assert group.handover_floor_min == 16 * 1440 + 30  # + L2 -> L3's lower bound 30m
+
+
+def test_an_unbounded_hand_over_is_a_component_with_a_quantile_reserve():
+    """Fails if an unbounded hand-over is reserved at nothing (a ticket could then meet
+    every OLA and still breach) or is not counted among the components.
+
+    L1 -> L2 exponential (unbounded), L2 -> L3 uniform 30m-2h (reserved at 2h). m = 4
+    components (3 tiers, 1 hand-over); the hand-over into L2 is reached by every ticket of
+    this sample that reached L2 (2 of 4 L1 visits: reach 0.5): target 1 - 0.1 / (4 x 0.5)
+    = 95%; its delays 10 and 30 min: numpy's linear 95% quantile 10 + 0.95 x 20 = 29 min;
+    reserve 29 + 120 = 149 min."""
+    from itr_sim.analysis.ola_design import _design
+
+    loaded = load_scenario(BASELINE, sets={
+        "organisation.tiers.L1.handover": {"exponential": {"mean": "20m"}}})
+    rows = [(1, "L1", 30.0, 10.0), (2, "L1", 40.0, 30.0), (3, "L1", 20.0, math.nan),
+            (4, "L1", 25.0, math.nan), (1, "L2", 60.0, math.nan), (2, "L2", 90.0, math.nan)]
+    group = _design(loaded, {"visits.resolve": _visits(rows), "sla": _sla()},
+                    "resolve", "critical", "always", ["platinum"])
+    assert group.components == 4
+    assert group.handover_reserve_min == pytest.approx(149.0)
+    assert [t.attainment_target for t in group.tiers] == [0.975, 0.95, 0.5]
