@@ -188,14 +188,15 @@ def test_response_restore_and_per_customer_ola_clocks():
     OLA at the tier's restoration, or a customer's own budget is not used for its tickets.
 
     L1 critical: response 20m, restore 2h, resolve 1h; operators: resolve 3h. A platinum
-    (24x7) ticket queued at 0, engaged at 30, restored at 100, handed over at 120:
-    response 30 > 20 breached; restore 100 <= 120 met; resolve for operators 120 <= 180
-    met, for another customer 120 > 60 breached."""
+    (24x7) ticket queued at 0, engaged at 30, restored at 100, handed over at 130:
+    response 30 > 20 breached; restore 100 <= 120 met (stopped at the hand-over it would
+    be breached); resolve for operators 130 <= 180 met, for another customer 130 > 60
+    breached."""
     loaded = load_scenario(BASELINE, sets={"organisation.tiers.L1.ola.critical": {
         "response": "20m", "restore": "2h", "resolve": "1h",
         "customers": {"operators": "3h"}}})
     rows = [(1, 0.0, "queued", "L1", ""), (1, 30.0, "engaged", "L1", "first"),
-            (1, 100.0, "restored", "L1", ""), (1, 120.0, "handed_over", "L1", "L2")]
+            (1, 100.0, "restored", "L1", ""), (1, 130.0, "handed_over", "L1", "L2")]
     org, origin = loaded.scenario.organisation, scenario_origin(loaded)
     clocks = ("resolve", "response", "restore")
     got = ola_clocks(_log(rows), loaded.catalog, org, origin, 1000.0, clocks)
@@ -249,8 +250,9 @@ def test_ola_queue_serves_the_earliest_ola_deadline_first():
 
 
 def test_ola_queue_changes_the_order_a_tier_serves():
-    """Fails if `queue: ola` is ignored by the engine (the run would equal the severity
-    queue's) or breaks a run; L1 has OLAs for every severity in the baseline."""
+    """Fails if `queue: ola` is ignored by the engine or its OLA deadline is never set (the
+    run would equal the severity or the FCFS queue's) or breaks a run; L1 has OLAs for
+    every severity in the baseline."""
     from itr_sim.engine.replicate import run_scenario
 
     def l1_waits(queue: str) -> np.ndarray:
@@ -260,7 +262,9 @@ def test_ola_queue_changes_the_order_a_tier_serves():
         first = events[(events["unit"] == "L1") & (events["event"] == "engaged")]
         return first["time_min"].to_numpy()
 
-    assert not np.array_equal(l1_waits("ola"), l1_waits("severity"))
+    ola_order = l1_waits("ola")
+    assert not np.array_equal(ola_order, l1_waits("severity"))
+    assert not np.array_equal(ola_order, l1_waits("fcfs"))
 
 
 # -- bad input ---------------------------------------------------------------------------------
