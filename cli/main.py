@@ -24,6 +24,7 @@ from itr_sim.cli.compare import compare as compare_command
 from itr_sim.cli.erlang import erlang as erlang_command
 from itr_sim.cli.export import export as export_command
 from itr_sim.cli.init import init as init_command
+from itr_sim.cli.ola import ola_command
 from itr_sim.cli.output import github_annotation
 from itr_sim.cli.report import report as report_command
 from itr_sim.cli.run import run as run_command
@@ -191,6 +192,7 @@ app.command(name="sweep")(sweep_command)
 app.command(name="staff")(staff_command)
 app.command(name="export")(export_command)
 app.command(name="init")(init_command)
+app.command(name="ola")(ola_command)
 for _info in app.registered_commands:
     if _info.callback is not None:
         _info.callback = _guarded(_info.callback)
