@@ -302,3 +302,44 @@ def test_the_routed_template_is_valid(tmp_path):
     path = tmp_path / "good.yaml"
     path.write_text(scenario_text(tmp_path), encoding="utf-8")
     assert [str(d) for d in validate_file(path) if d.level is Level.ERROR] == []
+
+
+# -- analysis of the new paths -------------------------------------------------------------
+
+def test_analysis_counts_each_visit_and_reopening(tmp_path):
+    """Fails if the OLA, tier or quality figures count tickets instead of visits, or
+    ignore reopenings. One minor ticket, resolved at L1 (0-30), reopened at 90 and
+    resolved again at 120 (reopen 100% after 1h; the next reopening, at 180, is at the
+    3h horizon and does not happen). By hand: two L1 visits, each with its own OLA clock
+    (1h budget, 24x7 platinum: deadlines 60 and 150, neither breached); L1 reached twice,
+    resolved twice, escalation rate 0; reopen rate 1 reopening / 2 closures; the resolve
+    clock has two cycles (the catalogue's on_reopen: new_cycle), from 0 and from 90."""
+    from itr_sim.analysis.summary import analyse
+
+    result = run_trace(tmp_path, "0,telco,minor,fault", {
+        "horizon": "3h", "organisation.tiers.L1.ola": {"minor": "1h"},
+        "organisation.reopen": {"probability": "100%", "delay": {"fixed": {"value": "1h"}}}})
+    tables = analyse(result).tables
+    ola = tables["ola"]
+    assert ola[["tier", "start_min", "stop_min", "deadline_min"]].values.tolist() == [
+        ["L1", 0.0, 30.0, 60.0], ["L1", 90.0, 120.0, 150.0]]
+    assert not ola["breached"].any()
+    l1 = tables["tiers"].set_index("tier").loc["L1"]
+    assert (l1["reached"], l1["resolved"], l1["escalated_out"]) == (2, 2, 0)
+    assert tables["quality"]["reopen_rate"].tolist() == [0.5]
+    resolve = tables["clocks"].query("clock == 'resolve'")
+    assert resolve[["cycle", "start_min", "stop_min"]].values.tolist() == [
+        [1, 0.0, 30.0], [2, 90.0, 120.0]]
+
+
+@pytest.mark.parametrize(("l2_routing", "ftf"), [({"resolved": "100%"}, 1.0),
+                                                  ({"L3": "100%"}, 0.5)])
+def test_first_time_fix_counts_resolution_at_any_entry_tier(tmp_path, l2_routing, ftf):
+    """Fails if first-time fix only counts the first tier of the chain (the critical ticket
+    enters at L2 and is resolved there: a first-time fix, 2 of 2), or if a ticket handed on
+    from its entry tier counts (L2 -> L3: 1 of 2)."""
+    from itr_sim.analysis.summary import analyse
+
+    result = run_trace(tmp_path, "0,telco,critical,fault\n10,telco,minor,fault",
+                       {"organisation.tiers.L2.routing": l2_routing})
+    assert analyse(result).tables["quality"]["first_time_fix"].tolist() == [ftf]
