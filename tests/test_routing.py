@@ -292,6 +292,8 @@ def scenario_text(tmp_path: Path) -> str:
      "escalates_to: L2\n      routing: {resolved: 70%, L2: 30%}",
      "has a routing matrix and escalates_to: give one or the other"),
     ("routing: {resolved: 60%, L3: 25%, L1: 15%}", "routing: {L3: 100%}", None),
+    ("routing: {resolved: 90%, L2: 10%}", "routing: {resolved: 90%, L2: 10%, L4: 0%}",
+     "unknown tier (or `resolved`) 'L4'"),
     ("max_visits: 8", "max_visits: 0", "greater than or equal to 1"),
     ("reopen: {probability: 3%,", "reopen: {probability: 3,", "3 is ambiguous"),
     ("reopen: {probability: 3%, delay: {lognormal: {mean: 2d, cv: 1.0}}}",
@@ -322,6 +324,28 @@ def test_bad_routing_input_is_reported_at_its_line(tmp_path, old, new, message):
     matching = [d for d in errors if message in d.message]
     assert matching, f"no error says {message!r}; got:\n" + "\n".join(map(str, errors))
     assert any(d.line == line for d in matching), "\n".join(map(str, matching))
+
+
+@pytest.mark.parametrize(("entry", "error"), [("{L1: 95%, L2: 5%}", False),
+                                              ("{L1: 95%, L3: 5%}", True)])
+def test_a_tier_reached_only_by_entry_shares_must_be_staffed(tmp_path, entry, error):
+    """Fails if the staffing check follows only the chain from one entry tier (L3, without
+    agents, is reached only through its 5% entry share), or if it flags a tier no ticket
+    can reach (the same L3 when no share leads to it)."""
+    text = scenario_text(tmp_path).replace("entry: {L1: 80%, L2: 15%, L3: 5%}", f"entry: {entry}")
+    text = text.replace("resolved: 70%, L2: 20%, L3: 10%", "resolved: 70%, L2: 30%")
+    text = text.replace("resolved: 60%, L3: 25%, L1: 15%", "resolved: 60%, L1: 40%")
+    lines = text.splitlines()
+    l3 = lines.index("    L3:")
+    lines[l3 + 2] = lines[l3 + 2].replace("agents: 10", "agents: 0")
+    path = tmp_path / "s.yaml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    errors = [d for d in validate_file(path) if d.level is Level.ERROR]
+    if error:
+        (d,) = errors
+        assert "L3 receives tickets but has no agent" in d.message and d.line == l3 + 3
+    else:
+        assert errors == []
 
 
 def test_the_routed_template_is_valid(tmp_path):
