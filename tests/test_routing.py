@@ -195,6 +195,15 @@ def test_entry_shares_and_routing_frequencies_match_the_matrix():
         n = sum(outcomes.values())
         for target, share in row.items():
             check_share(f"{tier} -> {target}", outcomes.get(target, 0), n, share)
+    # expected visits per ticket, solved by hand from v = e + v P:
+    # v1 = .8 + .15 v2; v2 = .15 + .2 v1 + .1 v3; v3 = .05 + .1 v1 + .25 v2
+    # -> v1 = 0.85135, v2 = 0.34234, v3 = 0.22072 (what the offered-load check uses)
+    by_hand = {"L1": 0.85135, "L2": 0.34234, "L3": 0.22072}
+    org = load_scenario(DATA / "shares.yaml").scenario.organisation
+    assert org.visit_rates("minor") == pytest.approx(by_hand, abs=1e-5)
+    visits = ev[event == "queued"]["unit"].astype(str).value_counts() / len(first)
+    # about 4.5 standard errors of a mean of ~10,000 tickets' visit counts
+    assert visits.to_dict() == pytest.approx(by_hand, abs=0.025)
     # every hand-over arrives (uniform 5-30m delay) unless the horizon cuts it
     handed = int((event == "handed_over").sum())
     queued_after = int((event == "queued").sum()) - len(first)
