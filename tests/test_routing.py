@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
-from test_traces import check_log
+from test_traces import check_log, raw_log
 
 from itr_sim.engine.replicate import RunResult, run_scenario
 from itr_sim.model.distributions import Distribution
@@ -62,6 +62,17 @@ def test_critical_enters_at_second_line_and_moves_back_down(tmp_path):
     0  105  resolved     L1  -
     0  105  closed       -   -
     """)
+
+
+def test_entry_per_severity_without_default(tmp_path):
+    """Fails if entry shares per severity need a `default` when every severity has its
+    own (the loader, the trace check or the engine asking for one): critical enters at
+    L3, major and minor at L1."""
+    result = run_trace(tmp_path, "0,telco,critical,fault\n10,telco,minor,fault", {
+        "organisation.entry": {"critical": {"L3": "100%"}, "major": {"L1": "100%"},
+                               "minor": {"L1": "100%"}}})
+    queued = [(t, u) for t, _, e, u, _ in raw_log(result) if e == "queued"]
+    assert queued == [(0, "L3"), (1, "L1")]
 
 
 def test_first_line_skips_second_line(tmp_path):
