@@ -6,6 +6,7 @@ import json
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 import typer
@@ -88,6 +89,7 @@ def load_ingested(folder: Path) -> tuple[pd.DataFrame, datetime, dict[str, Any]]
             "number", "group", "resource", "product", "time"]
     events = pd.read_csv(run.path / "events.csv", dtype=dict.fromkeys(text, str),
                          keep_default_na=False)
-    origin = datetime.fromisoformat(run.metadata["origin"])
+    origin = datetime.fromisoformat(run.metadata["origin"]).astimezone(
+        ZoneInfo(run.metadata["timezone"]))
     meta = {**run.metadata, "checks": run.document("checks")}
     return events, origin, meta

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from itr_sim.cli.backtest import backtest as backtest_command
 from itr_sim.cli.compare import compare as compare_command
 from itr_sim.cli.erlang import erlang as erlang_command
 from itr_sim.cli.fit import fit as fit_command
@@ -173,6 +174,7 @@ app.command(name="sweep")(sweep_command)
 app.command(name="staff")(staff_command)
 app.command(name="ingest")(ingest_command)
 app.command(name="fit")(fit_command)
+app.command(name="backtest")(backtest_command)
 for _info in app.registered_commands:
     if _info.callback is not None:
         _info.callback = _guarded(_info.callback)

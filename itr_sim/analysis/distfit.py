@@ -91,9 +91,12 @@ def fit_duration(sample: Any, *, empirical: bool = True) -> Fit:
     table: list[dict[str, Any]] = []
     best: tuple[float, str, dict[str, Any]] | None = None
     limit = max(0.03, 1.36 / math.sqrt(n))
-    if n >= MIN_SAMPLE:
+    if n >= MIN_SAMPLE and x.max() > 0:
         for name in ("lognormal", "gamma", "weibull"):
-            got = _family(name, xf)
+            try:
+                got = _family(name, xf)
+            except (ValueError, RuntimeError, FloatingPointError):
+                got = None
             if got is None:
                 table.append({"family": name, "fits": False, "note": "no valid parameters"})
                 continue
@@ -108,7 +111,9 @@ def fit_duration(sample: Any, *, empirical: bool = True) -> Fit:
             if fits and (best is None or d < best[0]):
                 best = (d, name, params)
     fit = Fit({}, "", n, table, med, p90, mean)
-    if best is not None:
+    if x.max() <= 0:
+        fit.spec, fit.chosen = {"fixed": {"value": "0m"}}, "every duration is 0"
+    elif best is not None:
         fit.spec, fit.chosen = {best[1]: best[2]}, f"{best[1]} by maximum likelihood"
     elif empirical:
         qs = np.quantile(x, [q / 100 for q in QUANTILES])

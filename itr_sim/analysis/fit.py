@@ -178,10 +178,10 @@ def fit_scenario(events: pd.DataFrame, origin: datetime, catalog: Catalog, catal
         "UTC").dt.tz_convert(zone)
     hourly = np.bincount(local.dt.hour, minlength=24).astype(float)
     hourly = hourly / hourly.mean()
-    daily = np.bincount(local.dt.weekday, minlength=7).astype(float)
+    daily = np.bincount(local.dt.day_of_week, minlength=7).astype(float)
     # weekday weights: arrivals per calendar day of that weekday in the window
     ndays = np.bincount(pd.date_range(w0_local.date(), (w1_local - timedelta(seconds=1))
-                                      .date()).weekday, minlength=7).astype(float)
+                                      .date()).day_of_week, minlength=7).astype(float)
     daily = np.where(ndays > 0, daily / np.maximum(ndays, 1), 0.0)
     daily = daily / daily.mean() if daily.mean() > 0 else np.ones(7)
 
@@ -222,7 +222,7 @@ def fit_scenario(events: pd.DataFrame, origin: datetime, catalog: Catalog, catal
     n_done = int(tickets["first_done"].notna().sum())
     if caps.reopen and n_done:
         p = len(reopened) / n_done
-        if len(reopened) >= 2:
+        if len(reopened) >= 1:
             f = fit_duration(reopened, empirical=caps.empirical)
             res.fits["reopen delay"] = f
             out(f"  reopen: {_y({'probability': _pct(p), 'delay': f.spec})}")
@@ -257,15 +257,16 @@ def fit_scenario(events: pd.DataFrame, origin: datetime, catalog: Catalog, catal
             outcome = {"resolved": 1}
         moves = {k: v for k, v in outcome.items() if k != "resolved"}
         how = f"# outcome of {len(tv)} ended visits"
-        if caps.routing and (len(moves) > 1 or any(k not in tiers for k in moves)
-                             or any(tiers.index(k) < tiers.index(tier) for k in moves
-                                    if k in tiers)):
+        if caps.routing:
             order = ["resolved", *[t for t in tiers if t in outcome]]
             out(f"      routing: {_y(_shares({k: outcome[k] for k in order if k in outcome}))}")
             out(f"      {how}")
         else:
             resolves = outcome.get("resolved", 0) / sum(outcome.values())
             target = max(moves, key=lambda k: moves[k]) if moves else None
+            if not caps.routing and target is not None:  # a one-way chain: the next tier
+                later = tiers[tiers.index(tier) + 1:]
+                target = later[0] if later else None
             if target is None or resolves >= 1:
                 out("      resolves: 100%")
             else:
@@ -278,7 +279,7 @@ def fit_scenario(events: pd.DataFrame, origin: datetime, catalog: Catalog, catal
         waiting = {}
         for kind in ("customer", "vendor"):
             has = allv[allv[f"waits_{kind}"] > 0]
-            if len(has) >= 2:
+            if len(has) >= 1:
                 f = fit_duration(has[f"wait_{kind}_min"], empirical=caps.empirical)
                 res.fits[f"{tier} wait {kind}"] = f
                 waiting[kind] = (len(has) / max(len(allv), 1), f)
@@ -291,7 +292,7 @@ def fit_scenario(events: pd.DataFrame, origin: datetime, catalog: Catalog, catal
 
     # ------------------------------------------------------------------ confirmation
     conf = _closure_delays(events)
-    if len(conf) >= 2:
+    if len(conf) >= 1 and conf.max() > 0:
         f = fit_duration(conf, empirical=caps.empirical)
         res.fits["confirmation"] = f
         out(f"  confirmation: {_y(f.spec)}")
@@ -314,6 +315,15 @@ def fit_scenario(events: pd.DataFrame, origin: datetime, catalog: Catalog, catal
     out(f"    weekly: {_y({d: round(float(w), 3) for d, w in zip(DAYS, daily, strict=True)})}")
     if trace:
         out(f"  trace: {{file: {_y(trace)}}}")
+    always = [n for n in catalog.calendars if catalog.calendar(n).is_24x7]
+    if always:
+        out("overrides:   # the log's visit times already hold nights and weekends: coverage")
+        out("             # round the clock, so they are not added twice (SLA clocks run on it)")
+        out(f"  catalog.levels.{level}.calendar: {always[0]}")
+        out(f"  catalog.levels.{level}.calendars: {{}}")
+    else:
+        notes.append("the catalogue has no 24x7 calendar: tickets wait for coverage on top of "
+                     "visit times that already include closed hours")
     out("")
     if notes:
         out("# Notes:")

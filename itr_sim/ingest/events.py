@@ -5,7 +5,8 @@ Per case, rows in time order (then the mapping's ``order`` column, then file ord
 * the first row gives ``arrived`` (at ``opened`` if mapped) and ``queued`` at the line of its
   group;
 * a change of group to another line gives ``handed_over`` (unit = from line, detail = to line)
-  and ``queued`` at the new line; a change within a line is only recorded in ``group``;
+  and ``queued`` at the new line; a change within a line gives ``queued`` at the same line
+  with detail ``reassigned`` (the visit goes on);
 * a change of mapped status gives its event: ``engaged`` (detail ``first`` the first time),
   ``waiting_*``, ``resolved``, ``closed``, ``reopened``; leaving a waiting state gives
   ``resumed`` first; a resolution with no engagement before counts as the first engagement;
@@ -165,6 +166,9 @@ def build_events(rows: pd.DataFrame, mapping: Mapping) -> Ingested:
                 add((c, ti, "handed_over", tier, new_tier, cur_group, resource[i]))
                 add((c, ti, "queued", new_tier, "", cur_group, resource[i]))
                 tier = new_tier
+            else:  # another group of the same line: back in a queue, the visit goes on
+                add((c, ti, "queued", tier, "reassigned", cur_group, resource[i]))
+            last = "queued"  # the status of this row starts work at the new group
         if not ev or ev == "ignore" or ev == last or ev == "reopened":
             last = ev if ev and ev != "ignore" else last
             continue
