@@ -47,6 +47,9 @@ def backtest(
         "sla_catalog/it_service_desk.yaml"),
     replications: Annotated[int, typer.Option("--replications", "-n", min=2, max=100)] = 5,
     seed: Annotated[int, typer.Option(min=0)] = 1,
+    train_weeks: Annotated[float | None, typer.Option(
+        min=1, help="Fit only on the cases of the last N weeks before the split (a log "
+        "whose process changed: fit on the recent regime).")] = None,
     keep: Annotated[Path | None, typer.Option(
         help="Keep the fitted scenarios and the trace in this folder.")] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
@@ -60,14 +63,15 @@ def backtest(
         work = keep or Path(tmp)
         try:
             result = run_backtest(events, origin, float(meta["end_min"]), cat, catalog, at,
-                                  work, replications=replications, seed=seed)
+                                  work, replications=replications, seed=seed,
+                                  train_weeks=train_weeks)
         except ValueError as exc:
             raise ScenarioError([Diagnostic(str(run_dir), 0, "", str(exc))]) from None
     if json_out:
         typer.echo(json.dumps(result.to_json(), indent=2))
         return
     m = result.meta
-    table = Table(title=f"Backtest: split {m['split']}, {m['train_cases']} training / "
+    table = Table(title=f"Backtest: split {m['split']}, {m['fitted_cases']} fitted / "
                   f"{m['test_cases']} test cases, {m['replications']} replications")
     for col in ("metric", "actual", "trace replay (95% CI)", "error", "generated",
                 "naive", "naive error"):

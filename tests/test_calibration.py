@@ -129,12 +129,28 @@ def test_fit_of_the_small_log_gives_the_hand_worked_shares(small):
     assert org["entry"] == {"L1": "80%", "L2": "20%"}
     assert org["tiers"]["L1"]["routing"] == {"resolved": "60%", "L2": "40%"}
     assert org["tiers"]["L2"]["routing"] == {"resolved": "75%", "L1": "25%"}
-    assert org["tiers"]["L2"]["waiting"]["customer"]["probability"] == "25%"
     assert org["reopen"]["probability"] == "20%"
-    assert "resolves" not in org["tiers"]["L1"]
-    # L1 handling: n=5 < 20, so empirical quantiles of 30, 35, 60, 70, 80 minutes
+    assert "resolves" not in org["tiers"]["L1"] and "waiting" not in org["tiers"]["L2"]
+    assert "waits for customer (inside the handling above): 25% of 4 visits" in res.text
+    # L1 handling: each ticket's first L1 visit, waits included (D's second visit, 30 min,
+    # is left out): 35, 60, 70, 80 minutes; n < 20, so empirical quantiles
     q = org["tiers"]["L1"]["handling"]["default"]["empirical"]["quantiles"]
-    assert (q["0%"], q["50%"], q["100%"]) == ("30m", "60m", "80m")
+    assert (q["0%"], q["50%"], q["100%"]) == ("35m", "65m", "80m")
+    # B's L2 visit: 220 min, of which 120 waiting for the customer
+    q2 = org["tiers"]["L2"]["handling"]["default"]["empirical"]["quantiles"]
+    assert q2["100%"] == "220m"
+
+
+def test_separate_waits_are_waiting_states_and_leave_the_handling(small):
+    """waits="separate": L2 customer waits in 1 of 4 visits, 120 min; B's L2 handling is then
+    220 - 120 = 100 min. Fails if waits are double counted or the share is wrong."""
+    catalog, _ = load_catalog(CATALOG)
+    res = fit_scenario(small.events, small.origin, catalog, "cat.yaml", waits="separate")
+    l2 = yaml.safe_load(res.text)["organisation"]["tiers"]["L2"]
+    assert l2["waiting"]["customer"]["probability"] == "25%"
+    assert l2["waiting"]["customer"]["duration"] == {"fixed": {"value": "120m"}} or \
+        l2["waiting"]["customer"]["duration"]["empirical"]["quantiles"]["50%"] == "120m"
+    assert l2["handling"]["default"]["empirical"]["quantiles"]["100%"] == "100m"
 
 
 def test_without_the_routing_model_the_fit_writes_a_one_way_chain(small):
@@ -375,3 +391,25 @@ def test_real_logs_ingest_and_backtest(tmp_path, log, mapping):
     assert {"line share L1", "median h to first completion", "p90 h to closure",
             "mean backlog"} <= metrics
     assert doc["train_cases"] + doc["test_cases"] > 4000
+
+
+def test_work_slots_cover_the_poisson_tail_of_the_offered_load():
+    """1 visit an hour x 4 h = offered load 4; Poisson(4): P(N <= 10) = 0.9972,
+    P(N <= 11) = 0.9991, so the 99.9% quantile is 11 and the line gets 12 slots. Fails if
+    the load or the quantile is computed wrongly."""
+    from itr_sim.analysis.fit import work_slots
+    assert work_slots(1 / 60, 240.0, 1.0) == (12, pytest.approx(4.0))
+
+
+def test_a_slow_start_is_a_settling_period():
+    """Two weeks whose cases take 20 h, then six weeks at 2 h: the reference (median of the
+    second half's weekly medians) is 2 h, so the first two weeks (20 h > 2 x 2 h) settle.
+    Fails if a slow start is not detected (it would bias every fitted time)."""
+    import pandas as pd
+
+    from itr_sim.analysis.datachecks import settling
+    week = 7 * 1440
+    arrived = np.arange(0, 8 * week, 60.0)
+    hours = np.where(arrived < 2 * week, 20.0, 2.0)
+    tickets = pd.DataFrame({"arrived": arrived, "first_done": arrived + 60 * hours})
+    assert settling(tickets, 0.0, 8 * week) == (2 * week, 2)

@@ -5,7 +5,8 @@ whole history). The fitted scenario starts at the split and runs until the log's
 update, so both sides see the same observation window and the same censoring. Two
 predictions: the test part's real arrivals replayed (trace mode) and generated demand (the
 fitted volume and profile; its tickets are counted only when they arrive before the test
-part's last arrival). The naive forecast is the training part's own figures.
+part's steady window ends). The naive forecast is the figures of the training cases the fit
+used (the first part without a settling period, :mod:`itr_sim.analysis.datachecks`).
 
 Figures, per side (the same code reads the real and the simulated log,
 :mod:`itr_sim.analysis.visits`): line shares (share of tickets visiting a line), escalation
@@ -26,6 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from itr_sim.analysis.datachecks import steady_window
 from itr_sim.analysis.fit import fit_scenario, relative_ref
 from itr_sim.analysis.stats import mean_ci
 from itr_sim.analysis.visits import ticket_outcomes, visits
@@ -92,15 +94,17 @@ class Backtest:
 
 
 def _relative(metric: str) -> bool:
-    return " h to " in metric or metric in ("mean backlog",)
+    return " h to " in metric or metric in ("mean backlog", "tickets")
 
 
 def run_backtest(events: pd.DataFrame, origin: datetime, end_min: float, catalog: Catalog,
                  catalog_path: Path, split: float, workdir: Path, *, replications: int = 5,
-                 seed: int = 1) -> Backtest:
-    """Fit on cases arriving before ``split`` (minutes since ``origin``), predict the rest."""
+                 seed: int = 1, train_weeks: float | None = None) -> Backtest:
+    """Fit on cases arriving before ``split`` (minutes since ``origin``; with
+    ``train_weeks``, only those of the last weeks before it), predict the rest."""
     arrived = events[events["event"].astype(str) == "arrived"].groupby("ticket")["time_min"].min()
-    train_ids = arrived.index[arrived < split]
+    since = -math.inf if train_weeks is None else split - train_weeks * WEEK
+    train_ids = arrived.index[(arrived < split) & (arrived >= since)]
     test_ids = arrived.index[arrived >= split]
     if len(train_ids) < 10 or len(test_ids) < 10:
         raise ValueError(f"the split leaves {len(train_ids)} training and {len(test_ids)} test "
@@ -108,7 +112,10 @@ def run_backtest(events: pd.DataFrame, origin: datetime, end_min: float, catalog
     train = events[events["ticket"].isin(train_ids)]
     test = events[events["ticket"].isin(test_ids)].assign(
         time_min=lambda e: e["time_min"] - split)
-    span = float(arrived[test_ids].max() - split) + 1.0
+    # the cohorts compared: arrivals in the test part's steady window (a sparse tail of the
+    # extract would make generated demand, at the steady volume, overshoot)
+    _, span, _, _ = steady_window(arrived[test_ids].to_numpy() - split)
+    span = float(span) + 1.0
     horizon = max(end_min - split, span) + 1.0
     tiers = sorted(set(events.loc[events["event"].astype(str) == "queued", "unit"].astype(str)))
     start = (origin + timedelta(minutes=split)).replace(tzinfo=None)
@@ -139,9 +146,11 @@ def run_backtest(events: pd.DataFrame, origin: datetime, end_min: float, catalog
         result = run_scenario(loaded, replications=replications, seed=seed)
         sides[side] = figures(result.events(), span, tiers)
     actual = figures(test, span, tiers).iloc[0]
-    naive_span = float(split - arrived[train_ids].min()) + 1.0
-    naive = figures(train.assign(time_min=lambda e: e["time_min"]
-                                 - float(arrived[train_ids].min())), naive_span, tiers).iloc[0]
+    used = events[events["ticket"].isin(fitted.train)]
+    t0 = float(arrived[fitted.train].min())
+    naive_span = float(arrived[fitted.train].max() - t0) + 1.0
+    naive = figures(used.assign(time_min=lambda e: e["time_min"] - t0), naive_span,
+                    tiers).iloc[0]
     rows = []
     for metric in actual.index:
         if metric in ("replication",):
@@ -157,6 +166,7 @@ def run_backtest(events: pd.DataFrame, origin: datetime, end_min: float, catalog
         rows.append(row)
     table = pd.DataFrame(rows)
     meta = {"split": start.isoformat(timespec="minutes"), "train_cases": len(train_ids),
+            "fitted_cases": len(fitted.train), "train_weeks": train_weeks,
             "test_cases": len(test_ids), "replications": replications, "seed": seed,
             "window_days": round(horizon / 1440, 1), "arrival_span_days": round(span / 1440, 1),
             "acceptance": acceptance(table, tiers), "notes": fitted.notes}

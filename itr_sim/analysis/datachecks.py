@@ -7,6 +7,8 @@
   arrivals (median over the weeks between the 5% and 95% quantiles of arrival times); an
   extract that keeps only cases still open on some date has a long sparse head; the fit
   measures volume on the weeks between them (the steady window);
+* a settling period: leading weeks much slower to complete than the rest (see
+  :func:`settling`); the fit leaves their cases out;
 * duplicate rows (identical in every mapped column) and rows out of time order in the file;
 * rows whose status the mapping does not list.
 
@@ -22,18 +24,21 @@ import pandas as pd
 
 from itr_sim.analysis.visits import ticket_outcomes
 
-__all__ = ["REFUSE", "WARN", "data_checks", "steady_window"]
+__all__ = ["REFUSE", "WARN", "data_checks", "settling", "steady_window"]
 
 WEEK = 7 * 1440.0
 SPARSE = 0.5
 """A leading or trailing week with fewer arrivals than this share of the median is sparse."""
-WARN = {"censored_start": 0.05, "censored_end": 0.10, "sparse_head": 0.02,
+WARN = {"settling": 0.0, "censored_start": 0.05, "censored_end": 0.10, "sparse_head": 0.02,
         "sparse_tail": 0.02, "duplicates": 0.01, "out_of_order": 0.01, "unmapped": 0.0}
 """Shares above which ``fit`` warns."""
 REFUSE = {"unmapped": 0.20, "censored_end": 0.50, "duplicates": 0.20}
 """Shares above which ``fit`` refuses; it also refuses a log with fewer than
 :data:`MIN_CASES` cases."""
 MIN_CASES = 50
+SETTLING = 2.0
+"""A leading week whose median time to first completion is above this multiple of the
+reference is part of a settling period (see :func:`settling`)."""
 
 
 def steady_window(arrived: np.ndarray) -> tuple[float, float, int, int]:
@@ -51,6 +56,27 @@ def steady_window(arrived: np.ndarray) -> tuple[float, float, int, int]:
     return t0 + first * WEEK, float(end), first, len(counts) - 1 - last
 
 
+def settling(tickets: pd.DataFrame, start: float, end: float) -> tuple[float, int]:
+    """(first minute after a settling period, its weeks): leading weeks of the steady window
+    whose median time to first completion exceeds :data:`SETTLING` times the reference (the
+    median of the weekly medians of the window's second half). A log whose first weeks are
+    much slower than the rest (an extract that keeps only cases closed after some date,
+    or a tool being rolled out) would otherwise bias the fitted times."""
+    t = tickets[(tickets["arrived"] >= start) & (tickets["arrived"] < end)]
+    hours = (t["first_done"] - t["arrived"]) / 60.0
+    week = ((t["arrived"] - start) // WEEK).astype(int)
+    medians = hours.groupby(week).median().sort_index()
+    if len(medians) < 4:
+        return start, 0
+    ref = float(medians.iloc[len(medians) // 2:].median())
+    n = 0
+    for value in medians:
+        if not value > SETTLING * ref:
+            break
+        n += 1
+    return start + n * WEEK, n
+
+
 def data_checks(events: pd.DataFrame, ingest: dict[str, Any]) -> dict[str, Any]:
     """Figures of the checks, with ``warnings`` and ``refusals`` (lists of sentences)."""
     tickets = ticket_outcomes(events)
@@ -66,7 +92,10 @@ def data_checks(events: pd.DataFrame, ingest: dict[str, Any]) -> dict[str, Any]:
         arrived = tickets["arrived"]
         shares["sparse_head"] = float((arrived < start).mean())
         shares["sparse_tail"] = float((arrived >= end).mean()) if tail else 0.0
-        out["steady_window_min"] = [start, end]
+        out["steady_window_min"] = [float(start), float(end)]
+        settled, weeks = settling(tickets, start, end)
+        shares["settling"] = float(((arrived >= start) & (arrived < settled)).mean())
+        out["settling_weeks"] = weeks
         out["sparse_weeks"] = {"head": head, "tail": tail}
         weekly = np.bincount(((arrived - arrived.min()) // WEEK).astype(int))
         out["weekly_arrivals"] = {"weeks": len(weekly),

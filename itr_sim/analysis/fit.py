@@ -15,10 +15,21 @@ What is fitted (docs/calibration.md, "What fit writes"), on the cases that arriv
   total minutes per visit), and work slots;
 * entry shares, reopen probability and delay, the confirmation delay (resolved -> closed).
 
-Staffing is stated as **work slots**: the peak number of visits open at once at a line
-(hourly samples over the steady window) times :data:`SLOT_MARGIN`, on one round-the-clock
-shift. A slot is a ticket in progress, not a person: the log's visit times already contain
-the people's availability, so the model should add almost no queueing.
+Cases of a settling period (leading weeks much slower than the rest, see
+:func:`itr_sim.analysis.datachecks.settling`) are left out, with a note.
+
+Staffing is stated as **work slots** on one round-the-clock shift per line, by offered load:
+visits per minute x mean handling x a peak factor (the busiest hour x busiest weekday weight
+when the mean handling is under a day, the busiest weekday under a week, else 1), and the
+99.9% quantile of a Poisson with that mean (an M/G/infinity line: tickets in progress).
+A slot is a ticket in progress, not a person: the log's visit times already contain the
+people's availability, so the model should add almost no queueing.
+
+By default (``waits="in_handling"``) a visit's handling is its whole time, waits included,
+and no waiting states are written (they are measured and given as comments): the engine
+draws waits independently of the work, which on the real logs moves the median time to
+resolution several fold. ``waits="separate"`` writes them as waiting states and subtracts
+them from the handling.
 """
 
 from __future__ import annotations
@@ -34,8 +45,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
-from itr_sim.analysis.datachecks import steady_window
+from itr_sim.analysis.datachecks import SETTLING, settling, steady_window
 from itr_sim.analysis.distfit import Fit, fit_duration, fmt_minutes
 from itr_sim.analysis.visits import ticket_outcomes, visits
 from itr_sim.model.catalog import Catalog, RequestKind
@@ -45,7 +57,7 @@ from itr_sim.model.org import Organisation, Tier
 __all__ = ["Capabilities", "FitResult", "fit_scenario"]
 
 WEEK = 7 * 1440.0
-SLOT_MARGIN = 1.2
+SLOT_QUANTILE = 0.999
 MAX_GROUPS = 7
 GROUP_SHARE = 0.05
 OTHERS = "other customers"
@@ -70,6 +82,8 @@ class FitResult:
     customers: dict[str, str] = field(default_factory=dict)
     """raw customer -> group written in the scenario."""
     severities: list[str] = field(default_factory=list)
+    train: list[int] = field(default_factory=list)
+    """Tickets the fit used."""
 
     def gof_table(self) -> list[dict[str, Any]]:
         rows = []
@@ -114,22 +128,22 @@ def _y(value: Any) -> str:
     return json.dumps(text)
 
 
-def _sample_concurrency(v: pd.DataFrame, start: float, end: float) -> int:
-    """Peak number of visits open at once, sampled hourly in [start, end)."""
-    grid = np.arange(start, end, 60.0)
-    if len(grid) == 0 or v.empty:
-        return 0
-    s = np.sort(v["start"].to_numpy())
-    e = np.sort(v["end"].fillna(np.inf).to_numpy())
-    open_ = np.searchsorted(s, grid, side="right") - np.searchsorted(e, grid, side="right")
-    return int(open_.max())
+def work_slots(visits_per_min: float, mean_min: float, peak: float) -> tuple[int, float]:
+    """Work slots for a line and the offered load they cover: with ample slots a line is an
+    M/G/infinity system, whose number of tickets in progress is Poisson with mean = arrival
+    rate x mean handling (the offered load); the slots are that Poisson's
+    :data:`SLOT_QUANTILE` quantile at the peak rate (mean rate x ``peak``), so that queueing
+    is negligible."""
+    load = visits_per_min * mean_min * peak
+    return max(1, int(stats.poisson.ppf(SLOT_QUANTILE, max(load, 1e-9))) + 1), load
 
 
 def fit_scenario(events: pd.DataFrame, origin: datetime, catalog: Catalog, catalog_ref: str, *,
                  train_until: float | None = None, start: datetime | None = None,
                  horizon_weeks: float = 13, trace: str | None = None,
                  name: str = "fitted", replications: int = 10, seed: int = 1,
-                 caps: Capabilities | None = None) -> FitResult:
+                 caps: Capabilities | None = None, handling_from: str = "first",
+                 waits: str = "in_handling") -> FitResult:
     """The scenario text fitted to ``events`` (an ingested log; ``origin`` its local time
     zero, tz-aware). ``catalog_ref`` is the catalogue path as written in the scenario;
     ``trace`` a trace file to replay instead of generated demand."""
@@ -142,7 +156,16 @@ def fit_scenario(events: pd.DataFrame, origin: datetime, catalog: Catalog, catal
         tickets = tickets[tickets["arrived"] < train_until]
     if tickets.empty:
         raise ValueError("no case arrived before the training cut-off")
+    w0, w1, _, _ = steady_window(tickets["arrived"].to_numpy())
+    settled, settle_weeks = settling(tickets, w0, w1)
+    if settle_weeks and (tickets["arrived"] >= settled).sum() >= 10:
+        dropped = int((tickets["arrived"] < settled).sum())
+        tickets = tickets[tickets["arrived"] >= settled]
+        notes.append(f"settling period: the first {settle_weeks} week(s) of the steady window "
+                     f"complete more than {SETTLING:g}x slower than the rest; their {dropped} "
+                     "case(s) are left out of the fit")
     keep = set(tickets["ticket"])
+    res.train = sorted(keep)
     events = events[events["ticket"].isin(keep)]
     vis = visits(events)
     done = vis[vis["outcome"] != "open"]
@@ -237,16 +260,26 @@ def fit_scenario(events: pd.DataFrame, origin: datetime, catalog: Catalog, catal
         tv = done[done["tier"].astype(str) == tier]
         allv = vis[vis["tier"].astype(str) == tier]
         out(f"    {tier}:")
-        work = (tv["end"] - tv["start"] - tv["wait_customer_min"] - tv["wait_vendor_min"]
-                - tv["wait_parts_min"]).clip(lower=0)
+        hv = tv if handling_from == "all" else tv.drop_duplicates(["replication", "ticket"])
+        work = hv["end"] - hv["start"]
+        if waits == "separate":
+            work = work - hv["wait_customer_min"] - hv["wait_vendor_min"] - hv["wait_parts_min"]
+        work = work.clip(lower=0)
         if len(work) == 0:
             work = pd.Series([1.0])
         f = fit_duration(work, empirical=caps.empirical)
         res.fits[f"{tier} handling"] = f
-        slots = max(1, math.ceil(SLOT_MARGIN * _sample_concurrency(allv, w0, w1)))
+        in_window = allv[(allv["start"] >= w0) & (allv["start"] < w1)]
+        rate = len(in_window) / max(w1 - w0, 1.0)
+        mean = float(work.mean()) if f.spec.get("fixed") is None else 0.0
+        peak = (float(hourly.max() * daily.max()) if mean < 1440 else
+                float(daily.max()) if mean < 7 * 1440 else 1.0)
+        slots, load = work_slots(rate, mean, peak)
         out("      shifts:")
-        out(f"        - {{days: Mon-Sun, hours: \"00:00-24:00\", agents: {slots}}}"
-            f"   # work slots: peak open visits x {SLOT_MARGIN:g}")
+        out(f"        - {{days: Mon-Sun, hours: \"00:00-24:00\", agents: {slots}}}")
+        out(f"        # work slots: offered load {load:.1f} ({rate * 60 * 24 * 7:.1f} visits/week"
+            f" x mean {fmt_minutes(mean)} x peak factor {peak:.2f}), Poisson "
+            f"{SLOT_QUANTILE:.1%} quantile")
         out("      handling:")
         out(f"        default: {_y(f.spec)}")
         out(f"        # time in the visit minus waits; {f.comment()}")
@@ -277,12 +310,19 @@ def fit_scenario(events: pd.DataFrame, origin: datetime, catalog: Catalog, catal
                 notes.append(f"{tier}: moves to {', '.join(moves)} merged into "
                              f"{target} (needs the routing model)")
         waiting = {}
-        for kind in ("customer", "vendor"):
+        for kind in ("customer", "vendor") if waits == "separate" else ():
             has = allv[allv[f"waits_{kind}"] > 0]
             if len(has) >= 1:
                 f = fit_duration(has[f"wait_{kind}_min"], empirical=caps.empirical)
                 res.fits[f"{tier} wait {kind}"] = f
                 waiting[kind] = (len(has) / max(len(allv), 1), f)
+        if waits != "separate":
+            for kind in ("customer", "vendor"):
+                has = allv[allv[f"waits_{kind}"] > 0]
+                if len(has):
+                    out(f"      # waits for {kind} (inside the handling above): "
+                        f"{_pct(len(has) / len(allv))} of {len(allv)} visits, median "
+                        f"{fmt_minutes(float(has[f'wait_{kind}_min'].median()))} per visit")
         if waiting:
             out("      waiting:")
             for kind, (p, f) in waiting.items():
