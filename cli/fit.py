@@ -40,6 +40,12 @@ def fit(
                                         "when the data checks refuse.")] = False,
     gof: Annotated[Path | None, typer.Option(
         help="Also write the goodness-of-fit table (CSV).")] = None,
+    train_weeks: Annotated[float | None, typer.Option(
+        min=1, help="Fit only on the cases of the last N weeks (before --train-until).")
+    ] = None,
+    waits: Annotated[str, typer.Option(
+        help="in-handling: a visit's waits stay in its handling time (default, keeps times "
+        "to resolution); separate: write them as waiting states.")] = "in-handling",
 ) -> None:
     """Fit demand, handling times, routing, waits, reopens and work slots; write a runnable
     scenario whose every value says where it came from."""
@@ -56,12 +62,20 @@ def fit(
                              for r in checks["refusals"]] + [Diagnostic(
                                  str(run_dir), 0, "checks", "fix the mapping or the extract; "
                                  "--force fits anyway")])
+    if waits not in ("in-handling", "separate"):
+        raise ScenarioError([Diagnostic("--waits", 0, "", f"{waits!r}: use in-handling or "
+                                        "separate")])
     cat, _ = load_catalog(catalog)
     until = None if train_until is None else parse_moment(train_until, origin)
+    if train_weeks is not None:
+        arrived = events.loc[events["event"] == "arrived"].set_index("ticket")["time_min"]
+        last = float(arrived.max()) if until is None else until
+        events = events[events["ticket"].isin(arrived.index[arrived >= last - train_weeks
+                                                            * 7 * 1440])]
     try:
         result = fit_scenario(events, origin, cat,
                               relative_ref(catalog, output.parent), train_until=until,
-                              name=output.stem)
+                              name=output.stem, waits=waits.replace("-", "_"))
     except ValueError as exc:
         raise ScenarioError([Diagnostic(str(run_dir), 0, "", str(exc))]) from None
     output.parent.mkdir(parents=True, exist_ok=True)

@@ -220,8 +220,9 @@ def test_fit_recovers_the_parameters_of_a_simulated_log(tmp_path):
     events = result.events()
     origin = result.replications[0].origin
     catalog, _ = load_catalog(CATALOG)
-    res = fit_scenario(events, origin, catalog, str(CATALOG))
+    res = fit_scenario(events, origin, catalog, str(CATALOG), coverage_24x7=True)
     doc = yaml.safe_load(res.text)
+    assert doc["overrides"]["catalog.levels.standard.calendar"] == "always"
     volume = sum(c["tickets_per_week"] for c in doc["demand"]["customers"].values())
     assert volume == pytest.approx(600, rel=0.05)
     tiers = doc["organisation"]["tiers"]

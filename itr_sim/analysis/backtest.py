@@ -125,7 +125,7 @@ def run_backtest(events: pd.DataFrame, origin: datetime, end_min: float, catalog
     fitted = fit_scenario(train, origin, catalog, relative_ref(catalog_path, workdir),
                           start=origin + timedelta(minutes=split),
                           horizon_weeks=horizon / WEEK, trace="trace.csv", name="backtest",
-                          replications=replications, seed=seed)
+                          replications=replications, seed=seed, coverage_24x7=True)
     groups = fitted.customers
     trace = pd.DataFrame({
         "time": arrived[first["ticket"]].to_numpy() - split,

@@ -143,7 +143,7 @@ def fit_scenario(events: pd.DataFrame, origin: datetime, catalog: Catalog, catal
                  horizon_weeks: float = 13, trace: str | None = None,
                  name: str = "fitted", replications: int = 10, seed: int = 1,
                  caps: Capabilities | None = None, handling_from: str = "first",
-                 waits: str = "in_handling") -> FitResult:
+                 waits: str = "in_handling", coverage_24x7: bool = False) -> FitResult:
     """The scenario text fitted to ``events`` (an ingested log; ``origin`` its local time
     zero, tz-aware). ``catalog_ref`` is the catalogue path as written in the scenario;
     ``trace`` a trace file to replay instead of generated demand."""
@@ -357,10 +357,17 @@ def fit_scenario(events: pd.DataFrame, origin: datetime, catalog: Catalog, catal
         out(f"  trace: {{file: {_y(trace)}}}")
     always = [n for n in catalog.calendars if catalog.calendar(n).is_24x7]
     if always:
-        out("overrides:   # the log's visit times already hold nights and weekends: coverage")
-        out("             # round the clock, so they are not added twice (SLA clocks run on it)")
-        out(f"  catalog.levels.{level}.calendar: {always[0]}")
-        out(f"  catalog.levels.{level}.calendars: {{}}")
+        hash_ = "" if coverage_24x7 else "# "
+        out(f"{hash_}overrides:   # the log's visit times already hold nights and weekends: "
+            "coverage round")
+        out(f"{hash_}             # the clock, so they are not added twice (SLA clocks run on "
+            "it too)")
+        out(f"{hash_}  catalog.levels.{level}.calendar: {always[0]}")
+        out(f"{hash_}  catalog.levels.{level}.calendars: {{}}")
+        if not coverage_24x7:
+            notes.append("tickets wait for their level's coverage hours on top of visit times "
+                         "that already include closed hours; the commented overrides remove "
+                         "that (backtest uses them)")
     else:
         notes.append("the catalogue has no 24x7 calendar: tickets wait for coverage on top of "
                      "visit times that already include closed hours")
