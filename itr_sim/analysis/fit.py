@@ -282,7 +282,10 @@ def fit_scenario(events: pd.DataFrame, origin: datetime, catalog: Catalog, catal
             f"{SLOT_QUANTILE:.1%} quantile")
         out("      handling:")
         out(f"        default: {_y(f.spec)}")
-        out(f"        # time in the visit minus waits; {f.comment()}")
+        what = ("each ticket's first visit here" if handling_from == "first"
+                else "every visit here") + (", minus its waits" if waits == "separate"
+                                              else ", waits included")
+        out(f"        # {what}; {f.comment()}")
         out("      queue: fcfs")
         outcome = tv["outcome"].astype(str).value_counts().to_dict()
         outcome = {k: v for k, v in outcome.items() if k != tier}
