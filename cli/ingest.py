@@ -12,10 +12,12 @@ import pandas as pd
 import typer
 
 from itr_sim import __version__
+from itr_sim.analysis.clock_table import evaluate_clocks
 from itr_sim.analysis.datachecks import data_checks
 from itr_sim.analysis.visits import ticket_outcomes
 from itr_sim.ingest import ingest_log
 from itr_sim.ingest.mapping import load_mapping
+from itr_sim.model.load import load_catalog
 from itr_sim.model.source import Diagnostic, ScenarioError
 from itr_sim.report.runfolder import RunFolderError, open_run_folder
 from itr_sim.report.runwrite import write_run_folder
@@ -33,6 +35,9 @@ def ingest(
         help="Replace a folder that is not an itr-sim run folder.")] = False,
     json_out: Annotated[bool, typer.Option("--json", help="Print the data checks as JSON.")
                         ] = False,
+    catalog: Annotated[Path | None, typer.Option(
+        help="Also write the SLA clocks of every case against this catalogue (clocks table)."
+    )] = None,
 ) -> None:
     """Read a ticket log with a mapping; write its event log, tickets and data checks as a
     run folder (for `fit`, `backtest` and the KPI code)."""
@@ -47,7 +52,12 @@ def ingest(
             "origin": done.origin.isoformat(), "timezone": m.timestamp.timezone,
             "end_min": done.end_min, "replications": 1, "seed": None,
             "lines": done.lines}
-    write_run_folder(out, {"events": done.events, "tickets": tickets},
+    tables = {"events": done.events, "tickets": tickets}
+    if catalog is not None:
+        cat, _ = load_catalog(catalog)
+        tables["clocks"] = evaluate_clocks(done.events, cat, done.origin.to_pydatetime(),
+                                           done.end_min)
+    write_run_folder(out, tables,
                      {"ingest": {**stats, "lines": done.lines}, "checks": checks}, meta,
                      force=force)
     if json_out:

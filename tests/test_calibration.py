@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import yaml
 from itr_sim.cli.main import app
@@ -354,8 +355,13 @@ def test_cli_ingest_fit_and_no_overwrite(tmp_path):
     refuses to overwrite its output without --force. Fails if output is clobbered."""
     out = tmp_path / "run"
     assert runner.invoke(app, ["ingest", str(SMALL), "--mapping", "generic", "--out",
-                               str(out)]).exit_code == 0
+                               str(out), "--catalog", str(CATALOG)]).exit_code == 0
     assert (out / "events.csv").exists() and (out / "checks.json").exists()
+    # minor cases of the standard level (3 business days to resolve): all five resolved
+    # within hours on a Monday, none breached
+    clocks = pd.read_csv(out / "clocks.csv")
+    resolve = clocks[(clocks["clock"] == "resolve") & (clocks["cycle"] == 1)]
+    assert len(resolve) == 5 and not resolve["breached"].any()
     scenario = tmp_path / "s.yaml"
     args = ["fit", str(out), "--catalog", str(CATALOG), "-o", str(scenario)]
     refused = runner.invoke(app, args)
@@ -406,8 +412,6 @@ def test_a_slow_start_is_a_settling_period():
     """Two weeks whose cases take 20 h, then six weeks at 2 h: the reference (median of the
     second half's weekly medians) is 2 h, so the first two weeks (20 h > 2 x 2 h) settle.
     Fails if a slow start is not detected (it would bias every fitted time)."""
-    import pandas as pd
-
     from itr_sim.analysis.datachecks import settling
     week = 7 * 1440
     arrived = np.arange(0, 8 * week, 60.0)
