@@ -57,6 +57,8 @@ def backtest(
     """Fit on cases arriving before the split; replay the rest's arrivals (and generate
     demand); compare with what really happened, beside the naive forecast."""
     events, origin, meta = load_ingested(run_dir)
+    for w in meta["checks"]["warnings"] + meta["checks"]["refusals"]:
+        typer.echo(f"warning: data check: {w}", err=True)
     at = split_minutes(split, events, origin)
     cat, _ = load_catalog(catalog)
     with tempfile.TemporaryDirectory(prefix="itr-backtest-") as tmp:

@@ -418,3 +418,50 @@ def test_a_slow_start_is_a_settling_period():
     hours = np.where(arrived < 2 * week, 20.0, 2.0)
     tickets = pd.DataFrame({"arrived": arrived, "first_done": arrived + 60 * hours})
     assert settling(tickets, 0.0, 8 * week) == (2 * week, 2)
+
+
+def test_a_tie_between_visit_positions_goes_to_the_lower_line(tmp_path):
+    """X visits g1 then g2, Y g2 then g1: each group is once first and once second, so both
+    are L1 and neither case is handed over between lines. Fails if ties go up a line."""
+    log = tmp_path / "tie.csv"
+    log.write_text("case,activity,timestamp,resource,group\n"
+                   "X,New,2024-03-04T09:00:00Z,a,g1\nX,In Progress,2024-03-04T09:10:00Z,b,g2\n"
+                   "X,Resolved,2024-03-04T09:20:00Z,b,g2\n"
+                   "Y,New,2024-03-04T10:00:00Z,b,g2\nY,In Progress,2024-03-04T10:10:00Z,a,g1\n"
+                   "Y,Resolved,2024-03-04T10:20:00Z,a,g1\n", encoding="utf-8")
+    done = ingest_log(log, "generic")
+    assert done.lines == {"g1": "L1", "g2": "L1"}
+    assert "handed_over" not in set(done.events["event"])
+    assert (done.events["detail"] == "reassigned").sum() == 2
+
+
+def test_the_profile_weights_of_the_small_log(small):
+    """Arrivals (UTC): 08:00, 08:10, 08:40 in hour 8 and 09:00, 09:30 in hour 9, all on a
+    Monday. Weights have mean 1: hour 8 = 3 / (5/24) = 14.4, hour 9 = 9.6; Monday = 7.
+    Fails if the profile is normalised differently or uses the wrong hours."""
+    catalog, _ = load_catalog(CATALOG)
+    res = fit_scenario(small.events, small.origin, catalog, "cat.yaml")
+    profile = yaml.safe_load(res.text)["demand"]["profile"]
+    assert profile["hourly"][8] == pytest.approx(14.4) and profile["hourly"][9] == \
+        pytest.approx(9.6)
+    assert profile["weekly"]["Mon"] == pytest.approx(7) and profile["weekly"]["Tue"] == 0
+
+
+def test_acceptance_reads_errors_with_their_sign_and_limits():
+    """Line share 50% actual, 52% predicted: +2 points, met; median 10 h actual, 13 h
+    predicted: +30%, missed; p90 100 h vs 85 h: -15%, met. Fails if errors are computed
+    the other way round or the limits are not 3 points and 20%."""
+    import pandas as pd
+
+    from itr_sim.analysis.backtest import _error, acceptance
+    rows = []
+    for metric, actual, pred in (("line share L1", 0.50, 0.52),
+                                 ("median h to first completion", 10.0, 13.0),
+                                 ("p90 h to first completion", 100.0, 85.0)):
+        rows.append({"metric": metric, "actual": actual, "trace": pred,
+                     "trace_error": _error(metric, pred, actual)})
+    verdict = acceptance(pd.DataFrame(rows), ["L1"])
+    assert verdict["line share L1"] == {"error_points": 2.0, "met": True}
+    assert verdict["median time to resolution"] == {"error": 0.3, "met": False}
+    assert verdict["p90 time to resolution"] == {"error": -0.15, "met": True}
+    assert verdict["all_met"] is False

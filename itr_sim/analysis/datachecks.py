@@ -52,7 +52,9 @@ def steady_window(arrived: np.ndarray) -> tuple[float, float, int, int]:
     median = float(np.median(counts[lo:hi + 1]))
     dense = np.flatnonzero(counts >= SPARSE * median)
     first, last = int(dense[0]), int(dense[-1])
-    end = t0 + (last + 1) * WEEK if last < len(counts) - 1 else arrived[-1]
+    # the window ends after the last dense week, or just after the last arrival (inclusive)
+    end = t0 + (last + 1) * WEEK if last < len(counts) - 1 else np.nextafter(arrived[-1],
+                                                                             np.inf)
     return t0 + first * WEEK, float(end), first, len(counts) - 1 - last
 
 
