@@ -286,7 +286,7 @@ def fit_scenario(events: pd.DataFrame, origin: datetime, catalog: Catalog, catal
                 else "every visit here") + (", minus its waits" if waits == "separate"
                                               else ", waits included")
         out(f"        # {what}; {f.comment()}")
-        out("      queue: fcfs")
+        out("      queue: fcfs   # not in the log; with ample work slots nothing queues")
         outcome = tv["outcome"].astype(str).value_counts().to_dict()
         outcome = {k: v for k, v in outcome.items() if k != tier}
         if not outcome:
