@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
-from test_traces import check_log
+from test_traces import check_log, raw_log
 
 from itr_sim.engine.replicate import RunResult, run_scenario
 from itr_sim.model.distributions import Distribution
@@ -62,6 +62,17 @@ def test_critical_enters_at_second_line_and_moves_back_down(tmp_path):
     0  105  resolved     L1  -
     0  105  closed       -   -
     """)
+
+
+def test_entry_per_severity_without_default(tmp_path):
+    """Fails if entry shares per severity need a `default` when every severity has its
+    own (the loader, the trace check or the engine asking for one): critical enters at
+    L3, major and minor at L1."""
+    result = run_trace(tmp_path, "0,telco,critical,fault\n10,telco,minor,fault", {
+        "organisation.entry": {"critical": {"L3": "100%"}, "major": {"L1": "100%"},
+                               "minor": {"L1": "100%"}}})
+    queued = [(t, u) for t, _, e, u, _ in raw_log(result) if e == "queued"]
+    assert queued == [(0, "L3"), (1, "L1")]
 
 
 def test_first_line_skips_second_line(tmp_path):
@@ -195,6 +206,15 @@ def test_entry_shares_and_routing_frequencies_match_the_matrix():
         n = sum(outcomes.values())
         for target, share in row.items():
             check_share(f"{tier} -> {target}", outcomes.get(target, 0), n, share)
+    # expected visits per ticket, solved by hand from v = e + v P:
+    # v1 = .8 + .15 v2; v2 = .15 + .2 v1 + .1 v3; v3 = .05 + .1 v1 + .25 v2
+    # -> v1 = 0.85135, v2 = 0.34234, v3 = 0.22072 (what the offered-load check uses)
+    by_hand = {"L1": 0.85135, "L2": 0.34234, "L3": 0.22072}
+    org = load_scenario(DATA / "shares.yaml").scenario.organisation
+    assert org.visit_rates("minor") == pytest.approx(by_hand, abs=1e-5)
+    visits = ev[event == "queued"]["unit"].astype(str).value_counts() / len(first)
+    # about 4.5 standard errors of a mean of ~10,000 tickets' visit counts
+    assert visits.to_dict() == pytest.approx(by_hand, abs=0.025)
     # every hand-over arrives (uniform 5-30m delay) unless the horizon cuts it
     handed = int((event == "handed_over").sum())
     queued_after = int((event == "queued").sum()) - len(first)
@@ -292,6 +312,8 @@ def scenario_text(tmp_path: Path) -> str:
      "escalates_to: L2\n      routing: {resolved: 70%, L2: 30%}",
      "has a routing matrix and escalates_to: give one or the other"),
     ("routing: {resolved: 60%, L3: 25%, L1: 15%}", "routing: {L3: 100%}", None),
+    ("routing: {resolved: 90%, L2: 10%}", "routing: {resolved: 90%, L2: 10%, L4: 0%}",
+     "unknown tier (or `resolved`) 'L4'"),
     ("max_visits: 8", "max_visits: 0", "greater than or equal to 1"),
     ("reopen: {probability: 3%,", "reopen: {probability: 3,", "3 is ambiguous"),
     ("reopen: {probability: 3%, delay: {lognormal: {mean: 2d, cv: 1.0}}}",
@@ -322,6 +344,28 @@ def test_bad_routing_input_is_reported_at_its_line(tmp_path, old, new, message):
     matching = [d for d in errors if message in d.message]
     assert matching, f"no error says {message!r}; got:\n" + "\n".join(map(str, errors))
     assert any(d.line == line for d in matching), "\n".join(map(str, matching))
+
+
+@pytest.mark.parametrize(("entry", "error"), [("{L1: 95%, L2: 5%}", False),
+                                              ("{L1: 95%, L3: 5%}", True)])
+def test_a_tier_reached_only_by_entry_shares_must_be_staffed(tmp_path, entry, error):
+    """Fails if the staffing check follows only the chain from one entry tier (L3, without
+    agents, is reached only through its 5% entry share), or if it flags a tier no ticket
+    can reach (the same L3 when no share leads to it)."""
+    text = scenario_text(tmp_path).replace("entry: {L1: 80%, L2: 15%, L3: 5%}", f"entry: {entry}")
+    text = text.replace("resolved: 70%, L2: 20%, L3: 10%", "resolved: 70%, L2: 30%")
+    text = text.replace("resolved: 60%, L3: 25%, L1: 15%", "resolved: 60%, L1: 40%")
+    lines = text.splitlines()
+    l3 = lines.index("    L3:")
+    lines[l3 + 2] = lines[l3 + 2].replace("agents: 10", "agents: 0")
+    path = tmp_path / "s.yaml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    errors = [d for d in validate_file(path) if d.level is Level.ERROR]
+    if error:
+        (d,) = errors
+        assert "L3 receives tickets but has no agent" in d.message and d.line == l3 + 3
+    else:
+        assert errors == []
 
 
 def test_the_routed_template_is_valid(tmp_path):

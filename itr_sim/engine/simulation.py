@@ -18,6 +18,11 @@ Rules (docs/engine.md):
 * A tier's handling time is drawn once per ticket when it reaches the tier; waiting states
   (customer, parts, vendor, in that order, each at most once per tier) split it into
   sessions: a session before a wait does a uniform 30-70% share of the remaining work.
+* Routing (docs/engine.md, "Routing as real logs need it"): entry shares pick a technical
+  ticket's first tier; a tier's routing matrix decides each visit's outcome (resolved, or a
+  hand-over up, across or back down); ``max_visits`` makes the tier of the last allowed
+  visit resolve; ``reopen`` brings a closed ticket back to the tier that resolved it. Each
+  has its own random stream, so the draws of a scenario without them are unchanged.
 
 Speed (docs/performance.md): what all tickets of one (customer, severity, type) share is
 worked out once (:class:`~itr_sim.engine.staffed.Profile`), random values come in blocks

@@ -113,7 +113,8 @@ class Waiting(Strict):
 
 class Tier(StaffedUnit):
     """A support line. It resolves ``resolves`` of what reaches it and hands the rest over to
-    ``escalates_to``; the last tier resolves everything."""
+    ``escalates_to``; the last tier resolves everything. Or, with ``routing``, each visit ends
+    as its shares say: resolved, or handed to any other tier (up, skip or back down)."""
 
     restores: Fraction = Field(
         0.0, description="share of the critical and major tickets it does not resolve that it "
