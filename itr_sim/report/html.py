@@ -1,11 +1,16 @@
-"""A self-contained HTML report (figures embedded as PNG data) a leader can mail around."""
+"""A self-contained HTML report (figures embedded as SVG) a leader can mail around.
+
+The page is a list of sections (:data:`SECTIONS`, functions of :class:`Page` returning an
+HTML fragment, in :mod:`itr_sim.report.sections`); a new section is one function and one
+entry in that list."""
 
 from __future__ import annotations
 
-import base64
 import html
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -14,35 +19,49 @@ import pandas as pd
 
 from itr_sim.analysis.kpis import sessions
 from itr_sim.analysis.summary import Analysis
-from itr_sim.engine.replicate import RunResult
+from itr_sim.engine.replicate import RunResult, scenario_hash
 from itr_sim.engine.staffing import Staffing
-from itr_sim.report import figures
+from itr_sim.model.load import LoadedScenario, load_scenario
+from itr_sim.model.source import ScenarioError
+from itr_sim.report import tables
+from itr_sim.report.loadgrid import load_grid
 from itr_sim.report.runfolder import open_run_folder
 
-__all__ = ["ReportInputs", "from_run", "from_run_dir", "render"]
+__all__ = ["GENERATOR", "Page", "ReportInputs", "from_run", "from_run_dir", "render"]
 
 
 @dataclass
 class ReportInputs:
+    """What the report reads: the summary (``kpis``), the tables it draws from, and the
+    scenario as loaded when it is known (None for a run folder whose scenario file moved or
+    changed since the run)."""
+
     kpis: dict[str, Any]
     clocks: pd.DataFrame
     backlog: pd.DataFrame
     sessions: pd.DataFrame
     staffing: dict[str, Staffing]
     origin: datetime
+    tickets: pd.DataFrame | None = None
+    attribution: pd.DataFrame | None = None
+    loaded: LoadedScenario | None = None
+    scenario_file: str | None = None
 
 
 def from_run(result: RunResult, analysis: Analysis) -> ReportInputs:
     first = result.replications[0]
     return ReportInputs(analysis.summary, analysis.tables["clocks"], analysis.tables["backlog"],
                         sessions(result.events(), first.horizon_min), first.staffing,
-                        first.origin)
+                        first.origin, result.tickets(), analysis.tables["attribution"],
+                        result.loaded, str(result.loaded.path))
 
 
 def from_run_dir(folder: Path) -> ReportInputs:
     """Inputs from a folder written by ``itr-sim run --out``, after checking every file
     against the folder's manifest (:func:`itr_sim.report.runfolder.open_run_folder` raises
-    :class:`~itr_sim.report.runfolder.RunFolderError` otherwise)."""
+    :class:`~itr_sim.report.runfolder.RunFolderError` otherwise). The scenario file named in
+    the metadata is read again for its description, catalogue order and holidays when it
+    still has the run's scenario hash."""
     run = open_run_folder(folder)
     kpis = run.document("kpis")
     meta = kpis["metadata"]
@@ -54,160 +73,188 @@ def from_run_dir(folder: Path) -> ReportInputs:
                                     tuple(g["agents"].astype(int)))
                 for unit, g in staffing_rows.groupby("unit")}
     return ReportInputs(kpis, run.table("clocks"), run.table("backlog"),
-                        sessions(events, float(meta["horizon_min"])), staffing, origin)
+                        sessions(events, float(meta["horizon_min"])), staffing, origin,
+                        run.table("tickets"), run.table("attribution"),
+                        _same_scenario(meta), meta.get("scenario_file"))
 
 
-def render(inputs: ReportInputs) -> str:
-    k = inputs.kpis
-    meta = k["metadata"]
-    start, end = float(meta["warmup_min"]), float(meta["horizon_min"])
-    local = inputs.origin
-    offset = local.weekday() * 1440 + local.hour * 60 + local.minute
-    tiers = list(k["tiers"])
-    empty = not k["tickets"]["arrived"]  # no demand after the warm-up: nothing to chart
-    charts = [] if empty else [
-        ("SLA attainment", figures.attainment(k),
-         "Share of due clocks met, per level and severity, with 95% intervals over "
-         "replications; a red edge marks a level/severity/clock below its target."),
-        ("Backlog", figures.backlog(inputs.backlog),
-         "Open customer tickets over the measured period (mean and range over replications)."),
-        ("Load by hour of week", figures.load_heatmap(
-            inputs.sessions, inputs.staffing, tiers, offset, start, end, k["replications"]),
-         "Busy agents over agents on duty per tier, by weekday and hour; red cells are where "
-         "staffing is tight."),
-        ("Escalation flow", figures.flow(k),
-         "Tickets per week reaching each line, resolved there, and handed to the next."),
-        ("Time to resolve", figures.resolve_times(inputs.clocks),
-         "Wall-clock hours from arrival to resolution, per level."),
-        ("Management escalations", figures.escalations(k),
-         "Notices sent by the escalation ladders, per role and week."),
-        ("Cost to serve", figures.cost(k),
-         "Staffed cost allocated to levels by the work their tickets caused, against revenue."),
-    ]
-    body = [f"<h1>Service report: {html.escape(k['scenario'])}</h1>",
-            f"<p class='meta'>{k['replications']} replications, seed {k['seed']}, "
-            f"{k['measured_weeks']:g} measured weeks from {html.escape(meta['start'])} "
-            f"({html.escape(meta['timezone'])}); scenario hash "
-            f"{html.escape(meta['scenario_hash'][:12])}</p>"]
-    body += _headline(k)
-    body += _tier_table(k)
-    body += _entitlement_table(k)
-    if empty:
-        body.append("<p>No ticket arrived after the warm-up, so there is nothing to chart: "
-                    "check the demand of the scenario.</p>")
-    for title, png, caption in charts:
-        data = base64.b64encode(png).decode("ascii")
-        body.append(f"<figure><h2>{html.escape(title)}</h2><img alt='{html.escape(title)}' "
-                    f"src='data:image/png;base64,{data}'><figcaption>{html.escape(caption)}"
-                    "</figcaption></figure>")
-    return _page(k["scenario"], "\n".join(body), len(charts))
+def _same_scenario(meta: dict[str, Any]) -> LoadedScenario | None:
+    path = meta.get("scenario_file")
+    if not path or not Path(path).is_file():
+        return None
+    try:
+        loaded = load_scenario(path)
+    except ScenarioError:
+        return None
+    return loaded if scenario_hash(loaded) == meta.get("scenario_hash") else None
 
 
-def _headline(k: dict[str, Any]) -> list[str]:
-    cells = []
-    for level, sevs in k["sla"].items():
-        for sev, clocks in sevs.items():
-            for clock, cell in clocks.items():
-                if cell["target"] is not None and cell["attainment"] is not None:
-                    cells.append((cell["attainment"] - cell["target"], level, sev, clock, cell))
-    missed = sorted(c for c in cells if c[0] < 0)
-    out = ["<h2>Are we keeping our SLAs?</h2>"]
-    if not missed:
-        out.append(f"<p class='ok'>Yes: all {len(cells)} level/severity/clock targets are met "
-                   "on average.</p>")
-        return out
-    out.append(f"<p class='bad'>{len(missed)} of {len(cells)} level/severity/clock targets "
-               "are missed on average. Where it hurts most:</p><table><tr><th>level</th>"
-               "<th>severity</th><th>clock</th><th>attainment</th><th>95% CI</th>"
-               "<th>target</th></tr>")
-    for _, level, sev, clock, cell in missed[:8]:
-        lo, hi = cell["ci95"]
-        ci = "-" if lo is None else f"{lo:.1%} - {hi:.1%}"
-        out.append(f"<tr><td>{level}</td><td>{sev}</td><td>{clock}</td>"
-                   f"<td class='bad'>{cell['attainment']:.1%}</td><td>{ci}</td>"
-                   f"<td>{cell['target']:.0%}</td></tr>")
-    out.append("</table>")
-    return out
+@dataclass
+class Page:
+    """One report being rendered: the inputs and the tables every section shares, each
+    computed once on first use."""
+
+    inputs: ReportInputs
+    generated: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    @property
+    def kpis(self) -> dict[str, Any]:
+        return self.inputs.kpis
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        return self.inputs.kpis["metadata"]
+
+    @property
+    def start_min(self) -> float:
+        return float(self.meta["warmup_min"])
+
+    @property
+    def end_min(self) -> float:
+        return float(self.meta["horizon_min"])
+
+    @property
+    def replications(self) -> int:
+        return int(self.kpis["replications"])
+
+    @property
+    def empty(self) -> bool:
+        """No demand after the warm-up: nothing to chart."""
+        return not self.kpis["tickets"]["arrived"]
+
+    @cached_property
+    def levels(self) -> list[str]:
+        cat = self.inputs.loaded.catalog if self.inputs.loaded else None
+        return tables.level_order(self.kpis, list(cat.levels) if cat else None)
+
+    @cached_property
+    def sla(self) -> pd.DataFrame:
+        cat = self.inputs.loaded.catalog if self.inputs.loaded else None
+        table = tables.sla_table(self.kpis, self.levels, list(cat.severities) if cat else None,
+                                 tables.budgets_of(self.inputs.clocks))
+        return table.assign(words=tables.with_words(table))
+
+    @cached_property
+    def tickets(self) -> pd.DataFrame:
+        if self.inputs.tickets is not None:
+            return self.inputs.tickets
+        ids = self.inputs.clocks[["replication", "ticket"]].drop_duplicates()
+        return ids.assign(warmup=False)
+
+    @cached_property
+    def weekly(self) -> pd.DataFrame:
+        return tables.weekly_attainment(self.inputs.clocks, self.tickets, self.sla,
+                                        self.inputs.origin, self.start_min, self.end_min,
+                                        self.replications)
+
+    @cached_property
+    def monthly(self) -> pd.DataFrame:
+        return tables.monthly_breaches(self.inputs.clocks, self.tickets, self.sla,
+                                       self.inputs.origin, self.start_min, self.end_min,
+                                       self.replications)
+
+    @cached_property
+    def blame(self) -> pd.DataFrame:
+        if self.inputs.attribution is None:
+            return tables.blame(pd.DataFrame(columns=["level", "severity", "clock",
+                                                      "tiers"]), self.replications)
+        return tables.blame(self.inputs.attribution, self.replications)
+
+    @cached_property
+    def blame_totals(self) -> dict[tuple[str, str, str], float]:
+        """Breaches with an attribution row per replication, per level, severity and clock."""
+        a = self.inputs.attribution
+        if a is None or a.empty:
+            return {}
+        counts = a.groupby(["level", "severity", "clock"]).size() / max(self.replications, 1)
+        return {(str(k[0]), str(k[1]), str(k[2])): float(v) for k, v in counts.items()}
+
+    @cached_property
+    def grid(self) -> pd.DataFrame:
+        local = self.inputs.origin
+        offset = local.weekday() * 1440 + local.hour * 60 + local.minute
+        return load_grid(self.inputs.sessions, self.inputs.staffing, list(self.kpis["tiers"]),
+                         offset, self.start_min, self.end_min, self.replications)
+
+    @cached_property
+    def holidays(self) -> list[tuple[date, str]]:
+        """Measured days that are holidays in a calendar of the catalogue (day, calendar)."""
+        if self.inputs.loaded is None:
+            return []
+        cat = self.inputs.loaded.catalog
+        first, last = tables.measured_period(self.inputs.origin, self.start_min, self.end_min)
+        days = [date.fromisoformat(first) + timedelta(days=i) for i in
+                range((date.fromisoformat(last) - date.fromisoformat(first)).days + 1)]
+        out: dict[date, str] = {}
+        for name, spec in cat.calendars.items():
+            if spec.holidays is None and not spec.workdays:
+                continue
+            calendar = cat.calendar(name)
+            for day in days:
+                if calendar.is_holiday(day):
+                    out.setdefault(day, name)
+        return sorted(out.items())
+
+    @property
+    def description(self) -> str:
+        return self.inputs.loaded.scenario.description if self.inputs.loaded else ""
+
+    @property
+    def scenario_file(self) -> str:
+        return self.inputs.scenario_file or "SCENARIO.yaml"
 
 
-def _tier_table(k: dict[str, Any]) -> list[str]:
-    rows = ["<h2>Lines</h2><table><tr><th>line</th><th>resolved share</th><th>991 target</th>"
-            "<th>utilisation</th><th>mean wait</th><th>OLA attainment</th></tr>"]
-    for name, t in k["tiers"].items():
-        ola = k["ola"].get(name, {}).get("attainment")
-        target = "-" if t["target_share_991"] is None else f"{t['target_share_991']:.0%}"
-        wait = "-" if t["mean_wait_min"] is None else f"{t['mean_wait_min'] / 60:.1f} h"
-        rows.append(f"<tr><td>{name}</td><td>{_pct(t['resolved_share'])}</td><td>{target}</td>"
-                    f"<td>{_pct(t['utilisation'])}</td><td>{wait}</td><td>{_pct(ola)}</td></tr>")
-    cost = k["cost"]
-    per = "no ticket" if cost["per_ticket"] is None else f"{cost['per_ticket']:,.0f} per ticket"
-    rows.append(f"</table><p>Cost to serve: {cost['total']:,.0f} {k['currency']} over "
-                f"{k['measured_weeks']:g} weeks, {per}.</p>")
-    return rows
+Section = Callable[[Page], str]
 
 
-OUTCOME_NAMES = {"entitled": "entitled (SLA clocks of their level)",
-                 "emergency_only": "expired contract, critical: emergency recovery only",
-                 "rejected": "expired contract: rejected",
-                 "best_effort": "no contract data: best effort"}
+def render(inputs: ReportInputs, *, generated: datetime | None = None) -> str:
+    """The report page: every section of :data:`SECTIONS` in order."""
+    from itr_sim.report.sections import SECTIONS
 
-
-def _entitlement_table(k: dict[str, Any]) -> list[str]:
-    """Customer tickets per KCP1 outcome, and the times of those served without an SLA
-    (they have no SLA clocks, so they are not in the attainment above)."""
-    outcomes = k.get("entitlement")
-    if not outcomes:  # a run folder written before the section existed
-        return []
-    rows = ["<h2>Entitlement</h2><table><tr><th>outcome</th><th>tickets</th><th>closed</th>"
-            "<th>mean time to restore</th><th>mean time to resolve</th></tr>"]
-    for name, cell in outcomes.items():
-        times = cell.get("times_h", {})
-        mean = {clock: _pooled_mean([c[clock] for c in times.values() if clock in c])
-                for clock in ("restore", "resolve")}
-        rows.append(f"<tr><td>{html.escape(OUTCOME_NAMES.get(name, name))}</td>"
-                    f"<td>{cell['arrived']:,.1f}</td><td>{cell['closed']:,.1f}</td>"
-                    f"<td>{mean['restore']}</td><td>{mean['resolve']}</td></tr>")
-    rows.append("</table><p>Tickets per replication after the warm-up (complaints do not go "
-                "through entitlement). Emergency-only and best-effort tickets have no SLA "
-                "clocks and are left out of the attainment above; their times are wall-clock "
-                "hours from arrival.</p>")
-    return rows
-
-
-def _pooled_mean(cells: list[dict[str, Any]]) -> str:
-    n = sum(c["n"] for c in cells)
-    if not n:
-        return "-"
-    return f"{sum(c['mean'] * c['n'] for c in cells) / n:.1f} h"
-
-
-def _pct(value: float | None) -> str:
-    return "-" if value is None else f"{value:.1%}"
+    page = Page(inputs) if generated is None else Page(inputs, generated)
+    body = "\n".join(part for part in (section(page) for section in SECTIONS) if part)
+    return _page(inputs.kpis["scenario"], body, body.count("<img "))
 
 
 GENERATOR = "itr-sim"
 """The generator of every report page; `itr-sim report` replaces an existing file without
 --force only when it carries this mark (a report it wrote before)."""
 
+_STYLE = """
+body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; max-width: 1040px;
+       margin: 1.5em auto; padding: 0 1em; color: #222; line-height: 1.4; }
+h1 { margin-bottom: 0.2em; } h2 { margin-top: 1.6em; border-bottom: 1px solid #ddd; }
+table { border-collapse: collapse; margin: 0.5em 0 1em; font-size: 92%; }
+td, th { border: 1px solid #ccc; padding: 3px 8px; text-align: right; vertical-align: top; }
+th { background: #f2f2f2; }
+td.l, th.l, td:first-child { text-align: left; }
+.meta { color: #555; font-size: 90%; }
+.warn { background: #FFF4D6; border-left: 4px solid #E69F00; padding: 0.5em 0.8em; }
+.tiles { display: flex; flex-wrap: wrap; gap: 0.8em; }
+.tile { flex: 1 1 220px; border-radius: 6px; padding: 0.6em 0.9em; border: 2px solid; }
+.tile h3 { margin: 0 0 0.3em; }
+.tile .big { font-size: 140%; font-weight: bold; }
+.v-met { border-color: #009E73; background: #E6F5F0; }
+.v-at-risk { border-color: #E69F00; background: #FFF4D6; }
+.v-missed { border-color: #D55E00; background: #FBE9DF; }
+span.v-met, span.v-at-risk, span.v-missed { border: 1px solid; border-radius: 3px;
+       padding: 0 4px; white-space: nowrap; }
+code, pre { background: #f4f4f4; padding: 1px 4px; border-radius: 3px; }
+pre { padding: 0.6em; overflow-x: auto; }
+figure { margin: 1.2em 0; }
+figure img { max-width: 100%; height: auto; }
+figcaption { color: #555; font-size: 90%; }
+dt { font-weight: bold; } dd { margin: 0 0 0.4em 1.5em; }
+"""
+
 
 def _page(title: str, body: str, figures_expected: int) -> str:
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="generator" content="{GENERATOR}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
 <title>itr-sim report: {html.escape(title)}</title>
-<style>
-body {{ font-family: sans-serif; max-width: 1000px; margin: 2em auto; color: #222; }}
-table {{ border-collapse: collapse; margin: 0.5em 0 1em; }}
-td, th {{ border: 1px solid #ccc; padding: 3px 8px; text-align: right; }}
-th {{ background: #f2f2f2; }}
-td:first-child {{ text-align: left; }}
-.bad {{ color: #b00020; font-weight: bold; }}
-.ok {{ color: #1b5e20; font-weight: bold; }}
-.meta {{ color: #666; font-size: 90%; }}
-figure {{ margin: 1.5em 0; }}
-figure img {{ max-width: 100%; }}
-figcaption {{ color: #555; font-size: 90%; }}
-</style></head>
+<style>{_STYLE}</style></head>
 <body data-figures="{figures_expected}" data-loaded="0">
 {body}
 <script>
