@@ -42,6 +42,9 @@ _WHERE = {
     "staff": "itr_sim.analysis.staff",
     "StaffingResult": "itr_sim.analysis.staff",
     "validate_file": "itr_sim.model.load",
+    "simulate": "itr_sim.report.run",
+    "load_run": "itr_sim.report.run",
+    "Run": "itr_sim.report.run",
 }
 
 __all__ = [
@@ -52,6 +55,7 @@ __all__ = [
     "Diagnostic",
     "Duration",
     "LoadedScenario",
+    "Run",
     "RunResult",
     "Scenario",
     "ScenarioError",
@@ -62,12 +66,14 @@ __all__ = [
     "erlang_a",
     "erlang_c",
     "load_catalog",
+    "load_run",
     "load_scenario",
     "parse_duration",
     "parse_fraction",
     "required_agents",
     "run_scenario",
     "run_streaming",
+    "simulate",
     "staff",
     "validate_file",
 ]
@@ -84,6 +90,7 @@ if TYPE_CHECKING:
     from itr_sim.model.load import LoadedScenario, load_catalog, load_scenario, validate_file
     from itr_sim.model.scenario import Scenario
     from itr_sim.model.source import Diagnostic, ScenarioError
+    from itr_sim.report.run import Run, load_run, simulate
     from itr_sim.units import Duration, parse_duration, parse_fraction
 
 

@@ -75,18 +75,27 @@ def from_run_dir(folder: Path) -> ReportInputs:
     return ReportInputs(kpis, run.table("clocks"), run.table("backlog"),
                         sessions(events, float(meta["horizon_min"])), staffing, origin,
                         run.table("tickets"), run.table("attribution"),
-                        _same_scenario(meta), meta.get("scenario_file"))
+                        _same_scenario(meta, folder), meta.get("scenario_file"))
 
 
-def _same_scenario(meta: dict[str, Any]) -> LoadedScenario | None:
-    path = meta.get("scenario_file")
-    if not path or not Path(path).is_file():
+def _same_scenario(meta: dict[str, Any], folder: Path) -> LoadedScenario | None:
+    """The run's scenario, read again from its file (as named at run time, relative to the
+    working directory or to the folders above the run folder) when it still has the run's
+    hash; None otherwise."""
+    name = meta.get("scenario_file")
+    if not name:
         return None
-    try:
-        loaded = load_scenario(path)
-    except ScenarioError:
-        return None
-    return loaded if scenario_hash(loaded) == meta.get("scenario_hash") else None
+    for base in (Path.cwd(), *folder.resolve().parents[:3]):
+        path = base / name
+        if not path.is_file():
+            continue
+        try:
+            loaded = load_scenario(path)
+        except ScenarioError:
+            continue
+        if scenario_hash(loaded) == meta.get("scenario_hash"):
+            return loaded
+    return None
 
 
 @dataclass

@@ -168,6 +168,7 @@ def monthly_breaches(clocks: pd.DataFrame, tickets: pd.DataFrame, sla: pd.DataFr
     table = table.reindex(columns=list(months), fill_value=0) / max(replications, 1)
     keys = list(zip(sla["level"], sla["severity"], sla["clock"], strict=True))
     table = table.reindex([k for k in keys if k in table.index])
+    table.columns.name = None
     return table.reset_index()
 
 
