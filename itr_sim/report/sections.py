@@ -117,6 +117,15 @@ def _blamed(page: Page, level: str, severity: str, clock: str) -> str:
     return ", ".join(parts[:2])
 
 
+def _share_unblamed(page: Page, level: str, severity: str, clock: str) -> float:
+    """Share of a cell's breaches for which no OLA overran (0 without attribution)."""
+    b = page.blame
+    mine = b[(b["level"] == level) & (b["severity"] == severity) & (b["clock"] == clock)
+             & (b["tier"] == "none")]
+    total = page.blame_totals.get((level, severity, clock), 0.0)
+    return float(mine["breaches"].sum()) / total if total else 0.0
+
+
 def where_it_hurts(page: Page) -> str:
     sla = page.sla
     bad = sla[sla["verdict"] != "met"].copy()
@@ -160,19 +169,31 @@ def what_to_change(page: Page) -> str:
         staffed = g[g["on_duty"] > 0]
         quiet = int((staffed["utilisation"] < QUIET).sum())
         mean = page.kpis["tiers"].get(tier, {}).get("utilisation")
-        if words:
-            out.append(f"<li><b>{_e(tier)}</b> is {OVERLOADED:.0%} or more busy on "
-                       f"{_e('; '.join(words[:4]))}{' and more' if len(words) > 4 else ''}, "
-                       f"and below {QUIET:.0%} in {quiet} of its {len(staffed)} staffed hours "
-                       f"of the week: its average of {_pct(mean)} hides both. Move agent "
-                       "hours from the quiet hours into the busy ones before adding "
-                       "people.</li>")
+        if not words:
+            continue
+        busy = (f"<li><b>{_e(tier)}</b> is {OVERLOADED:.0%} or more busy on "
+                f"{_e('; '.join(words[:4]))}{' and more' if len(words) > 4 else ''}")
+        if quiet:
+            out.append(f"{busy}, and below {QUIET:.0%} busy in {quiet} of its {len(staffed)} "
+                       f"staffed hours of the week: its average of {_pct(mean)} hides both. "
+                       "Move agent hours from the quiet hours into the busy ones before "
+                       "adding people.</li>")
+        else:
+            out.append(f"{busy} (average {_pct(mean)}, no quiet hour to take agents "
+                       "from).</li>")
     ola = page.kpis.get("ola", {})
     blamed = sorted(((v.get("sla_breaches_attributed") or 0.0, t) for t, v in ola.items()),
                     reverse=True)
     if blamed and blamed[0][0] > 0:
         out.append("<li>SLA breaches per replication blamed on each line (its OLA overran "
                    "first): " + ", ".join(f"{_e(t)} {n:,.1f}" for n, t in blamed) + ".</li>")
+    unprotected = [r for r in page.sla[page.sla["verdict"] == "missed"].itertuples()
+                   if _share_unblamed(page, r.level, r.severity, r.clock) > 0.5]
+    if unprotected:
+        names = "; ".join(f"{label(r.level)} {r.severity} ({r.words})" for r in unprotected)
+        out.append(f"<li>Most breaches of {_e(names)} happen with every OLA kept: the lines' "
+                   "budgets are looser than this SLA clock, so tighten the OLAs (or the "
+                   "queue order) for these tickets.</li>")
     if len(out) == 1:
         out.append(f"<li>No line is {OVERLOADED:.0%} busy in any hour of the week.</li>")
     scenario = _e(page.scenario_file)
