@@ -238,6 +238,8 @@ td, th { border: 1px solid #ccc; padding: 3px 8px; text-align: right; vertical-a
 th { background: #f2f2f2; }
 td.l, th.l, td:first-child { text-align: left; }
 .meta { color: #555; font-size: 90%; }
+td.n { white-space: nowrap; }
+.tile h3 .meta { font-weight: normal; }
 .warn { background: #FFF4D6; border-left: 4px solid #E69F00; padding: 0.5em 0.8em; }
 .tiles { display: flex; flex-wrap: wrap; gap: 0.8em; }
 .tile { flex: 1 1 220px; border-radius: 6px; padding: 0.6em 0.9em; border: 2px solid; }

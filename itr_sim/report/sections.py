@@ -22,6 +22,8 @@ OVERLOADED = 0.85
 """Utilisation from which an hour of the week counts as overloaded in "what to change"."""
 QUIET = 0.25
 """Utilisation below which an hour of the week counts as quiet."""
+WORST_ROWS = 8
+"""Rows of "where it hurts" (the rest are in the attainment chart)."""
 
 _e = html.escape
 
@@ -91,16 +93,15 @@ def status(page: Page) -> str:
         weekly = page.weekly[page.weekly["level"] == level]
         trend = ""
         if len(weekly) >= 2:
-            trend = (f"<br>weekly: {_pct(weekly['attainment'].iloc[0])} in the first week, "
+            trend = (f"; weekly {_pct(weekly['attainment'].iloc[0])} in the first week, "
                      f"{_pct(weekly['attainment'].iloc[-1])} in the last")
         due = g["due_per_replication"].sum() / page.kpis["measured_weeks"]
         tally = ", ".join(f"{int((g['verdict'] == v).sum())} {v}" for v in VERDICTS)
         out.append(f"<div class='tile v-{worst.replace(' ', '-')}'><h3>{_e(label(level))}: "
-                   f"{worst}</h3><div>{tally}</div><div>worst: {_e(low.severity)} "
-                   f"{_e(low.clock)} <span class='big'>{_pct(low.attainment)}</span> against "
-                   f"{_pct(low.target, 0)}</div><div class='meta'>{_num(due)} due clocks a week"
-                   f"{trend}"
-                   "</div></div>")
+                   f"{worst} <span class='meta'>({tally})</span></h3><div>worst: "
+                   f"{_e(low.severity)} {_e(low.clock)} <span class='big'>"
+                   f"{_pct(low.attainment)}</span> against {_pct(low.target, 0)}</div>"
+                   f"<div class='meta'>{_num(due)} due clocks a week{trend}</div></div>")
     out.append("</div></section>")
     return "".join(out)
 
@@ -134,7 +135,9 @@ def where_it_hurts(page: Page) -> str:
         out.append("<p>Every target is met with its whole interval above it.</p></section>")
         return "".join(out)
     bad["rank"] = bad["verdict"].map({"missed": 0, "at risk": 1})
-    bad = bad.sort_values(["rank", "gap_points"]).head(12)
+    bad = bad.sort_values(["rank", "gap_points"])
+    rest = len(bad) - WORST_ROWS
+    bad = bad.head(WORST_ROWS)
     month = page.monthly
     months = [c for c in month.columns if c not in ("level", "severity", "clock")]
     per_cell = {(r[0], r[1], r[2]): sum(r[3:]) for r in
@@ -147,12 +150,14 @@ def where_it_hurts(page: Page) -> str:
     for r in bad.itertuples(index=False):
         per_week = per_cell.get((r.level, r.severity, r.clock), 0.0) / weeks
         out.append(f"<tr><td>{_e(label(r.level))}</td><td class='l'>{_e(r.severity)}</td>"
-                   f"<td class='l'>{_e(r.words)}</td><td>{_pct(r.attainment)} "
-                   f"({_interval(r)})</td><td>{_pct(r.target, 0)}</td>"
+                   f"<td class='l'>{_e(r.words)}</td><td class='n'>{_pct(r.attainment)} "
+                   f"<span class='meta'>({_interval(r)})</span></td><td>{_pct(r.target, 0)}</td>"
                    f"<td>{r.gap_points:+.1f}</td><td>{per_week:,.1f}</td>"
                    f"<td class='l'>{_e(_blamed(page, r.level, r.severity, r.clock))}</td>"
                    f"<td class='l'>{_badge(r.verdict)}</td></tr>")
-    out.append("</table><p class='meta'>Targets missed or at risk, missed first, then by gap. "
+    more = f" {rest} more at risk in the chart below." if rest > 0 else ""
+    out.append(f"</table><p class='meta'>Targets missed or at risk, missed first, then by "
+               f"gap.{more} "
                "Breaches a week: mean per replication. Blamed on: the lines whose OLA "
                "overran before the SLA clock stopped (response, restore and resolve only; a "
                "breach can be blamed on two lines).</p></section>")
@@ -380,7 +385,7 @@ def footer(page: Page) -> str:
 
 
 SECTIONS: list[Section] = [
-    header, status, where_it_hurts, what_to_change, attainment_chart, weekly_chart,
+    header, status, what_to_change, where_it_hurts, attainment_chart, weekly_chart,
     monthly_report, lines, load_chart, backlog_chart, resolve_chart, entitlement,
     escalations_chart, cost, glossary, footer,
 ]
