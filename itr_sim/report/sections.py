@@ -72,6 +72,9 @@ def header(page: Page) -> str:
                    f"below read \"at risk\". Run at least {MIN_USEFUL_REPLICATIONS} (the "
                    "scenario's default is usually 10): <code>itr-sim run "
                    f"{_e(page.scenario_file)} -n 10 --out DIR</code>.</p>")
+    if page.empty:
+        out.append("<p class='warn'>No ticket arrived after the warm-up, so there is nothing "
+                   "to chart: check the demand of the scenario.</p>")
     out.append("</header>")
     return "".join(out)
 
