@@ -226,3 +226,17 @@ def test_load_run_reads_the_same_numbers_as_the_run(tmp_path):
     assert inputs.loaded is not None  # found from the working directory, hash checked
     assert len(loaded.compare(fresh)) > 5 and not loaded.compare(fresh)["significant"].any()
     assert "Service report: Trace" in render(inputs)
+
+
+def test_blame_counts_each_tier_of_a_breach_per_replication():
+    """Hand-worked over 2 replications: breaches blamed on "L1,L2", "L1" and on no line give
+    L1 1.0, L2 0.5 and none 0.5 per replication. Fails if a breach blamed on two lines
+    counts for only the first, if breaches no OLA explains are dropped, or if counts are not
+    divided by the replications."""
+    from itr_sim.report.tables import blame
+
+    rows = pd.DataFrame({"replication": [0, 0, 1], "ticket": [1, 2, 3],
+                         "clock": "restore", "level": "gold", "severity": "major",
+                         "tiers": ["L1,L2", "", "L1"]})
+    out = blame(rows, 2).set_index("tier")["breaches"].to_dict()
+    assert out == {"L1": 1.0, "L2": 0.5, "none": 0.5}
