@@ -110,6 +110,7 @@ def _hand_log():
         (0, 4, 30, 40, 300, "met"),                     # week 0
         (0, 3, 9000, math.nan, 10140, "breached"),      # starts Jan 31, due Feb 1: Feb
         (1, 1, 10000, 10100, 10200, "met"),             # week 1
+        (1, 6, 10010, 10050, 10300, "met"),             # week 1
         (1, 9, 0, math.nan, 300, "breached"),           # warm-up ticket: left out
         (1, 5, 100, math.nan, 99999, "open"),           # not due: left out
     ]
@@ -136,8 +137,8 @@ def test_monthly_breaches_by_the_month_of_the_deadline():
 
 def test_weekly_attainment_per_level_and_week():
     """Hand-worked: week 0 has replication 0 only (2 of 3 met: 0.667); week 1 has
-    replication 0 at 0 of 1 and replication 1 at 1 of 1, mean 0.5. Fails if clocks are
-    weighted across replications, if the open or warm-up clock counts, or if weeks are not
+    replication 0 at 0 of 1 and replication 1 at 2 of 2, mean 0.5 (pooled it would be 2 of
+    3). Fails if clocks are pooled across replications, if the open or warm-up clock counts, or if weeks are not
     labelled by their first local day."""
     clocks, tickets, sla, origin = _hand_log()
     weekly = weekly_attainment(clocks, tickets, sla, origin, 0.0, 20160.0, 2)
