@@ -138,8 +138,8 @@ def test_monthly_breaches_by_the_month_of_the_deadline():
 def test_weekly_attainment_per_level_and_week():
     """Hand-worked: week 0 has replication 0 only (2 of 3 met: 0.667); week 1 has
     replication 0 at 0 of 1 and replication 1 at 2 of 2, mean 0.5 (pooled it would be 2 of
-    3). Fails if clocks are pooled across replications, if the open or warm-up clock counts, or if weeks are not
-    labelled by their first local day."""
+    3). Fails if clocks are pooled across replications, if the open or warm-up clock counts,
+    or if weeks are not labelled by their first local day."""
     clocks, tickets, sla, origin = _hand_log()
     weekly = weekly_attainment(clocks, tickets, sla, origin, 0.0, 20160.0, 2)
     assert weekly["attainment"].round(4).tolist() == [0.6667, 0.5]

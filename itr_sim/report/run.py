@@ -23,7 +23,8 @@ from itr_sim.analysis.summary import Analysis, analyse
 from itr_sim.engine.replicate import run_scenario
 from itr_sim.model.load import load_scenario
 from itr_sim.report import figures, tables
-from itr_sim.report.html import Page, ReportInputs, from_run, from_run_dir, render
+from itr_sim.report.html import render
+from itr_sim.report.page import Page, ReportInputs, from_run, from_run_dir
 from itr_sim.report.runfolder import open_run_folder
 from itr_sim.report.tables import measured_period
 

@@ -1,5 +1,5 @@
 """The sections of the report, in page order: each a function of the
-:class:`~itr_sim.report.html.Page` returning an HTML fragment ("" to leave it out)."""
+:class:`~itr_sim.report.page.Page` returning an HTML fragment ("" to leave it out)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from typing import Any
 from itr_sim import __version__
 from itr_sim.analysis.stats import MIN_USEFUL_REPLICATIONS, VERDICTS
 from itr_sim.report import figures
-from itr_sim.report.html import Page, Section
 from itr_sim.report.loadgrid import overloaded_hours
+from itr_sim.report.page import Page, Section
 from itr_sim.report.tables import cost_table, measured_period
 from itr_sim.report.words import GLOSSARY, label
 
