@@ -281,8 +281,12 @@ def lines(page: Page) -> str:
 
 
 def ola_budgets(page: Page) -> str:
+    """Today's and the proposed OLA budgets, when the page shows an OLA design."""
+    return ola_view(page.inputs.ola)
+
+
+def ola_view(design: dict[str, Any] | None) -> str:
     """Today's and the proposed OLA budgets per clock, severity and tier (docs/ola.md)."""
-    design = page.inputs.ola
     if not design or not design["groups"]:
         return ""
     rows = ["<section id='ola-budgets'><h2>OLA budgets: today and proposed</h2><p>Per-tier "
