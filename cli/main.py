@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from itr_sim.cli.baseline import baseline as baseline_command
+from itr_sim.cli.check import check as check_command
 from itr_sim.cli.compare import compare as compare_command
 from itr_sim.cli.erlang import erlang as erlang_command
 from itr_sim.cli.report import report as report_command
@@ -169,6 +171,8 @@ app.command(name="compare")(compare_command)
 app.command(name="report")(report_command)
 app.command(name="sweep")(sweep_command)
 app.command(name="staff")(staff_command)
+app.command(name="baseline")(baseline_command)
+app.command(name="check")(check_command)
 for _info in app.registered_commands:
     if _info.callback is not None:
         _info.callback = _guarded(_info.callback)
