@@ -132,7 +132,8 @@ def render(report: dict[str, Any], all_rows: bool = False) -> None:
     else:
         how = (f"{report['replications']} and {report['replications_b']} replications, seeds "
                f"{report['seed']} and {report['seed_b']}, Welch")
-    table = Table(title=f"B - A: B = {report['b']}, A = {report['a']}  ({how})")
+    title = f"B - A: B = {report['b']}, A = {report['a']}  ({how})"
+    table = Table(title=title, min_width=min(len(title) + 4, 120))  # a title on one line
     for column in ("KPI", "A", "B", "B - A", "95% CI", ""):
         table.add_column(column, justify="left" if column == "KPI" else "right")
     marks = {"regression": "significant, worse", "improvement": "significant, better"}
