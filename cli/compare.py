@@ -149,6 +149,6 @@ def render(report: dict[str, Any], all_rows: bool = False) -> None:
     hidden = len(report["kpis"]) - len(rows)
     if hidden:
         console.print(f"{hidden} KPI(s) without a significant change hidden; --all shows them")
-    console.print(f"significant: q <= {report['fdr']:.0%} after Benjamini-Hochberg across "
-                  f"{len(report['kpis'])} KPIs; worse/better: beyond the tolerance, in the "
+    console.print(f"significant: q <= {report['fdr']:.0%} (Benjamini-Hochberg over "
+                  f"{len(report['kpis'])} KPIs); worse/better: beyond the tolerance, in the "
                   "bad/good direction")

@@ -3,7 +3,8 @@
 Exit status, the same for every command (docs/cli.md):
 
 * 0 ok;
-* 1 a target missed: ``run --check``, or no staffing plan from ``staff``;
+* 1 a target missed: ``run --check``, or no staffing plan from ``staff``; a regression:
+  ``check``, ``compare --fail-on worse``;
 * 2 bad input: an invalid file, option or value, a file that cannot be read or written;
 * 3 an internal error (a bug): a one-line message and a hint to report it; the traceback
   only with ``itr-sim --debug COMMAND ...``.
@@ -68,8 +69,8 @@ def main(
 ) -> None:
     """itr-sim: SLA catalogue + support organisation + demand -> predicted service.
 
-    Exit status: 0 ok, 1 a target missed (run --check, staff), 2 bad input, 3 internal
-    error."""
+    Exit status: 0 ok, 1 a target missed (run --check, staff) or a regression (check,
+    compare --fail-on worse), 2 bad input, 3 internal error."""
     _debug["on"] = debug
 
 
