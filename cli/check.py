@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from itr_sim.cli.baseline import simulate
 
-from itr_sim.analysis.compare import per_replication
+from itr_sim.analysis.compare import run_kpis
 from itr_sim.analysis.regression import Tolerance, compare_tables, identical, parse_tolerance
 from itr_sim.model.load import load_scenario
 from itr_sim.model.source import ScenarioError
@@ -65,7 +65,7 @@ def check_one(scenario: Path, folder: Path, tolerances: tuple[tuple[str, Toleran
     run_seed = stored.seed if seed is None else seed
     result, analysis = simulate(loaded, seed=run_seed, replications=stored.replications,
                                 jobs=jobs)
-    values = per_replication(analysis)
+    values = run_kpis(result, analysis)
     paired = run_seed == stored.seed
     same = paired and identical(stored.values, values)
     changes = compare_tables(stored.values, values, paired=paired, tolerances=tolerances)

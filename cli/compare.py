@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from itr_sim.analysis.compare import compare_values, per_replication
+from itr_sim.analysis.compare import compare_values, per_replication, run_kpis
 from itr_sim.analysis.regression import parse_tolerance
 from itr_sim.analysis.summary import Analysis, analyse
 from itr_sim.engine.replicate import run_scenario
@@ -81,10 +81,12 @@ def compare(
         assert loaded_a is not None
         n = replications or max(loaded_a.scenario.replications, 2)
         root = loaded_a.scenario.seed if seed is None else seed
-        analysis_a = analyse(run_scenario(loaded_a, replications=n, seed=root))
-        values_a, meta_a = per_replication(analysis_a), _meta(analysis_a)
-    analysis_b = analyse(run_scenario(loaded_b, replications=n, seed=root))
-    report = compare_values(values_a, per_replication(analysis_b), meta_a, _meta(analysis_b),
+        result_a = run_scenario(loaded_a, replications=n, seed=root)
+        analysis_a = analyse(result_a)
+        values_a, meta_a = run_kpis(result_a, analysis_a), _meta(analysis_a)
+    result_b = run_scenario(loaded_b, replications=n, seed=root)
+    analysis_b = analyse(result_b)
+    report = compare_values(values_a, run_kpis(result_b, analysis_b), meta_a, _meta(analysis_b),
                             tolerances=tolerances)
     if b is None:
         report["b"] = f"{report['a']} + " + ", ".join(f"{k}={v}" for k, v in sets.items())

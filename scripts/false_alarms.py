@@ -18,12 +18,13 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import pandas as pd
 from scipy.stats import binomtest
 
-from itr_sim.analysis.compare import per_replication
+from itr_sim.analysis.compare import run_kpis
 from itr_sim.analysis.regression import ALPHA, compare_tables
 from itr_sim.analysis.summary import analyse
-from itr_sim.engine.replicate import run_scenario
+from itr_sim.engine.replicate import RunResult, run_scenario
 from itr_sim.model.load import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,12 +42,11 @@ def main() -> None:
     began = time.perf_counter()
     loaded = load_scenario(args.scenario)
     seed, n = loaded.scenario.seed, loaded.scenario.replications
-    reference = per_replication(analyse(run_scenario(loaded, jobs=args.jobs)))
+    reference = _kpis(run_scenario(loaded, jobs=args.jobs))
     alarms, raw_alarms, flagged = 0, 0, Counter[str]()
     kpis = 0
     for trial in range(1, args.trials + 1):
-        other = per_replication(analyse(run_scenario(loaded, seed=seed + trial,
-                                                     jobs=args.jobs)))
+        other = _kpis(run_scenario(loaded, seed=seed + trial, jobs=args.jobs))
         changes = compare_tables(reference, other, paired=False)
         kpis = len(changes)
         regressions = [c.kpi for c in changes if c.verdict == "regression"]
@@ -82,6 +82,10 @@ def main() -> None:
         args.write.write_text(pattern.sub(lambda _: f"{START}\n{text}\n{END}", doc),
                               encoding="utf-8")
         print(f"wrote {args.write}")
+
+
+def _kpis(result: RunResult) -> pd.DataFrame:
+    return run_kpis(result, analyse(result))
 
 
 if __name__ == "__main__":

@@ -353,3 +353,24 @@ def test_run_check_covers_complaint_targets(tmp_path):
                if line.startswith("  at risk ") or line.startswith("  missed ")]
     assert "service.complaints.acknowledge" in flagged
     assert all(name.startswith("service.complaints.") for name in flagged)
+
+
+def test_service_and_ola_kpis_agree_with_the_run_summary():
+    """Fails if the gate's complaint, non-technical or OLA attainment is computed over other
+    tickets or clocks than the run's summary (warm-up tickets counted, a tier or a service
+    clock missing): the summary computes the same means by its own code."""
+    from itr_sim.analysis.compare import run_kpis
+    from itr_sim.analysis.summary import analyse
+    from itr_sim.engine.replicate import run_scenario
+
+    result = run_scenario(load_scenario(SMALL), replications=2)
+    analysis = analyse(result)
+    means = run_kpis(result, analysis).groupby("kpi")["value"].mean()
+    summary = analysis.summary
+    expected = {f"service.{service}.{clock}": cell["attainment"]
+                for service, clocks in summary["services"].items()
+                for clock, cell in clocks.items()}
+    expected.update({f"ola.{tier}": cell["attainment"] for tier, cell in summary["ola"].items()})
+    assert {"service.complaints.acknowledge", "ola.L1"} <= set(expected)
+    for kpi, value in expected.items():
+        assert means[kpi] == pytest.approx(value, abs=1e-12), kpi

@@ -17,10 +17,12 @@ from typing import Any
 
 import pandas as pd
 
+from itr_sim.analysis.evaluate import measure
 from itr_sim.analysis.regression import ALPHA, Tolerance, compare_tables
 from itr_sim.analysis.summary import Analysis
+from itr_sim.engine.replicate import RunResult
 
-__all__ = ["compare", "compare_values", "per_replication"]
+__all__ = ["compare", "compare_values", "per_replication", "run_kpis"]
 
 
 def per_replication(analysis: Analysis) -> pd.DataFrame:
@@ -66,6 +68,27 @@ def per_replication(analysis: Analysis) -> pd.DataFrame:
     per = notes.groupby("replication").size().reindex(reps, fill_value=0) / weeks
     frames.append(pd.DataFrame({"replication": reps, "kpi": "escalations.per_week",
                                 "value": per.to_numpy()}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def run_kpis(result: RunResult, analysis: Analysis) -> pd.DataFrame:
+    """:func:`per_replication` plus what needs the run's tickets: the attainment of the
+    complaint and non-technical service clocks (``service.<service>.<clock>``, the targets of
+    :func:`~itr_sim.analysis.evaluate.measure`) and of every tier's OLA (``ola.<tier>``:
+    share of its visits within budget, tickets after the warm-up)."""
+    values, _, _ = measure(result, clocks=analysis.tables["clocks"])
+    services = values[values["key"].str.startswith("service.")]
+    frames = [per_replication(analysis),
+              pd.DataFrame({"replication": services["replication"], "kpi": services["key"],
+                            "value": services["value"]})]
+    kept = result.tickets().loc[lambda t: ~t["warmup"], ["replication", "ticket"]]
+    olas = analysis.tables["ola"].merge(kept, on=["replication", "ticket"])
+    if not olas.empty:
+        met = 1.0 - olas.groupby(["tier", "replication"])["breached"].mean()
+        met = met.reset_index()
+        frames.append(pd.DataFrame({"replication": met["replication"],
+                                    "kpi": "ola." + met["tier"].astype(str),
+                                    "value": met["breached"].astype(float)}))
     return pd.concat(frames, ignore_index=True)
 
 

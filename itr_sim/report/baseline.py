@@ -22,7 +22,7 @@ from typing import Any
 
 import pandas as pd
 
-from itr_sim.analysis.compare import per_replication
+from itr_sim.analysis.compare import run_kpis
 from itr_sim.analysis.summary import Analysis
 from itr_sim.engine.replicate import RunResult, scenario_hash
 from itr_sim.model.load import LoadedScenario
@@ -96,7 +96,7 @@ def baseline_path(folder: Path, scenario: Path) -> Path:
 
 def baseline_of(result: RunResult, analysis: Analysis) -> Baseline:
     """The baseline of a run and its analysis."""
-    values = per_replication(analysis).sort_values(["kpi", "replication"], kind="stable",
+    values = run_kpis(result, analysis).sort_values(["kpi", "replication"], kind="stable",
                                                    ignore_index=True)
     versions = result.metadata.get("versions", {})
     return Baseline(result.loaded.scenario.scenario, result.loaded.path.name,
