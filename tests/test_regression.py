@@ -245,12 +245,28 @@ def test_planted_regression_fails_and_names_the_kpis_in_junit(stored, tmp_path):
     assert "--allow-changed-scenario" in result.output  # the note that it was allowed
 
 
-def test_identical_rerun_passes_at_once(stored):
+def test_identical_rerun_passes_at_once_and_new_or_gone_kpis_do_not_fail(stored, tmp_path):
     """Fails if a re-run of the unchanged scenario with the baseline's seed does not
-    reproduce it bit for bit, or fails the gate."""
-    result = runner.invoke(app, ["check", str(SMALL), "--baseline", str(stored)])
+    reproduce it bit for bit, or fails the gate; or if a KPI the baseline lacks (added by a
+    later release) or one it has and the run no longer measures crashes or fails the check
+    instead of being reported as new or gone."""
+    data = json.loads((stored / "small.json").read_text(encoding="utf-8"))
+    data["rows"] = [r for r in data["rows"] if r[1] != "service.complaints.acknowledge"]
+    data["rows"] += [[r, "retired.kpi", 1.0] for r in range(data["replications"])]
+    edited = tmp_path / "edited"
+    edited.mkdir()
+    (edited / "small.json").write_text(json.dumps(data), encoding="utf-8")
+    junit = tmp_path / "junit.xml"
+    result = runner.invoke(app, ["check", str(SMALL), "--baseline", str(edited),
+                                 "--junit", str(junit)])
     assert result.exit_code == 0, result.output
     assert "pass, identical to the baseline" in result.output
+    lines = result.output.splitlines()
+    assert any(line.split()[:2] == ["new", "service.complaints.acknowledge:"] for line in lines)
+    assert any(line.split()[:2] == ["gone", "retired.kpi:"] for line in lines)
+    skipped = {c.get("name") for c in ET.parse(junit).getroot().iter("testcase")
+               if c.find("skipped") is not None}
+    assert skipped == {"service.complaints.acknowledge", "retired.kpi"}
 
 
 @pytest.mark.slow
