@@ -39,7 +39,7 @@ def _share(kpi: str) -> bool:
                            "quality.reopen_rate")) or kpi.endswith("resolved_share")
 
 
-def format_value(kpi: str, value: float, delta: bool = False) -> str:
+def format_value(kpi: str, value: float | None, delta: bool = False) -> str:
     """Shares as % (differences in points), money with separators, others with 2 decimals."""
     if value is None or math.isnan(value):
         return "-"
