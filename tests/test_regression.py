@@ -358,11 +358,11 @@ def test_run_check_covers_complaint_targets(tmp_path):
     below its 95% target was not reported), or if `--fail-on at-risk` does not fail on a
     target whose interval straddles it. Every other target is made lenient, so only the
     complaint targets (99%; acknowledgement near 95% in this scenario) can fail."""
-    lenient = [f"--set=catalog.levels.{level}.attainment=10%"
+    lenient = [f"--set=catalog.levels.{level}.attainment=0%"
                for level in ("platinum", "gold", "silver")]
-    result = runner.invoke(app, ["run", str(SMALL), "--check", "--fail-on", "at-risk",
+    result = runner.invoke(app, ["run", str(SMALL), "-n", "2", "--check", "--fail-on", "at-risk",
                                  "--out", str(tmp_path / "run"), *lenient,
-                                 "--set=catalog.non_technical.attainment=10%",
+                                 "--set=catalog.non_technical.attainment=0%",
                                  "--set=catalog.complaints.attainment=99%"])
     assert result.exit_code == 1, result.output
     flagged = [line.split(":")[0].split()[-1] for line in result.stdout.splitlines()
