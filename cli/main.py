@@ -15,6 +15,7 @@ Every command is wrapped once, here (:func:`_guarded`), so no command prints a t
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
@@ -24,6 +25,10 @@ from itr_sim.cli.baseline import baseline as baseline_command
 from itr_sim.cli.check import check as check_command
 from itr_sim.cli.compare import compare as compare_command
 from itr_sim.cli.erlang import erlang as erlang_command
+from itr_sim.cli.export import export as export_command
+from itr_sim.cli.init import init as init_command
+from itr_sim.cli.ola import ola_command
+from itr_sim.cli.output import github_annotation
 from itr_sim.cli.report import report as report_command
 from itr_sim.cli.run import run as run_command
 from itr_sim.cli.staff import staff_command
@@ -118,17 +123,33 @@ def _oneline(exc: BaseException) -> str:
 def validate(
     paths: Annotated[list[Path], typer.Argument(help="Catalogue and scenario YAML files.")],
     strict: Annotated[bool, typer.Option(help="Treat warnings as errors.")] = False,
+    as_json: Annotated[bool, typer.Option(
+        "--json", help="Print the findings as one JSON object (files, errors, warnings, "
+        "diagnostics with file, line, path, level and message).")] = False,
+    github: Annotated[bool, typer.Option(
+        help="Print the findings as GitHub Actions annotations (shown on the lines of a pull "
+        "request).")] = False,
 ) -> None:
     """Check YAML files; print `file:line: key.path: message` for every problem.
 
     Exit 0 when every file is valid (warnings are printed), 2 otherwise."""
-    errors = warnings = 0
-    for path in paths:
-        found = validate_file(path)
-        for diagnostic in found:
+    found = [d for path in paths for d in validate_file(path)]
+    errors = sum(d.level is Level.ERROR for d in found)
+    warnings = len(found) - errors
+    if as_json:
+        typer.echo(json.dumps({
+            "files": [str(p) for p in paths], "errors": errors, "warnings": warnings,
+            "diagnostics": [{"file": d.file, "line": d.line or None, "path": d.path,
+                             "level": "error" if d.level is Level.ERROR else "warning",
+                             "message": d.message} for d in found]}, indent=2))
+    for diagnostic in found if not as_json else []:
+        if github:
+            kind = "error" if diagnostic.level is Level.ERROR else "warning"
+            title = f"itr-sim validate: {diagnostic.path}" if diagnostic.path else None
+            typer.echo(github_annotation(kind, diagnostic.message, file=diagnostic.file,
+                                         line=diagnostic.line, title=title))
+        else:
             typer.echo(str(diagnostic))
-        errors += sum(d.level is Level.ERROR for d in found)
-        warnings += sum(d.level is Level.WARNING for d in found)
     summary = (f"{len(paths)} file(s) checked: {errors} error(s), {warnings} warning(s)")
     typer.echo(summary, err=True)
     if errors or (strict and warnings):
@@ -172,6 +193,9 @@ app.command(name="compare")(compare_command)
 app.command(name="report")(report_command)
 app.command(name="sweep")(sweep_command)
 app.command(name="staff")(staff_command)
+app.command(name="export")(export_command)
+app.command(name="init")(init_command)
+app.command(name="ola")(ola_command)
 app.command(name="baseline")(baseline_command)
 app.command(name="check")(check_command)
 for _info in app.registered_commands:

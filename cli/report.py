@@ -9,9 +9,10 @@ import typer
 
 from itr_sim.analysis.summary import analyse
 from itr_sim.engine.replicate import run_scenario
+from itr_sim.files import check_target, write_atomic
 from itr_sim.model.load import load_scenario, parse_assignments
 from itr_sim.model.source import ScenarioError
-from itr_sim.report.html import from_run, from_run_dir, render
+from itr_sim.report.html import GENERATOR, from_run, from_run_dir, render
 from itr_sim.report.runfolder import RunFolderError
 
 EXIT_BAD_INPUT = 2
@@ -26,9 +27,18 @@ def report(
         "--replications", "-n", min=1, help="Replications when simulating.")] = None,
     set_: Annotated[list[str] | None, typer.Option(
         "--set", help="Override KEY=VALUE when simulating (repeatable).")] = None,
+    force: Annotated[bool, typer.Option(
+        help="Replace an existing OUTPUT that is not an itr-sim report.")] = False,
 ) -> None:
     """Write an HTML report a leader can mail around: are we keeping our SLAs, and where
-    does it hurt."""
+    does it hurt.
+
+    An existing OUTPUT is replaced only when it is an earlier itr-sim report, or with
+    --force; the new file appears in one rename."""
+    problem = check_target(output, force or _is_report(output), example="report.html")
+    if problem is not None:
+        typer.echo(f"error: {problem}", err=True)
+        raise typer.Exit(EXIT_BAD_INPUT)
     try:
         if source.is_dir():
             inputs = from_run_dir(source)
@@ -43,8 +53,16 @@ def report(
     except RunFolderError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None
-    except (FileNotFoundError, KeyError) as exc:
-        typer.echo(f"{source}: not a run folder: {exc}", err=True)
-        raise typer.Exit(EXIT_BAD_INPUT) from None
-    output.write_text(render(inputs), encoding="utf-8")
+    write_atomic(output, render(inputs))
     typer.echo(f"wrote {output}", err=True)
+
+
+def _is_report(path: Path) -> bool:
+    """Whether ``path`` is a file an earlier ``itr-sim report`` wrote (its generator mark in
+    the first kilobytes)."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(4096)
+    except OSError:
+        return False
+    return f'<meta name="generator" content="{GENERATOR}">'.encode() in head

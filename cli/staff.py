@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Annotated
 
@@ -16,6 +15,7 @@ from rich.table import Table
 
 from itr_sim.analysis.staff import StaffingResult, staff
 from itr_sim.analysis.summary import strict_json
+from itr_sim.files import check_target, write_atomic
 from itr_sim.model.load import load_scenario
 from itr_sim.model.source import ScenarioError
 from itr_sim.units import UnitError, parse_fraction
@@ -66,7 +66,7 @@ def staff_command(
                   markup=False)
         raise typer.Exit(EXIT_BAD_INPUT)
     if write is not None:
-        problem = _check_target(write, force)
+        problem = check_target(write, force, example="staffed.yaml")
         if problem:
             err.print(f"--write: {problem}", markup=False)
             raise typer.Exit(EXIT_BAD_INPUT)
@@ -112,18 +112,6 @@ def staff_command(
         raise typer.Exit(EXIT_NO_PLAN)
 
 
-def _check_target(path: Path, force: bool) -> str | None:
-    if path.is_dir():
-        return f"{path} is a folder; give a file name such as {path / 'staffed.yaml'}"
-    if path.exists() and not force:
-        return f"{path} exists; choose another name or add --force to replace it"
-    if not path.parent.exists():
-        return f"folder {path.parent} does not exist"
-    if not os.access(path.parent, os.W_OK):
-        return f"cannot write into {path.parent}"
-    return None
-
-
 def whatif_text(base: Path, target: Path, result: StaffingResult, name: str) -> str:
     """A what-if scenario that extends ``base`` with the plan's agents."""
     rel = os.path.relpath(base.resolve(), target.resolve().parent)
@@ -154,16 +142,7 @@ def whatif_text(base: Path, target: Path, result: StaffingResult, name: str) -> 
 
 
 def _write_whatif(path: Path, base: Path, result: StaffingResult, name: str) -> None:
-    """Write atomically: a temporary file in the same folder, renamed into place."""
-    text = whatif_text(base, path, result, name)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, whatif_text(base, path, result, name))
 
 
 def _print(result: StaffingResult, name: str) -> None:

@@ -8,9 +8,14 @@ the analysis stack (SciPy) it does not need.
 from __future__ import annotations
 
 from importlib import import_module
+from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+try:
+    __version__ = version("itr-sim")
+    """The installed distribution's version: pyproject.toml is its one source."""
+except PackageNotFoundError:  # pragma: no cover - imported from a source tree never installed
+    __version__ = "0+unknown"
 
 _WHERE = {
     "Analysis": "itr_sim.analysis.summary",
@@ -29,6 +34,7 @@ _WHERE = {
     "erlang_c": "itr_sim.analysis.queueing",
     "load_catalog": "itr_sim.model.load",
     "load_scenario": "itr_sim.model.load",
+    "ola": "itr_sim.analysis.ola_design",
     "parse_duration": "itr_sim.units",
     "parse_fraction": "itr_sim.units",
     "required_agents": "itr_sim.analysis.queueing",
@@ -58,6 +64,7 @@ __all__ = [
     "erlang_c",
     "load_catalog",
     "load_scenario",
+    "ola",
     "parse_duration",
     "parse_fraction",
     "required_agents",
@@ -69,6 +76,7 @@ __all__ = [
 
 if TYPE_CHECKING:
     from itr_sim.analysis.compare import compare
+    from itr_sim.analysis.ola_design import ola
     from itr_sim.analysis.queueing import erlang_a, erlang_c, required_agents
     from itr_sim.analysis.staff import StaffingResult, staff
     from itr_sim.analysis.streaming import run_streaming

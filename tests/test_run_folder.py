@@ -308,3 +308,43 @@ def test_two_writers_at_once_one_wins_and_the_folder_is_one_consistent_run(writt
     meta = open_run_folder(folder).metadata
     assert meta["seed"] == (11 if winner is procs[0] else 12)
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".run")) == []
+
+
+def test_report_replaces_its_own_earlier_report_but_not_a_users_file(written, tmp_path):
+    """Fails if `itr-sim report` overwrites a file it did not write (a user's page of the
+    same name) without --force, or refuses to refresh a report it wrote itself."""
+    page = tmp_path / "report.html"
+    page.write_text("<html>the user's own notes</html>", encoding="utf-8")
+    refused = runner.invoke(app, ["report", str(written), "-o", str(page)])
+    assert refused.exit_code == 2
+    assert "exists" in refused.output and "--force" in refused.output
+    assert page.read_text("utf-8") == "<html>the user's own notes</html>"
+    forced = runner.invoke(app, ["report", str(written), "-o", str(page), "--force"])
+    assert forced.exit_code == 0, forced.output
+    first = page.read_text("utf-8")
+    assert '<meta name="generator" content="itr-sim">' in first
+    again = runner.invoke(app, ["report", str(written), "-o", str(page)])
+    assert again.exit_code == 0, again.output
+    assert [p.name for p in tmp_path.iterdir()] == ["report.html"]  # no temporary file left
+
+
+def test_an_atomic_write_that_fails_leaves_the_old_file_and_no_temporary(tmp_path,
+                                                                          monkeypatch):
+    """Fails if a failed write truncates the file it was replacing or leaves its temporary
+    file behind."""
+    from itr_sim import files
+
+    target = tmp_path / "staffed.yaml"
+    target.write_text("old: content\n", encoding="utf-8")
+
+    def broken_replace(src, dst):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(files.os, "replace", broken_replace)
+    with pytest.raises(OSError, match="disk full"):
+        files.write_atomic(target, "new: content\n")
+    assert target.read_text("utf-8") == "old: content\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["staffed.yaml"]
+    assert files.check_target(target, force=False) is not None
+    assert files.check_target(target, force=True) is None
+    assert "is a folder" in files.check_target(tmp_path, force=True)

@@ -305,6 +305,8 @@ class Replication:
     # -- a ticket reaches a unit ------------------------------------------------------------
     def reach(self, ticket: Ticket, unit: Unit, now: float) -> None:
         self.row(ticket.id, now, QUEUED, unit.code)
+        if unit.by_ola:
+            ticket.ola_due = self.ola_deadline(ticket, unit, now)
         ticket.remaining = unit.handling(ticket.severity, ticket.rtype)()
         if unit.tier is not None:
             waits = []
@@ -329,6 +331,17 @@ class Replication:
                 lambda _e: self.admit(ticket, unit, opens))
             return
         unit.enqueue(ticket, now)
+
+    def ola_deadline(self, ticket: Ticket, unit: Unit, now: float) -> float:
+        """Deadline of the unit's resolve OLA for a visit starting ``now`` (inf without a
+        budget), on the ticket's coverage calendar, without pauses."""
+        budget = None if unit.tier is None or ticket.severity is None else \
+            unit.tier.ola_budget(ticket.severity, "resolve", ticket.customer)
+        if budget is None:
+            return math.inf
+        if ticket.level is None:
+            return now + budget.nominal_minutes
+        return self.coverage.budget_deadline(ticket.level, ticket.severity, budget, now)
 
     def next_deadline(self, ticket: Ticket) -> float:
         if not ticket.engaged:

@@ -44,8 +44,9 @@ class Profile:
 class Ticket:
     __slots__ = (
         "arrived", "clock", "complained", "customer", "deadlines", "emergency", "engaged",
-        "id", "level", "part", "pauses", "remaining", "restore_due", "restored", "returned",
-        "rtype", "session_len", "session_start", "sev_rank", "severity", "token", "waits",
+        "id", "level", "ola_due", "part", "pauses", "remaining", "restore_due", "restored",
+        "returned", "rtype", "session_len", "session_start", "sev_rank", "severity", "token",
+        "waits",
     )
 
     def __init__(self, tid: int, customer: str, severity: str | None, rtype: str,
@@ -67,6 +68,7 @@ class Ticket:
         self.remaining = self.session_start = self.session_len = 0.0
         self.token = 0
         self.deadlines: dict[ClockName, float] | None = None
+        self.ola_due = 0.0  # deadline of the current tier visit's OLA (queue `ola`)
 
 
 class Unit:
@@ -81,6 +83,7 @@ class Unit:
         self.spec = spec
         self.tier = spec if isinstance(spec, Tier) else None
         self.by_deadline = spec.queue is QueueDiscipline.DEADLINE
+        self.by_ola = spec.queue is QueueDiscipline.OLA
         self.order = queue_order(spec.queue)
         self.staffing = staffing
         self.capacity = staffing.at(0.0)
@@ -129,7 +132,8 @@ class Unit:
         if dispatch and not self.queue and len(self.busy) < self.capacity:
             self.sim.start_session(self, ticket, now)  # an agent is free: no queueing
             return
-        deadline = self.sim.next_deadline(ticket) if self.by_deadline else 0.0
+        deadline = self.sim.next_deadline(ticket) if self.by_deadline else \
+            ticket.ola_due if self.by_ola else 0.0
         heapq.heappush(self.queue, (*self.order(ticket.returned, now, ticket.sev_rank,
                                                 deadline, ticket.id), ticket))
         if dispatch:

@@ -13,7 +13,14 @@ from itr_sim.model.fields import did_you_mean
 from itr_sim.model.org import WEEK_MIN, Organisation, StaffedUnit, weekly_intervals
 from itr_sim.model.scenario import Scenario
 from itr_sim.model.source import Level
-from itr_sim.units import MINUTES_PER_DAY, MINUTES_PER_WEEK, MINUTES_PER_YEAR, WEEKDAYS
+from itr_sim.units import (
+    MINUTES_PER_DAY,
+    MINUTES_PER_WEEK,
+    MINUTES_PER_YEAR,
+    WEEKDAYS,
+    Duration,
+    DurationKind,
+)
 
 __all__ = ["Finding", "check_catalog", "check_scenario", "offered_load", "unit_demand"]
 
@@ -112,6 +119,7 @@ def check_scenario(sc: Scenario, cat: Catalog) -> list[Finding]:
     customers = set(dem.customers)
 
     _check_tiers(org, severities, types, calendars, err)
+    _check_ola_forms(org, cat, customers, err)
     for name, team in org.teams.items():
         _check_unit(("organisation", "teams", name), team, severities, types, calendars, err)
         for i, item in enumerate(team.handles):
@@ -420,7 +428,8 @@ def _check_ola(org: Organisation, cat: Catalog) -> list[Finding]:
     out: list[Finding] = []
     path = org.path()
     for sev in cat.severities:
-        budgets = [(t, org.tiers[t].ola[sev]) for t in path if sev in org.tiers[t].ola]
+        found = [(t, org.tiers[t].ola_budget(sev)) for t in path]
+        budgets = [(t, b) for t, b in found if b is not None]
         if not budgets:
             continue
         total = sum(b.nominal_minutes for _, b in budgets)
@@ -437,6 +446,49 @@ def _check_ola(org: Organisation, cat: Catalog) -> list[Finding]:
                     f"{target.resolve}: a ticket that uses every budget breaches the SLA",
                     Level.WARNING))
     return out
+
+
+def _check_ola_forms(org: Organisation, cat: Catalog, customers: set[str],
+                     err: Report) -> None:
+    """The long form of a tier's OLA and vendors' underpinning contracts: budgets in units
+    their calendar can measure, known customers and calendars."""
+    always = {name for name, c in cat.calendars.items() if c.week is None}
+    for name, tier in org.tiers.items():
+        base = ("organisation", "tiers", name)
+        for sev, spec in tier.ola.items():
+            if isinstance(spec, Duration):
+                continue
+            if spec.resolve is None and spec.response is None and spec.restore is None \
+                    and not spec.customers:
+                err((*base, "ola", sev), f"the OLA of {name} for {sev} has no budget; give "
+                    "resolve, response or restore (or the short form, e.g. 4h)")
+            for who in spec.customers:
+                if who not in customers:
+                    err((*base, "ola", sev, "customers", who),
+                        did_you_mean(who, customers, "customer"))
+            budgets = [(("customers", who), b) for who, b in spec.customers.items()]
+            budgets += [((clock,), getattr(spec, clock))
+                        for clock in ("resolve", "response", "restore")]
+            on_24x7 = sorted(lname for lname, level in cat.levels.items()
+                             if level.calendars.get(sev, level.calendar) in always)
+            for key, budget in budgets:
+                if budget is not None and budget.kind is not DurationKind.ELAPSED and on_24x7:
+                    err((*base, "ola", sev, *key),
+                        f"{budget} counts business days, which the 24x7 calendar of "
+                        f"{', '.join(on_24x7)} for {sev} cannot measure; write covered time "
+                        "instead (e.g. 1d)")
+        vendor = tier.waiting.vendor
+        if vendor is None or vendor.contract is None:
+            continue
+        contract, path = vendor.contract, (*base, "waiting", "vendor", "contract")
+        if contract.calendar is not None and contract.calendar not in cat.calendars:
+            err((*path, "calendar"), did_you_mean(contract.calendar, set(cat.calendars),
+                                                  "calendar"))
+        elif contract.target.kind is not DurationKind.ELAPSED and (
+                contract.calendar is None or contract.calendar in always):
+            err((*path, "target"), f"{contract.target} counts business days, which the "
+                "vendor's 24x7 clock cannot measure; name the vendor's business calendar "
+                "(calendar: office) or write covered time (e.g. 3d)")
 
 
 def unit_demand(sc: Scenario, cat: Catalog) -> dict[str, tuple[float, float, float]]:

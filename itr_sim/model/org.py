@@ -9,6 +9,7 @@ from pydantic import Field
 
 from itr_sim.model.distributions import Distribution
 from itr_sim.model.fields import (
+    CustomerName,
     DaysSpec,
     DurationField,
     ElapsedDuration,
@@ -18,9 +19,11 @@ from itr_sim.model.fields import (
     Strict,
     TimeZoneName,
 )
+from itr_sim.units import Duration
 
 __all__ = [
     "Callback",
+    "OlaTarget",
     "Organisation",
     "PartClass",
     "Parts",
@@ -28,6 +31,8 @@ __all__ = [
     "Shift",
     "Team",
     "Tier",
+    "VendorContract",
+    "VendorWaiting",
     "Waiting",
     "WaitingSpec",
     "weekly_intervals",
@@ -40,6 +45,7 @@ class QueueDiscipline(StrEnum):
     FCFS = "fcfs"
     SEVERITY = "severity"
     DEADLINE = "deadline"
+    OLA = "ola"
 
 
 class Shift(Strict):
@@ -78,8 +84,8 @@ class StaffedUnit(Strict):
     )
     queue: QueueDiscipline = Field(
         QueueDiscipline.SEVERITY,
-        description="fcfs, severity (most severe first, then FCFS) or deadline (earliest SLA "
-        "deadline first)",
+        description="fcfs, severity (most severe first, then FCFS), deadline (earliest SLA "
+        "deadline first) or ola (earliest deadline of the tier's own OLA first)",
     )
     cost_per_agent_hour: Annotated[float, Field(ge=0)] = Field(
         0.0, description="fully loaded cost of a staffed agent hour, in the catalogue currency")
@@ -102,9 +108,44 @@ class WaitingSpec(Strict):
     duration: Distribution = Field(description="how long the wait lasts")
 
 
+class VendorContract(Strict):
+    """An underpinning contract: the vendor's promise on the time a ticket waits for it."""
+
+    target: DurationField = Field(
+        description="longest wait for the vendor, on the vendor's calendar (24x7 without one)")
+    attainment: Fraction = Field(0.9, description="share of vendor waits within the target")
+    calendar: Name | None = Field(
+        None, description="catalogue calendar the vendor's clock runs on; none: 24x7")
+
+
+class VendorWaiting(WaitingSpec):
+    """Waiting for a third-party vendor, optionally under an underpinning contract."""
+
+    contract: VendorContract | None = Field(
+        None, description="underpinning contract: the vendor's clock and target")
+
+
 class Waiting(Strict):
     customer: WaitingSpec | None = Field(None, description="waiting for customer information")
-    vendor: WaitingSpec | None = Field(None, description="waiting for a third-party vendor")
+    vendor: VendorWaiting | None = Field(None, description="waiting for a third-party vendor")
+
+
+class OlaTarget(Strict):
+    """A tier's OLA for one severity in full: budgets per clock, attainment target and
+    budgets per customer (contract group) that replace the resolve budget for them."""
+
+    resolve: DurationField | None = Field(
+        None, description="from hand-over to this tier until it resolves or hands over")
+    response: DurationField | None = Field(
+        None, description="from hand-over to this tier until an agent first engages")
+    restore: DurationField | None = Field(
+        None, description="from hand-over to this tier until it restores service (for "
+        "severities whose SLA has a restore clock)")
+    attainment: Fraction | None = Field(
+        None, description="share of visits that must meet the budgets")
+    customers: dict[CustomerName, DurationField] = Field(
+        default_factory=dict, description="resolve budget per customer (contract group), "
+        "replacing `resolve` for their tickets")
 
 
 class Tier(StaffedUnit):
@@ -122,11 +163,28 @@ class Tier(StaffedUnit):
     handover: Distribution | None = Field(
         None, description="delay between the decision to escalate and arrival at the next tier"
     )
-    ola: dict[Name, DurationField] = Field(
+    ola: dict[Name, DurationField | OlaTarget] = Field(
         default_factory=dict,
         description="per severity: budget from hand-over to this tier until it resolves or "
-        "hands over (OLA)",
+        "hands over (OLA), or {resolve, response, restore, attainment, customers}",
     )
+
+    def ola_budget(self, severity: str, clock: str = "resolve",
+                   customer: str | None = None) -> Duration | None:
+        """The tier's OLA budget on ``clock`` for a severity (and customer), if any."""
+        spec = self.ola.get(severity)
+        if spec is None:
+            return None
+        if isinstance(spec, Duration):
+            return spec if clock == "resolve" else None
+        if clock == "resolve" and customer is not None and customer in spec.customers:
+            return spec.customers[customer]
+        value: Duration | None = getattr(spec, clock)
+        return value
+
+    def ola_attainment(self, severity: str) -> float | None:
+        spec = self.ola.get(severity)
+        return spec.attainment if isinstance(spec, OlaTarget) else None
 
 
 class Team(StaffedUnit):

@@ -30,6 +30,7 @@ class ReportInputs:
     sessions: pd.DataFrame
     staffing: dict[str, Staffing]
     origin: datetime
+    ola: dict[str, Any] | None = None   # an OLA design (`itr-sim ola --report`), to show
 
 
 def from_run(result: RunResult, analysis: Analysis) -> ReportInputs:
@@ -91,6 +92,7 @@ def render(inputs: ReportInputs) -> str:
             f"{html.escape(meta['scenario_hash'][:12])}</p>"]
     body += _headline(k)
     body += _tier_table(k)
+    body += _ola_view(inputs.ola)
     body += _entitlement_table(k)
     if empty:
         body.append("<p>No ticket arrived after the warm-up, so there is nothing to chart: "
@@ -146,6 +148,32 @@ def _tier_table(k: dict[str, Any]) -> list[str]:
     return rows
 
 
+def _ola_view(design: dict[str, Any] | None) -> list[str]:
+    """Today's and the proposed OLA budgets per clock, severity and tier (docs/ola.md)."""
+    if not design or not design["groups"]:
+        return []
+    rows = ["<h2>OLA budgets: today and proposed</h2><p>Per-tier budgets that protect each "
+            "SLA clock (rule: " + html.escape(design["rule"]) + "). <em>met</em>: share of "
+            "visits within today's budget; <em>checked</em>: within the proposal, simulated "
+            f"on seed {design['check_seed']}.</p><table><tr><th>clock</th><th>severity</th>"
+            "<th>calendar</th><th>SLA</th><th>line</th><th>today</th><th>met</th>"
+            "<th>proposed</th><th>target</th><th>checked</th><th>verdict</th></tr>"]
+    for g in design["groups"]:
+        for t in g["tiers"]:
+            verdict = g["verdict"] if t["realistic"] else "staffing: see itr-sim staff"
+            cls = "" if g["verdict"] == "ok" else " class='bad'"
+            rows.append(
+                f"<tr><td>{g['clock']}</td><td>{html.escape(g['severity'])}</td>"
+                f"<td>{html.escape(g['calendar'])}</td><td>{html.escape(g['sla_budget'])} "
+                f"at {g['sla_attainment_target']:.0%}</td><td>{html.escape(t['tier'])}</td>"
+                f"<td>{html.escape(t['today'] or '-')}</td><td>{_pct(t['today_attainment'])}"
+                f"</td><td>{html.escape(t['proposed'])}</td>"
+                f"<td>{t['attainment_target']:.1%}</td><td>{_pct(t['checked_attainment'])}"
+                f"</td><td{cls}>{html.escape(verdict)}</td></tr>")
+    rows.append("</table>")
+    return rows
+
+
 OUTCOME_NAMES = {"entitled": "entitled (SLA clocks of their level)",
                  "emergency_only": "expired contract, critical: emergency recovery only",
                  "rejected": "expired contract: rejected",
@@ -185,9 +213,15 @@ def _pct(value: float | None) -> str:
     return "-" if value is None else f"{value:.1%}"
 
 
+GENERATOR = "itr-sim"
+"""The generator of every report page; `itr-sim report` replaces an existing file without
+--force only when it carries this mark (a report it wrote before)."""
+
+
 def _page(title: str, body: str, figures_expected: int) -> str:
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
+<meta name="generator" content="{GENERATOR}">
 <title>itr-sim report: {html.escape(title)}</title>
 <style>
 body {{ font-family: sans-serif; max-width: 1000px; margin: 2em auto; color: #222; }}

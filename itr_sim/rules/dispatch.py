@@ -41,11 +41,17 @@ def _deadline(returned: bool, queued_at: float, severity_rank: int, deadline: fl
     return (0.0 if returned else 1.0, deadline, queued_at, seq)
 
 
+def _ola(returned: bool, queued_at: float, severity_rank: int, deadline: float, seq: int
+         ) -> tuple[float, ...]:
+    return (0.0 if returned else 1.0, deadline, queued_at, seq)
+
+
 def queue_order(discipline: QueueDiscipline) -> QueueOrder:
     """The heap key of a waiting ticket under ``discipline``, as
     ``key(returned, queued_at, severity_rank, deadline, seq)``: smaller is served first.
     Work handed back at a shift end (``returned``) goes before everything else; then FCFS
     by queueing time, or the most severe first, or the earliest SLA deadline first (``inf``
-    without a target), each FCFS among equals."""
+    without a target), or (``ola``) the earliest deadline of the tier's resolve OLA for the
+    ticket's visit (``inf`` without a budget), each FCFS among equals."""
     return {QueueDiscipline.FCFS: _fcfs, QueueDiscipline.SEVERITY: _severity,
-            QueueDiscipline.DEADLINE: _deadline}[discipline]
+            QueueDiscipline.DEADLINE: _deadline, QueueDiscipline.OLA: _ola}[discipline]

@@ -1,0 +1,509 @@
+"""OLA design: per-tier OLA budgets and attainment targets derived from the SLA they protect.
+
+Method (docs/ola.md). For each SLA clock (response, restore, resolve), severity and coverage
+calendar its levels use (a *group*), with the SLA budget ``B`` (the smallest of the group's
+levels, in covered minutes) and attainment target ``A`` (the largest):
+
+1. Simulate the scenario as it is and measure, per tier visit, the time at the tier as the
+   tier's OLA clock counts it (covered minutes, less the waits that pause that clock) and
+   the hand-over delays between tiers. The response clock has one component, the entry
+   tier until first engagement.
+2. Components of the longest escalation path: its ``k`` tiers, and every hand-over whose
+   delay has no upper bound (a bounded one is reserved at its bound). With ``m``
+   components and ``r_i`` the share of the group's tickets that reach component ``i``, its
+   attainment target is ``a_i = 1 - (1 - A) / (m r_i)`` (at least 50%): by the union bound
+   at most ``sum r_i (1 - a_i) = 1 - A`` of the tickets have any component over budget, so
+   when every component meets its target the SLA attainment target holds.
+3. Allocation rule, proportional to quantiles: with ``q_i`` the ``a_i``-quantile of the
+   time at tier ``i`` and ``R = B - H`` the budget left after the hand-over reserve ``H``,
+   tier ``i`` gets ``b_i = R q_i / sum(q)`` (rounded down to the minute). ``sum(b) + H <=
+   B``, so a ticket whose every tier meets its OLA (and whose hand-overs keep their
+   reserve) meets the SLA. When ``sum(q) <= R`` every budget is at least its quantile
+   (realistic at today's staffing); otherwise every tier gets less than its quantile:
+   unrealistic at today's staffing (``itr-sim staff`` finds the staffing). When the fixed
+   part of the hand-overs (their lower bounds) already reaches ``B``, no staffing protects
+   the SLA.
+4. Check by simulation with other seeds: per-tier OLA attainment against its target; among
+   tickets that met every OLA, the SLA attainment; among SLA breaches, the share with an
+   OLA breach (attribution coverage); the SLA attainment against ``A``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from itr_sim.analysis.clock_table import run_clocks
+from itr_sim.analysis.ola import attribute_breaches, ola_clocks, vendor_clocks, visit_times
+from itr_sim.analysis.stats import mean_ci
+from itr_sim.engine.replicate import RunResult, run_scenario
+from itr_sim.model.catalog import ClockName
+from itr_sim.model.distributions import Distribution
+from itr_sim.model.fields import did_you_mean
+from itr_sim.model.load import LoadedScenario
+from itr_sim.model.org import OlaTarget, Organisation
+from itr_sim.units import Duration, DurationKind, parse_duration
+
+__all__ = ["OlaDesign", "OlaDesignError", "OlaGroup", "TierBudget", "allocate",
+           "format_minutes", "ola", "proposal_overrides"]
+
+
+class OlaDesignError(ValueError):
+    """Bad input to the OLA design (an unknown level, a level no ticket has)."""
+
+
+def format_minutes(minutes: float) -> str:
+    """A budget in the unit grammar, rounded down to the minute: 1d2h5m (d = 24 covered
+    hours)."""
+    total = max(math.floor(minutes + 1e-9), 0)
+    d, rest = divmod(total, 1440)
+    h, m = divmod(rest, 60)
+    text = (f"{d}d" if d else "") + (f"{h}h" if h else "") + (f"{m}m" if m else "")
+    return text or "0m"
+
+
+def allocate(quantiles: list[float], budget: float, reserve: float = 0.0) -> list[float]:
+    """The allocation rule: ``budget - reserve`` shared in proportion to ``quantiles``, each
+    share rounded down to the minute (so the shares and the reserve never exceed the
+    budget). Nothing left, or no positive quantile: zeros... and equal shares."""
+    left = budget - reserve
+    if left <= 0:
+        return [0.0] * len(quantiles)
+    total = sum(quantiles)
+    if total <= 0:
+        return [float(math.floor(left / len(quantiles)))] * len(quantiles)
+    return [float(math.floor(left * q / total + 1e-9)) for q in quantiles]
+
+
+def _bounds(dist: Distribution | None) -> tuple[float, float | None]:
+    """(lower, upper) bound of a hand-over delay in minutes; upper None when unbounded."""
+    if dist is None:
+        return 0.0, 0.0
+    p = dist.params
+    if dist.family == "fixed":
+        return p.value.minutes, p.value.minutes
+    if dist.family in ("uniform", "triangular"):
+        return p.low.minutes, p.high.minutes
+    return 0.0, None
+
+
+def _covered_minutes(loaded: LoadedScenario, calendar: str, budget: Duration) -> float:
+    """A budget in covered minutes of ``calendar``: elapsed budgets as they are; business
+    days at the calendar's covered minutes per business day (NBD as one)."""
+    if budget.kind is DurationKind.ELAPSED:
+        return budget.minutes
+    cal = loaded.catalog.calendar(calendar)
+    days = sum(1 for i in range(7) if cal.is_24x7 or cal.week[i])
+    per_day = cal.weekly_minutes() / max(days, 1)
+    return per_day * (budget.days if budget.kind is DurationKind.BUSINESS_DAYS else 1)
+
+
+@dataclass
+class TierBudget:
+    tier: str
+    today: str | None                 # today's resolve OLA budget as written
+    today_min: float | None           # ... in covered minutes
+    today_attainment: float | None    # measured share of visits within today's budget
+    visits: int                       # visits measured
+    quantile_min: float               # the a-quantile of the time at the tier
+    proposed: str
+    proposed_min: float
+    attainment_target: float
+    realistic: bool                   # proposed >= quantile: reachable at today's staffing
+    checked_attainment: float | None = None
+    quantile_ci95: list[float] | None = None   # t-interval of the per-replication quantiles
+
+
+@dataclass
+class OlaGroup:
+    severity: str
+    calendar: str
+    levels: list[str]
+    sla_budget: str
+    sla_budget_min: float
+    sla_attainment_target: float
+    path: list[str]
+    handover_reserve_min: float
+    handover_floor_min: float
+    components: int
+    component_target: float
+    verdict: str                      # ok, unrealistic (staffing) or impossible
+    tiers: list[TierBudget]
+    note: str = ""
+    sla_attainment_today: float | None = None
+    sla_attainment_today_ci95: list[float] | None = None
+    sla_attainment_checked: float | None = None
+    sla_attainment_all_olas_met: float | None = None
+    attribution_coverage: float | None = None
+    tickets_checked: int = 0
+    clock: str = "resolve"
+
+
+@dataclass
+class VendorFigure:
+    tier: str
+    target: str
+    calendar: str
+    attainment_target: float
+    waits: int
+    attainment: float | None
+    sla_breaches_attributed: int
+
+
+@dataclass
+class OlaDesign:
+    scenario: str
+    replications: int
+    seed: int
+    check_seed: int
+    rule: str
+    groups: list[OlaGroup]
+    vendors: list[VendorFigure] = field(default_factory=list)
+    run: RunResult | None = field(default=None, repr=False)   # the measuring run
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(replace(self, run=None))
+        out.pop("run")
+        return out
+
+    @property
+    def protected(self) -> bool:
+        """Every group's proposal is realistic at today's staffing and possible."""
+        return all(g.verdict == "ok" for g in self.groups)
+
+
+MIN_TARGET = 0.5
+"""The lowest per-tier attainment target proposed."""
+
+FEW_VISITS = 30
+"""Below this many measured visits a tier's quantile is flagged as rough."""
+
+CLOCKS = ("response", "restore", "resolve")
+"""The SLA clocks a tier's OLA can protect, in the order they stop."""
+
+RULE = ("proportional to each tier's quantile at its attainment target "
+        "a_i = 1 - (1 - A) / (m r_i) (r_i: share of tickets reaching the tier, m: tiers and "
+        "unbounded hand-overs), after reserving the bounded hand-overs' upper bounds")
+
+
+def _groups(loaded: LoadedScenario, level: str | None
+            ) -> dict[tuple[str, str, str], list[str]]:
+    """(clock, severity, calendar) -> levels that have a target on the clock for the
+    severity, use that calendar for it and have customers in the demand."""
+    cat, dem = loaded.catalog, loaded.scenario.demand
+    used = {c.level for c in dem.customers.values()}
+    if level is not None:
+        if level not in cat.levels:
+            raise OlaDesignError(did_you_mean(level, set(cat.levels), "level"))
+        if level not in used:
+            raise OlaDesignError(
+                f"level {level!r} has no customers in the demand of this scenario: no ticket "
+                f"of it reaches any tier, so there is no path to design OLAs on (levels with "
+                f"customers: {', '.join(sorted(str(x) for x in used)) or 'none'})")
+    out: dict[tuple[str, str, str], list[str]] = {}
+    for clock in CLOCKS:
+        for name, spec in cat.levels.items():
+            if name not in used or (level is not None and name != level):
+                continue
+            for sev in cat.severities:
+                target = spec.targets.get(sev)
+                if target is None or getattr(target, clock) is None:
+                    continue
+                key = (clock, sev, spec.calendars.get(sev, spec.calendar))
+                out.setdefault(key, []).append(name)
+    return out
+
+
+def _attainment_target(loaded: LoadedScenario, level: str, clock: str) -> float:
+    value = loaded.catalog.levels[level].attainment_for(ClockName(clock))
+    return 0.9 if value is None else float(value)
+
+
+def _today_budget(org: Organisation, tier: str, sev: str, clock: str) -> Duration | None:
+    return org.tiers[tier].ola_budget(sev, clock)
+
+
+def _measure(result: RunResult) -> dict[str, pd.DataFrame]:
+    loaded = result.loaded
+    first = result.replications[0]
+    events, tickets = result.events(), result.tickets()
+    kept = tickets.loc[~tickets["warmup"], ["replication", "ticket"]]
+    org = loaded.scenario.organisation
+    clocks = run_clocks(result)
+    olas = ola_clocks(events, loaded.catalog, org, first.origin, first.horizon_min, CLOCKS)
+    vendors = vendor_clocks(events, loaded.catalog, org, first.origin, first.horizon_min)
+    stopped = clocks[clocks["clock"].isin(CLOCKS) & clocks["stop_min"].notna()]
+
+    def keep(frame: pd.DataFrame) -> pd.DataFrame:
+        return frame.merge(kept, on=["replication", "ticket"])
+
+    olas = _with_level(olas, clocks)
+    out = {"sla": keep(stopped), "olas": keep(olas), "vendors": keep(vendors),
+           "clocks": keep(clocks)}
+    for clock in CLOCKS:
+        out[f"visits.{clock}"] = keep(visit_times(events, loaded.catalog, org, first.origin,
+                                                  first.horizon_min, clock))
+    return out
+
+
+def _with_budgets(loaded: LoadedScenario, groups: list[OlaGroup]) -> LoadedScenario:
+    """The scenario with the proposed OLA budgets."""
+    org = loaded.scenario.organisation
+    tiers = {}
+    for name, tier in org.tiers.items():
+        ola = dict(tier.ola)
+        for sev in loaded.catalog.severities:
+            entry = _proposal_entry(loaded, name, sev, ola.get(sev), groups)
+            if entry is not None:
+                ola[sev] = entry
+        tiers[name] = tier.model_copy(update={"ola": ola})
+    sc = loaded.scenario.model_copy(update={
+        "organisation": org.model_copy(update={"tiers": tiers})})
+    return replace(loaded, scenario=sc)
+
+
+def _proposal_entry(loaded: LoadedScenario, tier: str, sev: str,
+                    current: Duration | OlaTarget | None, groups: list[OlaGroup]
+                    ) -> Duration | OlaTarget | None:
+    """One tier's proposed OLA for one severity. Resolve: the tightest group's budget for
+    everyone, and the other groups' budgets for the customers of their levels. Response and
+    restore: the tightest group's budget (safe for the others)."""
+    mine = {clock: [(g, tb) for g in groups if g.severity == sev and g.clock == clock
+                    for tb in g.tiers if tb.tier == tier] for clock in CLOCKS}
+    if not any(mine.values()):
+        return None
+    fields: dict[str, Any] = {}
+    if isinstance(current, OlaTarget):
+        fields = current.model_dump()
+    elif current is not None:
+        fields = {"resolve": current}
+    customers: dict[str, Duration] = {}
+    targets = []
+    for clock, found in mine.items():
+        if not found:
+            continue
+        default = min(found, key=lambda x: x[1].proposed_min)
+        fields[clock] = parse_duration(default[1].proposed)
+        targets += [tb.attainment_target for _, tb in found]
+        if clock != "resolve":
+            continue
+        for g, tb in found:
+            if tb.proposed_min == default[1].proposed_min:
+                continue
+            for who, c in loaded.scenario.demand.customers.items():
+                if c.level in g.levels:
+                    customers[who] = parse_duration(tb.proposed)
+    if set(fields) == {"resolve"} and not customers and not isinstance(current, OlaTarget):
+        budget: Duration = fields["resolve"]
+        return budget
+    fields.update({"customers": customers, "attainment": max(targets)})
+    return OlaTarget(**fields)
+
+
+def proposal_overrides(design: OlaDesign, loaded: LoadedScenario) -> dict[str, Any]:
+    """The proposal as scenario overrides (``organisation.tiers.T.ola.SEV: ...``)."""
+    out: dict[str, Any] = {}
+    org = loaded.scenario.organisation
+    for name in org.tiers:
+        for sev in loaded.catalog.severities:
+            entry = _proposal_entry(loaded, name, sev, org.tiers[name].ola.get(sev),
+                                    design.groups)
+            if entry is None:
+                continue
+            if isinstance(entry, Duration):
+                out[f"organisation.tiers.{name}.ola.{sev}"] = entry.text
+            else:
+                dumped = entry.model_dump(mode="json", exclude_none=True)
+                if not dumped.get("customers"):
+                    dumped.pop("customers", None)
+                out[f"organisation.tiers.{name}.ola.{sev}"] = dumped
+    return out
+
+
+def component_target(target: float, components: int, reach: float) -> float:
+    """Attainment target of one component (a tier or an unbounded hand-over) reached by a
+    share ``reach`` of the tickets: it may cause at most ``(1 - target) / components`` of
+    all tickets to breach, so ``1 - (1 - target) / (components * reach)``, rounded up to
+    0.1% and at least 50% (a median: a budget below it would be no promise)."""
+    if reach <= 0:
+        return MIN_TARGET
+    value = 1.0 - (1.0 - target) / (components * reach)
+    return max(math.ceil(value * 1000 - 1e-9) / 1000, MIN_TARGET)
+
+
+def _ci(per_replication: pd.Series) -> list[float] | None:
+    """The 95% t-interval of per-replication values (None with fewer than two)."""
+    values = per_replication.dropna().to_numpy(float)
+    if len(values) < 2:
+        return None
+    _, lo, hi = mean_ci(values)
+    return [lo, hi]
+
+
+def _share(x: pd.Series) -> float | None:
+    return None if len(x) == 0 else float(x.mean())
+
+
+def ola(loaded: LoadedScenario, *, level: str | None = None, replications: int | None = None,
+        seed: int | None = None, jobs: int = 1) -> OlaDesign:
+    """Propose per-tier OLA budgets and attainment targets that protect the SLA response,
+    restore and resolve clocks, and check them by simulation with other seeds (see the
+    module docstring)."""
+    sc = loaded.scenario
+    wanted = _groups(loaded, level)
+    base_seed = sc.seed if seed is None else seed
+    today = run_scenario(loaded, replications=replications, seed=base_seed, jobs=jobs)
+    m = _measure(today)
+    groups = [g for key, levels in wanted.items()
+              if (g := _design(loaded, m, *key, levels)) is not None]
+    _today_attainment(m["olas"], groups)
+    check_seed = base_seed + 1
+    if groups:
+        _check(_with_budgets(loaded, groups), groups, replications, check_seed, jobs)
+    vendors = _vendor_figures(loaded, m)
+    return OlaDesign(sc.scenario, len(today.replications), base_seed, check_seed, RULE,
+                     groups, vendors, today)
+
+
+def _design(loaded: LoadedScenario, m: dict[str, pd.DataFrame], clock: str, sev: str,
+            calendar: str, levels: list[str]) -> OlaGroup | None:
+    """The proposal of one (clock, severity, calendar) group; None without tickets."""
+    org = loaded.scenario.organisation
+    path = [org.entry_tier()] if clock == "response" else org.path()
+    visits = m[f"visits.{clock}"]
+    budgets = {lv: getattr(loaded.catalog.levels[lv].targets[sev], clock) for lv in levels}
+    tight = min(levels, key=lambda lv: _covered_minutes(loaded, calendar, budgets[lv]))
+    b_min = _covered_minutes(loaded, calendar, budgets[tight])
+    target = max(_attainment_target(loaded, lv, clock) for lv in levels)
+    links = [_bounds(org.tiers[t].handover) for t in path[:-1]]
+    unbounded = [i for i, (_, hi) in enumerate(links) if hi is None]
+    comps = len(path) + len(unbounded)
+    mine = visits[(visits["severity"] == sev) & visits["level"].isin(levels)]
+    counts = [int((mine["tier"] == t).sum()) for t in path]
+    if not any(counts):
+        return None  # no ticket of this severity and calendar in the demand
+    reach = [n / max(counts[0], 1) for n in counts]
+    targets = [component_target(target, comps, r) for r in reach]
+    reserve = 0.0
+    for i, (_, hi) in enumerate(links):
+        if hi is not None:
+            reserve += hi
+        else:
+            h = mine.loc[mine["tier"] == path[i], "handover_min"].dropna()
+            a_h = component_target(target, comps, reach[i + 1])
+            reserve += float(np.quantile(h, a_h)) if len(h) else 0.0
+    floor = sum(lo for lo, _ in links)
+    qs, cis = [], []
+    for t, a in zip(path, targets, strict=True):
+        rows = mine[mine["tier"] == t]
+        x = rows["at_tier_min"].to_numpy(float)
+        qs.append(float(np.quantile(x, a)) if len(x) else 0.0)
+        cis.append(_ci(rows.groupby("replication")["at_tier_min"].quantile(a)))
+    a = targets[0]
+    shares = allocate(qs, b_min, reserve)
+    tiers = []
+    for t, q, n, b, ci, a_t in zip(path, qs, counts, shares, cis, targets, strict=True):
+        now = _today_budget(org, t, sev, clock)
+        tiers.append(TierBudget(
+            t, None if now is None else now.text,
+            None if now is None else _covered_minutes(loaded, calendar, now), None, n,
+            q, format_minutes(b), b, a_t, b >= q, None, ci))
+    if floor >= b_min:
+        verdict = "impossible"
+        note = (f"the hand-overs' fixed delays ({format_minutes(floor)}) already use the "
+                f"SLA budget {budgets[tight]}: no staffing protects it; shorten the "
+                f"hand-overs or sell a longer {clock} target")
+    elif reserve >= b_min:
+        verdict = "impossible"
+        note = (f"the hand-overs' reserve ({format_minutes(reserve)}) uses the whole SLA "
+                f"budget {budgets[tight]}: no OLA budget is left for the tiers")
+    elif not all(tb.realistic for tb in tiers):
+        verdict = "unrealistic"
+        late = [tb.tier for tb in tiers if not tb.realistic and tb.visits]
+        note = (f"at today's staffing the tiers need {format_minutes(sum(qs))} at "
+                f"{a:.1%} but only {format_minutes(b_min - reserve)} is left after the "
+                f"hand-overs: {', '.join(late)} would miss their target; see "
+                "`itr-sim staff` for the staffing that gets there")
+    else:
+        verdict, note = "ok", ""
+    few = [f"{t} ({n})" for t, n in zip(path, counts, strict=True) if 0 < n < FEW_VISITS]
+    if few:
+        note = (note + "; " if note else "") + (
+            f"few visits measured at {', '.join(few)}: their quantile is rough; "
+            "run more replications (-n)")
+    sla = m["sla"]
+    g_sla = sla[(sla["clock"] == clock) & (sla["severity"] == sev)
+                & sla["level"].isin(levels)]
+    met = ~g_sla["breached"].astype(bool)
+    return OlaGroup(sev, calendar, levels, budgets[tight].text, b_min, target, path,
+                    reserve, floor, comps, a, verdict, tiers, note, _share(met),
+                    _ci(met.groupby(g_sla["replication"]).mean()), clock=clock)
+
+
+def _today_attainment(olas: pd.DataFrame, groups: list[OlaGroup]) -> None:
+    for g in groups:
+        mine = olas[(olas["clock"] == g.clock) & (olas["severity"] == g.severity)
+                    & olas["level"].isin(g.levels)]
+        for tb in g.tiers:
+            rows = mine[mine["tier"] == tb.tier]
+            if tb.today is not None and len(rows):
+                tb.today_attainment = float(1.0 - rows["breached"].mean())
+
+
+def _check(loaded: LoadedScenario, groups: list[OlaGroup], replications: int | None,
+           seed: int, jobs: int) -> None:
+    """Simulate the scenario with the proposed budgets on other seeds; fill the check
+    figures of every group."""
+    result = run_scenario(loaded, replications=replications, seed=seed, jobs=jobs)
+    m = _measure(result)
+    olas, sla = m["olas"], m["sla"]
+    for clock in CLOCKS:
+        on_clock = olas[olas["clock"] == clock]
+        blame = attribute_breaches(sla[sla["clock"] == clock], on_clock)
+        for g in (g for g in groups if g.clock == clock):
+            res = sla[(sla["clock"] == clock) & (sla["severity"] == g.severity)
+                      & sla["level"].isin(g.levels)]
+            mine = on_clock[(on_clock["severity"] == g.severity)
+                            & on_clock["level"].isin(g.levels)]
+            for tb in g.tiers:
+                rows = mine[mine["tier"] == tb.tier]
+                tb.checked_attainment = _share(~rows["breached"].astype(bool))
+            overran = set(map(tuple, mine.loc[mine["breached"].astype(bool),
+                                              ["replication", "ticket"]].to_numpy().tolist()))
+            keys = list(zip(res["replication"], res["ticket"], strict=True))
+            all_met = np.array([k not in overran for k in keys], dtype=bool)
+            met = ~res["breached"].astype(bool).to_numpy()
+            g.tickets_checked = len(res)
+            g.sla_attainment_checked = float(met.mean()) if len(met) else None
+            g.sla_attainment_all_olas_met = (float(met[all_met].mean()) if all_met.any()
+                                             else None)
+            b = blame[(blame["severity"] == g.severity) & blame["level"].isin(g.levels)]
+            g.attribution_coverage = float((b["tiers"] != "").mean()) if len(b) else None
+
+
+def _with_level(olas: pd.DataFrame, clocks: pd.DataFrame) -> pd.DataFrame:
+    levels = clocks[["replication", "ticket", "level"]].drop_duplicates(["replication",
+                                                                          "ticket"])
+    return olas.merge(levels, on=["replication", "ticket"], how="left")
+
+
+def _vendor_figures(loaded: LoadedScenario, m: dict[str, pd.DataFrame]) -> list[VendorFigure]:
+    out = []
+    sla, olas = m["sla"], m["olas"]
+    blame = attribute_breaches(sla[sla["clock"] == "resolve"],
+                               olas[olas["clock"] == "resolve"], m["vendors"])
+    vendors = m["vendors"]
+    for name, tier in loaded.scenario.organisation.tiers.items():
+        w = tier.waiting.vendor
+        if w is None or w.contract is None:
+            continue
+        rows = vendors[vendors["tier"] == name]
+        hit = blame["tiers"].str.split(",").apply(lambda xs, n=name: f"vendor@{n}" in xs)
+        out.append(VendorFigure(name, w.contract.target.text, w.contract.calendar or "24x7",
+                                w.contract.attainment, len(rows),
+                                _share(~rows["breached"].astype(bool)), int(hit.sum())))
+    return out
