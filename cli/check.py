@@ -7,9 +7,11 @@ from typing import Annotated
 
 import typer
 from itr_sim.cli.baseline import simulate
+from itr_sim.cli.output import github_annotation
 
 from itr_sim.analysis.compare import run_kpis
 from itr_sim.analysis.regression import Tolerance, compare_tables, identical, parse_tolerance
+from itr_sim.files import write_atomic
 from itr_sim.model.load import load_scenario
 from itr_sim.model.source import ScenarioError
 from itr_sim.report.baseline import (
@@ -19,7 +21,7 @@ from itr_sim.report.baseline import (
     inputs_hash,
     read_baseline,
 )
-from itr_sim.report.gate import ScenarioCheck, github_annotations, junit_xml, markdown, text_lines
+from itr_sim.report.gate import ScenarioCheck, annotations, junit_xml, markdown, text_lines
 
 EXIT_REGRESSION = 1
 EXIT_BAD_INPUT = 2
@@ -122,13 +124,13 @@ def check(
         checks.append(one)
         for line in text_lines(one):
             typer.echo(line, err=one.status == "error")
-    if junit is not None:
-        junit.write_text(junit_xml(checks), encoding="utf-8")
+    if junit is not None:  # reports of this command: replaced on every run, atomically
+        write_atomic(junit, junit_xml(checks))
     if markdown_file is not None:
-        markdown_file.write_text(markdown(checks), encoding="utf-8")
+        write_atomic(markdown_file, markdown(checks))
     if github:
-        for line in github_annotations(checks):
-            typer.echo(line)
+        for kind, file, title, message in annotations(checks):
+            typer.echo(github_annotation(kind, message, file=file, title=title))
     failed = sum(c.status == "regression" for c in checks)
     errors = sum(c.status == "error" for c in checks)
     typer.echo(f"{len(checks)} scenario(s) checked: {len(checks) - failed - errors} passed, "

@@ -353,22 +353,26 @@ def test_missed_is_a_whole_interval_below_and_at_risk_straddles():
     assert "unclear" not in FAIL_ON["missed"] and "unclear" in FAIL_ON["at-risk"]
 
 
-def test_run_check_covers_complaint_targets(tmp_path):
+def test_run_check_covers_complaint_and_ola_targets(tmp_path):
     """Fails if `run --check` ignores the complaint targets (issue 14: acknowledgement far
-    below its 95% target was not reported), or if `--fail-on at-risk` does not fail on a
-    target whose interval straddles it. Every other target is made lenient, so only the
-    complaint targets (99%; acknowledgement near 95% in this scenario) can fail."""
+    below its 95% target was not reported) or the attainment target of a tier's OLA long
+    form, or if `--fail-on at-risk` does not fail on a target whose interval straddles it.
+    Every other target is made lenient (0%), so only the complaint targets (99%;
+    acknowledgement near 95% in this scenario) and L1's major OLA (99%; about 93% of visits
+    within 4h) can be flagged."""
+    scenario = _variant(tmp_path, "overrides:\n  organisation.tiers.L1.ola.major: "
+                                  "{resolve: 4h, attainment: 99%}\n")
     lenient = [f"--set=catalog.levels.{level}.attainment=0%"
                for level in ("platinum", "gold", "silver")]
-    result = runner.invoke(app, ["run", str(SMALL), "-n", "2", "--check", "--fail-on", "at-risk",
-                                 "--out", str(tmp_path / "run"), *lenient,
+    result = runner.invoke(app, ["run", str(scenario), "-n", "2", "--check", "--fail-on",
+                                 "at-risk", "--out", str(tmp_path / "run"), *lenient,
                                  "--set=catalog.non_technical.attainment=0%",
                                  "--set=catalog.complaints.attainment=99%"])
     assert result.exit_code == 1, result.output
     flagged = [line.split(":")[0].split()[-1] for line in result.stdout.splitlines()
                if line.startswith("  at risk ") or line.startswith("  missed ")]
-    assert "service.complaints.acknowledge" in flagged
-    assert all(name.startswith("service.complaints.") for name in flagged)
+    assert {"service.complaints.acknowledge", "ola.L1.major.resolve"} <= set(flagged)
+    assert all(name.startswith(("service.complaints.", "ola.L1.major.")) for name in flagged)
 
 
 def test_service_and_ola_kpis_agree_with_the_run_summary():

@@ -39,6 +39,8 @@ __all__ = ["Evaluation", "Options", "TargetInfo", "Verdict", "evaluate_plan", "e
            "judge", "measure", "run_options", "shift_keys", "with_agents"]
 
 ShiftKey = tuple[str, int]  # (unit, shift index)
+OLA_CLOCKS = ("response", "restore", "resolve")
+"""The clocks of a tier's OLA long form."""
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,7 @@ class Options:
     ola_attainment: float | None = None
     occupancy_cap: float | None = None
     loads: bool = False  # also measure busy agents per shift window (for a start point)
+    ola_targets: bool = False  # the attainment targets of tiers' OLA long form, per clock
 
 
 @dataclass(frozen=True)
@@ -145,10 +148,23 @@ def evaluate_plan(loaded: LoadedScenario, agents: dict[ShiftKey, int], seed: int
 
 
 def run_options(loaded: LoadedScenario) -> Options:
-    """The targets a scenario states beyond the catalogue's: the OLA attainment of its
-    ``staffing:`` section, when set (what ``run --check`` judges besides SLA and services)."""
+    """The targets a scenario states beyond the catalogue's (what ``run --check`` judges
+    besides SLA and services): the OLA attainment of its ``staffing:`` section, when set, and
+    the attainment targets of its tiers' OLA long form (``ola.<severity>.attainment``)."""
     spec = loaded.scenario.staffing
-    return Options(ola_attainment=None if spec is None else spec.ola_attainment)
+    return Options(ola_attainment=None if spec is None else spec.ola_attainment,
+                   ola_targets=True)
+
+
+def _ola_long_targets(org: Any) -> dict[tuple[str, str], float]:
+    """(tier, severity) -> attainment target of the tier's OLA long form."""
+    out = {}
+    for name, tier in org.tiers.items():
+        for severity in tier.ola:
+            target = tier.ola_attainment(severity)
+            if target is not None:
+                out[(str(name), str(severity))] = float(target)
+    return out
 
 
 def evaluation_of(result: RunResult, options: Options = Options(), *,
@@ -213,8 +229,9 @@ def measure(result: RunResult, options: Options = Options(), *,
         g = g.set_index("replication")
         add(key, TargetInfo(key, "service", float(spec.attainment), level=str(service),
                             clock=str(clock)), g["attainment"], g["n"])
+    long_form = _ola_long_targets(org) if options.ola_targets else {}
     need_events = options.ola_attainment is not None or options.occupancy_cap is not None \
-        or options.loads
+        or options.loads or bool(long_form)
     busy: dict[ShiftKey, float] | None = None
     if need_events:
         if counts is not None:
@@ -230,6 +247,18 @@ def measure(result: RunResult, options: Options = Options(), *,
                 per = 1.0 - g.groupby("replication")["breached"].mean()
                 add(key, TargetInfo(key, "ola", options.ola_attainment, unit=str(tier)), per,
                     g.groupby("replication").size())
+        if long_form:
+            olas = ola_clocks(events, cat, org, first.origin, end, OLA_CLOCKS)
+            kept = tickets.loc[~tickets["warmup"], ["replication", "ticket"]]
+            olas = olas.merge(kept, on=["replication", "ticket"])
+            for (tier, sev, clock), g in olas.groupby(["tier", "severity", "clock"]):
+                target = long_form.get((str(tier), str(sev)))
+                if target is None:
+                    continue
+                key = f"ola.{tier}.{sev}.{clock}"
+                per = 1.0 - g.groupby("replication")["breached"].mean()
+                add(key, TargetInfo(key, "ola", target, severity=str(sev), clock=str(clock),
+                                    unit=str(tier)), per, g.groupby("replication").size())
         sess = sessions(events, end)
         if options.occupancy_cap is not None:
             staffing = {rep.replication: rep.staffing for rep in result.replications}

@@ -13,8 +13,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
-import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,6 +23,7 @@ import pandas as pd
 from itr_sim.analysis.compare import run_kpis
 from itr_sim.analysis.summary import Analysis
 from itr_sim.engine.replicate import RunResult, scenario_hash
+from itr_sim.files import write_atomic
 from itr_sim.model.load import LoadedScenario
 
 __all__ = ["BASELINE_FORMAT", "RESULT_VERSIONS", "Baseline", "BaselineError", "baseline_of",
@@ -107,27 +106,15 @@ def baseline_of(result: RunResult, analysis: Analysis) -> Baseline:
 
 
 def write_baseline(path: Path, baseline: Baseline, *, force: bool = False) -> None:
-    """Write ``baseline`` to ``path`` atomically; an existing file is replaced only with
-    ``force``."""
+    """Write ``baseline`` to ``path`` atomically (:func:`itr_sim.files.write_atomic`); an
+    existing file is replaced only with ``force``."""
     if path.exists() and not force:
         raise BaselineError(path, "a baseline exists already", "pass --force to replace it "
                             "(deliberately, in the same commit as the scenario change)")
     if path.exists() and not path.is_file():
         raise BaselineError(path, "exists and is not a file", "give another --to folder")
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(tmp, 0o666 & ~mask)  # as an ordinary new file, not mkstemp's 0600
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(baseline.to_text())
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, baseline.to_text())
 
 
 def read_baseline(path: Path) -> Baseline:

@@ -1,4 +1,4 @@
-"""The outcome of ``itr-sim check`` as text, JUnit XML, Markdown and GitHub annotations."""
+"""The outcome of ``itr-sim check`` as text, JUnit XML, Markdown and CI annotations."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from itr_sim.analysis.regression import KpiChange
 
-__all__ = ["ScenarioCheck", "format_value", "github_annotations", "junit_xml", "markdown",
+__all__ = ["ScenarioCheck", "annotations", "describe", "format_value", "junit_xml", "markdown",
            "text_lines"]
 
 
@@ -165,23 +165,18 @@ def markdown(checks: list[ScenarioCheck]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def github_annotations(checks: list[ScenarioCheck]) -> list[str]:
-    """``::error`` workflow commands for GitHub Actions: one per regression and per scenario
-    that could not be checked; ``::notice`` for new and gone KPIs."""
+def annotations(checks: list[ScenarioCheck]) -> list[tuple[str, str, str, str]]:
+    """(kind, file, title, message) of the CI annotations: an error per regression and per
+    scenario that could not be checked, a notice per new or gone KPI."""
     out = []
     for check in checks:
         if check.status == "error":
-            out.append(f"::error file={check.file},title=itr-sim check {check.scenario}::"
-                       f"{_escape(check.message)}")
+            out.append(("error", check.file, f"itr-sim check {check.scenario}", check.message))
         for c in check.changes:
             if c.verdict == "regression":
-                out.append(f"::error file={check.file},title=regression in "
-                           f"{check.scenario}::{_escape(describe(c))}")
+                out.append(("error", check.file, f"regression in {check.scenario}",
+                            describe(c)))
             elif c.verdict in ("new", "gone"):
-                out.append(f"::notice file={check.file},title={c.verdict} KPI in "
-                           f"{check.scenario}::{_escape(describe(c))}")
+                out.append(("notice", check.file, f"{c.verdict} KPI in {check.scenario}",
+                            describe(c)))
     return out
-
-
-def _escape(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
