@@ -86,7 +86,7 @@ def backtest(
                       f"{_v(r['trace_hi'], pct)})", _e(r["metric"], r["trace_error"], pct),
                       _v(r["generated"], pct), _v(r["naive"], pct),
                       _e(r["metric"], r["naive_error"], pct))
-    Console(width=130).print(table)
+    Console().print(table)
     for name, verdict in m["acceptance"].items():
         if name != "all_met":
             typer.echo(f"{'met ' if verdict['met'] else 'MISSED'} {name}: "

@@ -127,30 +127,34 @@ STORED_TABLES = ("attainment", "entitlement", "tiers", "utilisation", "cost", "b
 
 
 def render(report: dict[str, Any], all_rows: bool = False) -> None:
-    console = Console(width=120)
+    console = Console()
     rows = [r for r in report["kpis"] if all_rows or r["significant"]]
     if report["paired"]:
         how = f"{report['replications']} paired replications, seed {report['seed']}"
     else:
         how = (f"{report['replications']} and {report['replications_b']} replications, seeds "
                f"{report['seed']} and {report['seed_b']}, Welch")
-    title = f"B - A: B = {report['b']}, A = {report['a']}  ({how})"
-    table = Table(title=title, min_width=min(len(title) + 4, 120))  # a title on one line
-    for column in ("KPI", "A", "B", "B - A", "95% CI", ""):
-        table.add_column(column, justify="left" if column == "KPI" else "right")
-    marks = {"regression": "significant, worse", "improvement": "significant, better"}
+    title = f"B - A: B = {report['b']}, A = {report['a']}"
+    table = Table(show_edge=False, pad_edge=False)
+    for column in ("KPI", "A", "B", "B - A, 95% CI", ""):
+        table.add_column(column, justify="left" if column in ("KPI", "") else "right",
+                         overflow="fold")
+    marks = {"regression": "worse", "improvement": "better"}
     for r in rows:
         lo, hi = r["ci95"]
-        ci = "-" if lo is None else \
-            f"[{format_value(r['kpi'], lo, delta=True)}, {format_value(r['kpi'], hi, delta=True)}]"
-        mark = marks.get(r["verdict"], "significant") if r["significant"] else ""
+        delta = format_value(r["kpi"], r["delta"], delta=True)
+        if lo is not None:  # the paired t-interval is symmetric: B - A +- its half width
+            half = format_value(r["kpi"], (hi - lo) / 2, delta=True).lstrip("+")
+            delta = f"{delta} ± {half}"
+        mark = marks.get(r["verdict"], "changed") if r["significant"] else ""
         table.add_row(r["kpi"], format_value(r["kpi"], r["a"]), format_value(r["kpi"], r["b"]),
-                      format_value(r["kpi"], r["delta"], delta=True), ci,
-                      f"[bold]{mark}[/]" if mark else "")
+                      delta, f"[bold]{mark}[/]" if mark else "")
+    console.print(title, markup=False)
     console.print(table)
     hidden = len(report["kpis"]) - len(rows)
     if hidden:
         console.print(f"{hidden} KPI(s) without a significant change hidden; --all shows them")
-    console.print(f"significant: q <= {report['fdr']:.0%} (Benjamini-Hochberg over "
-                  f"{len(report['kpis'])} KPIs); worse/better: beyond the tolerance, in the "
-                  "bad/good direction")
+    console.print(f"{how}; shown: significant after Benjamini-Hochberg control over "
+                  f"{len(report['kpis'])} KPIs (q <= {report['fdr']:.0%}); worse/better: "
+                  "beyond the tolerance in the bad/good direction, changed: within it or "
+                  "without a direction")

@@ -95,22 +95,26 @@ def _staffing(result: RunResult) -> pd.DataFrame:
 
 def show_tables(kpis: dict[str, Any]) -> None:
     """Attainment against target (red where missed), line shares against 991, cost."""
-    console = Console(width=110)
-    sla = Table(title="SLA attainment, mean and 95% CI over replications (red: below target)")
-    for column in ("level", "severity", "clock", "attainment", "95% CI", "target", "n"):
-        sla.add_column(column, justify="left" if column in ("level", "severity", "clock")
+    console = Console()
+    sla = Table(title="SLA attainment: mean over replications, 95% interval, verdict "
+                "(missed: the whole interval below target)", show_edge=False, pad_edge=False)
+    for column in ("level severity clock", "mean", "95% interval", "target", "due", "verdict"):
+        sla.add_column(column, justify="left" if column in ("level severity clock", "verdict")
                        else "right")
+    style = {"missed": "red", "at risk": "yellow"}
     for level, sevs in kpis["sla"].items():
         for sev, clocks in sevs.items():
             for clock, cell in clocks.items():
                 lo, hi = cell["ci95"]
                 value = cell["attainment"]
                 target = cell["target"]
-                missed = target is not None and value is not None and value < target
-                shown = "-" if value is None else f"{value:.1%}"
-                sla.add_row(level, sev, clock, f"[red]{shown}[/]" if missed else shown,
-                            "-" if lo is None else f"{lo:.1%} - {hi:.1%}",
-                            "-" if target is None else f"{target:.0%}", str(cell["n"]))
+                said = cell.get("verdict") or "-"
+                colour = style.get(said)
+                sla.add_row(f"{level} {sev} {clock}",
+                            "-" if value is None else f"{value:.1%}",
+                            "-" if lo is None else f"{lo:.1%}-{hi:.1%}",
+                            "-" if target is None else f"{target:.0%}", f"{cell['n']:,}",
+                            f"[{colour}]{said}[/]" if colour else said)
     console.print(sla)
     tiers = Table(title="Lines: resolved share against 991, utilisation, waits")
     for column in ("tier", "resolved", "991", "utilisation", "mean wait", "escalated/week"):

@@ -63,6 +63,22 @@ def ci95(values: Any, *, share: bool = False) -> dict[str, Any]:
     return {"mean": _num(mean), "ci95": [_num(lo), _num(hi)]}
 
 
+def _in_order(sla: dict[str, Any], levels: list[str],
+              severities: list[str]) -> dict[str, Any]:
+    """The SLA cells with levels and severities in the catalogue's order (platinum, gold,
+    silver as the catalogue lists them), clocks in :class:`ClockName`'s order (response,
+    restore, resolve, then the others); names the catalogue does not list (tickets of a
+    level since removed) last."""
+    def ordered(keys: list[str], order: list[str]) -> list[str]:
+        return [k for k in order if k in keys] + [k for k in keys if k not in order]
+
+    clock_order = [c.value for c in ClockName]
+    return {level: {sev: {clock: sla[level][sev][clock]
+                          for clock in ordered(list(sla[level][sev]), clock_order)}
+                    for sev in ordered(list(sla[level]), severities)}
+            for level in ordered(list(sla), levels)}
+
+
 def attainment_cell(per: pd.DataFrame, target: float | None) -> dict[str, Any]:
     """An attainment of the summary from its per-replication rows (columns ``attainment``
     and ``n``, NaN where a replication had no due clock): the mean, the interval a verdict
@@ -209,6 +225,7 @@ def summary_sections(result: RunResult, by_kind: pd.DataFrame, tiers: pd.DataFra
         target = spec.attainment_for(ClockName(clock)) if spec is not None else None
         cell = attainment_cell(g.set_index("replication").reindex(range(n)), target)
         out["sla"].setdefault(str(level), {}).setdefault(str(sev), {})[str(clock)] = cell
+    out["sla"] = _in_order(out["sla"], list(cat.levels), list(cat.severities))
     out["services"] = {}
     for (kind, clock), g in services.groupby(["kind", "clock"], observed=True):
         service = cat.non_technical if kind == "non_technical" else cat.complaints

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 
+from itr_sim.model.catalog import ClockName
+
 __all__ = ["CLOCK_ORDER", "GLOSSARY", "budget_words", "label"]
 
-CLOCK_ORDER = ("response", "restore", "resolve", "update", "onsite", "parts")
+CLOCK_ORDER = tuple(c.value for c in ClockName)
 """SLA clocks in the order of a ticket's life (the catalogue's clock names)."""
 
 _SPECIAL = {"onsite": "On site", "none": "No level", "first_time_fix": "First-time fix"}
