@@ -134,7 +134,7 @@ def test_two_tier_design_agrees_with_the_convolution(tmp_path):
     it and be narrower than +-0.02. q1 + q2 > 37.5: the design must say the OLAs are
     unrealistic at this staffing. With no hand-over, every ticket that met both OLAs met
     the SLA, and every SLA breach has an OLA breach."""
-    design = ola(load_scenario(_two_tier(tmp_path, "37.5m")))
+    design = ola(load_scenario(_two_tier(tmp_path, "37.5m")), rule="union")
     (group,) = [g for g in design.groups if g.clock == "resolve"]
     b = 37.5
     lam = 18 / 60
@@ -164,6 +164,40 @@ def test_two_tier_design_agrees_with_the_convolution(tmp_path):
     assert group.attribution_coverage == 1.0
     # the checked OLA attainment of L1 is P(T1 <= b1) at the proposed budget
     assert l1.checked_attainment == pytest.approx(1 - s1(l1.proposed_min), abs=0.02)
+
+
+@pytest.mark.slow
+def test_two_tier_path_rule_agrees_with_theory(tmp_path):
+    """Fails if the path rule's joint attainment is measured wrongly (a path's budgets not
+    applied to its own tickets, the finish budget of L2 not what L1's escalate budget
+    leaves), or if its escalate budget is far from the best split.
+
+    Same network as above (SLA 37.5 min at 90%, no hand-over). L1 finishes 60% of the
+    tickets within f1 = 37 min (37.5 rounded down); an escalated ticket must leave L1
+    within e1 and L2 finish within f2 = floor(37.5 - e1). T1 and T2 independent, the
+    escalation independent of T1:
+    joint = 0.6 P(T1 <= f1) + 0.4 P(T1 <= e1) P(T2 <= f2).
+    The measured joint must agree within 0.02, e1 must be within 0.015 of the best
+    joint over every e in [0, 37] (the rule searches a grid of quantile levels), and the
+    verdict must follow from joint < 90%."""
+    design = ola(load_scenario(_two_tier(tmp_path, "37.5m")))
+    (group,) = [g for g in design.groups if g.clock == "resolve"]
+    lam = 18 / 60
+    s1, _ = _sojourn(2, 1 / 5, lam)
+    s2, _ = _sojourn(1, 1 / 5, lam * 0.4)
+    l1, l2 = group.tiers
+    e1, f1, f2 = l1.escalate_min, l1.proposed_min, l2.proposed_min
+    assert f1 == 37.0 and f2 == math.floor(37.5 - e1)
+
+    def joint(e: float) -> float:
+        return 0.6 * (1 - s1(37.0)) + 0.4 * (1 - s1(e)) * (1 - s2(math.floor(37.5 - e)))
+
+    assert group.joint_attainment == pytest.approx(joint(e1), abs=0.02)
+    best = max(joint(e) for e in np.arange(0.0, 37.01, 0.25))
+    assert joint(e1) >= best - 0.015
+    assert group.verdict == ("ok" if joint(e1) >= 0.9 else "unrealistic")
+    assert group.sla_attainment_all_olas_met == 1.0  # no hand-over: guarantee 1 is exact
+    assert group.attribution_coverage == 1.0
 
 
 def test_component_targets_split_the_allowed_breaches_by_reach():
@@ -455,7 +489,68 @@ def test_an_unbounded_hand_over_is_a_component_with_a_quantile_reserve():
     rows = [(1, "L1", 30.0, 10.0), (2, "L1", 40.0, 30.0), (3, "L1", 20.0, math.nan),
             (4, "L1", 25.0, math.nan), (1, "L2", 60.0, math.nan), (2, "L2", 90.0, math.nan)]
     group = _design(loaded, {"visits.resolve": _visits(rows), "sla": _sla()},
-                    "resolve", "critical", "always", ["platinum"])
+                    "resolve", "critical", "always", ["platinum"], "union")
     assert group.components == 4
     assert group.handover_reserve_min == pytest.approx(149.0)
     assert [t.attainment_target for t in group.tiers] == [0.975, 0.95, 0.5]
+
+
+# -- the path rule ----------------------------------------------------------------------------
+
+def test_path_rule_gives_each_path_its_own_budgets_hand_worked():
+    """Fails if a ticket finished at L1 is held to L2's budget too (the per-path split), if
+    L2's finish budget is not what L1's escalate budget and the hand-over reserve leave, or
+    if the escalate budget is not the one that keeps the most tickets within their path.
+
+    SLA 120 min, hand-over L1 -> L2 reserved at 5 min. Tickets 1 and 2 finish at L1 (30, 50
+    min: within f1 = 120); tickets 3 and 4 leave L1 after 10 and 20 min and take 60 and 90
+    min at L2. Escalate candidates: the linear quantiles of (10, 20) at the grid's levels,
+    rounded up: 15 ... 20. e1 = 15 leaves f2 = 100: ticket 4 misses e1 (3 of 4 within);
+    e1 = 20 leaves f2 = 95: tickets 3 and 4 both fit (4 of 4). So e1 = 20, f = (120, 95),
+    joint 100%; the union rule would hold all four tickets to L1 + 5 + L2 <= 120."""
+    from itr_sim.analysis.ola_design import path_allocation
+
+    nan = math.nan
+    times = np.array([[30, nan], [50, nan], [10, 60], [20, 90]], dtype=float)
+    hand = np.array([[nan], [nan], [5], [5]], dtype=float)
+    plan = path_allocation(times, hand, 120.0, [5.0])
+    assert plan.escalate == [20.0] and plan.finish == [120.0, 95.0]
+    assert plan.joint == 1.0 and plan.paths == [[0.5, 1.0], [0.5, 1.0]]
+    # L2 slower (ticket 4: 100 min): no e1 fits both; the smallest escalate budget wins
+    times[3, 1] = 100.0
+    plan = path_allocation(times, hand, 120.0, [5.0])
+    assert plan.escalate == [15.0] and plan.finish == [120.0, 100.0]
+    assert plan.joint == 0.75 and plan.paths == [[0.5, 1.0], [0.5, 0.5]]
+
+
+def test_path_rule_counts_a_hand_over_beyond_its_reserve_and_correlated_misses_once():
+    """Fails if a hand-over longer than its reserve still counts as within budget (the SLA
+    could then be missed by a ticket that met every OLA), or if two misses of one ticket
+    are counted twice (the union bound: the joint share is measured per ticket).
+
+    SLA 100, reserve 10. Ticket 1: L1 only, 40 (ok). Ticket 2: L1 5, hand-over 30 (> 10),
+    L2 20: out. Ticket 3: L1 50 and L2 80 (the grid offers e1 from 28 to 50, leaving
+    f2 = 90 - e1 <= 62: out), one ticket however many of its visits miss. Joint 1/3."""
+    from itr_sim.analysis.ola_design import path_allocation
+
+    nan = math.nan
+    times = np.array([[40, nan], [5, 20], [50, 80]], dtype=float)
+    hand = np.array([[nan], [30], [8]], dtype=float)
+    plan = path_allocation(times, hand, 100.0, [10.0])
+    assert plan.joint == pytest.approx(1 / 3)
+    assert plan.paths[0] == [pytest.approx(1 / 3), 1.0]
+
+
+def test_hand_over_reserve_is_a_measured_quantile_capped_at_the_bound():
+    """Fails if the reserve is the upper bound where the measured quantile is lower, or
+    exceeds a bounded hand-over's upper bound. Delays 10, 20, 30, 40 min: numpy's linear
+    90% quantile 10 + 0.9 x 3 x 10 = 37; a uniform 5m-35m hand-over caps it at 35; an
+    exponential one keeps 37; with nothing measured: the upper bound, or 0 if unbounded."""
+    from itr_sim.analysis.ola_design import _reserves
+
+    rows = _visits([(i, "L1", 5.0, d) for i, d in enumerate((10.0, 20.0, 30.0, 40.0))])
+    assert _reserves(["L1", "L2"], [(5.0, 35.0)], rows, 0.9) == [35.0]
+    assert _reserves(["L1", "L2"], [(0.0, None)], rows, 0.9) == [pytest.approx(37.0)]
+    assert _reserves(["L1", "L2"], [(0.0, None)], rows, 0.5) == [pytest.approx(25.0)]
+    assert _reserves(["L2", "L3"], [(30.0, 120.0)], rows, 0.9) == [120.0]
+    assert _reserves(["L2", "L3"], [(0.0, None)], rows, 0.9) == [0.0]
