@@ -376,13 +376,21 @@ def test_html_ola_view_shows_today_and_proposed_budgets():
     from itr_sim.report.html import _ola_view
 
     tier = {"tier": "L2", "today": "4h", "today_attainment": 0.271, "proposed": "6d18h25m",
-            "attainment_target": 0.967, "checked_attainment": 1.0, "realistic": False}
-    design = {"rule": "r", "check_seed": 2, "groups": [
+            "attainment_target": 0.967, "checked_attainment": 1.0, "realistic": False,
+            "escalate": "3h"}
+    vendor = {"tier": "L2", "target": "2d", "calendar": "office", "attainment_target": 0.9,
+              "waits": 41, "attainment": 0.805, "sla_breaches_attributed": 3}
+    design = {"rule": "r", "check_seed": 2, "vendors": [vendor], "groups": [
         {"clock": "resolve", "severity": "critical", "calendar": "always", "sla_budget": "15d",
-         "sla_attainment_target": 0.9, "verdict": "unrealistic", "tiers": [tier]}]}
+         "sla_attainment_target": 0.9, "verdict": "unrealistic", "tiers": [tier],
+         "joint_attainment": 0.874}]}
     page = "".join(_ola_view(design))
-    assert "<td>4h</td><td>27.1%</td><td>6d18h25m</td><td>96.7%</td>" in page
+    assert ("<td>4h</td><td>27.1%</td><td>3h</td><td>6d18h25m</td><td>96.7%</td>"
+            "<td>100.0%</td><td>87.4%</td>") in page
     assert "itr-sim staff" in page
+    # the vendor's contract, its attainment flagged below its target, breaches attributed
+    assert ("<td>L2</td><td>2d</td><td>office</td><td>90%</td><td>41</td>"
+            "<td class='bad'>80.5%</td><td>3</td>") in page
     assert _ola_view(None) == []
 
 
@@ -554,3 +562,27 @@ def test_hand_over_reserve_is_a_measured_quantile_capped_at_the_bound():
     assert _reserves(["L1", "L2"], [(0.0, None)], rows, 0.5) == [pytest.approx(25.0)]
     assert _reserves(["L2", "L3"], [(30.0, 120.0)], rows, 0.9) == [120.0]
     assert _reserves(["L2", "L3"], [(0.0, None)], rows, 0.9) == [0.0]
+
+
+@pytest.mark.parametrize(("target", "attainment"), [("1m", 0.0), ("100d", 1.0)])
+def test_run_json_reports_vendor_contracts(target, attainment):
+    """Fails if `run --json` leaves out the vendors' underpinning contracts or measures
+    them against something else than their target: a 1-minute target is missed by every
+    wait for the vendor (lognormal, mean 3d), a 100-day one met by every wait in a
+    3-week run; a target never missed has no SLA breach attributed to it."""
+    from itr_sim.analysis.summary import analyse
+    from itr_sim.engine.replicate import run_scenario
+
+    loaded = load_scenario(BASELINE, sets={
+        "organisation.tiers.L2.waiting.vendor.contract": {"target": target,
+                                                          "attainment": "90%"},
+        "horizon": "3w", "warmup": "0w"})
+    summary = analyse(run_scenario(loaded, replications=2)).summary
+    (name, figure), = summary["vendors"].items()
+    assert name == "L2" and figure["target"] == target and figure["calendar"] == "24x7"
+    assert figure["waits"] > 0 and figure["attainment"] == attainment
+    if attainment == 1.0:
+        assert figure["sla_breaches_attributed"] == 0
+        plain = analyse(run_scenario(load_scenario(BASELINE, sets={"horizon": "3w"}),
+                                     replications=2)).summary
+        assert plain["vendors"] == {}  # no contract, no figures
