@@ -107,6 +107,10 @@ def whatif_text(base: Path, target: Path, design: OlaDesign, loaded: LoadedScena
              f"replications, seed {design.seed}; checked on seed {design.check_seed}.",
              f"# Rule: {design.rule}."]
     for g in design.groups:
+        escalate = [f"{tb.tier} {tb.escalate}" for tb in g.tiers if tb.escalate]
+        if escalate:
+            lines.append(f"# {g.clock} {g.severity} on {g.calendar}: escalate budgets (hand "
+                         f"over within; not expressible in YAML yet): {', '.join(escalate)}")
         if g.verdict != "ok":
             lines.append(f"# {g.clock} {g.severity} on {g.calendar} ({', '.join(g.levels)}): "
                          f"{g.verdict}: {g.note}")

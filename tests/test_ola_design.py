@@ -12,10 +12,11 @@ from itr_sim.cli.main import app
 from scipy import integrate, optimize
 from typer.testing import CliRunner
 
-from itr_sim.analysis.ola import attribute_breaches, ola_clocks, vendor_clocks
+from itr_sim.analysis.ola import attribute_breaches, ola_clocks, vendor_clocks, visit_tables
 from itr_sim.analysis.ola_design import allocate, component_target, format_minutes, ola
 from itr_sim.analysis.queueing import erlang_c
 from itr_sim.engine.simulation import scenario_origin
+from itr_sim.model.catalog import ClockName
 from itr_sim.model.load import load_scenario
 from itr_sim.model.org import QueueDiscipline
 from itr_sim.model.source import ScenarioError
@@ -586,3 +587,50 @@ def test_run_json_reports_vendor_contracts(target, attainment):
         plain = analyse(run_scenario(load_scenario(BASELINE, sets={"horizon": "3w"}),
                                      replications=2)).summary
         assert plain["vendors"] == {}  # no contract, no figures
+
+
+def test_visit_times_hand_worked_pauses_hand_over_and_restore():
+    """Fails if the vectorised visit times lose a pause, pair a stop with the wrong queue,
+    measure the hand-over to the wrong arrival, or keep a restore visit after the clock
+    stopped.
+
+    Platinum critical (24x7). L1 queued 0, waiting_customer 10 to resumed 40 (pauses the
+    resolve clock in the standard catalogue), handed over 100; L2 queued 130 (hand-over 30),
+    restored 200, resolved 260. Resolve: L1 100 - 30 = 70, hand-over 30; L2 130, resolved
+    here. Restore: L1 70 (handed over), L2 until restored: 70; no later visit."""
+    loaded = load_scenario(BASELINE)
+    rows = [(1, 0.0, "queued", "L1", ""), (1, 10.0, "waiting_customer", "L1", ""),
+            (1, 40.0, "resumed", "L1", "waiting_customer"),
+            (1, 100.0, "handed_over", "L1", "L2"), (1, 130.0, "queued", "L2", ""),
+            (1, 200.0, "restored", "L2", ""), (1, 260.0, "resolved", "L2", "")]
+    org, origin = loaded.scenario.organisation, scenario_origin(loaded)
+    tables = visit_tables(_log(rows), loaded.catalog, org, origin, 1000.0,
+                          ("resolve", "restore"))
+    pause_resolve = "waiting_customer" in loaded.catalog.pauses(ClockName("resolve"))
+    assert pause_resolve  # the case relies on it
+    res = tables["resolve"]
+    assert res["tier"].tolist() == ["L1", "L2"]
+    assert res["at_tier_min"].tolist() == [70.0, 130.0]
+    assert res["handover_min"].iloc[0] == 30.0 and math.isnan(res["handover_min"].iloc[1])
+    assert res["resolved_here"].tolist() == [False, True]
+    paused = 30.0 if "waiting_customer" in loaded.catalog.pauses(ClockName("restore")) else 0
+    assert tables["restore"]["at_tier_min"].tolist() == [100.0 - paused, 70.0]
+
+
+def test_vectorised_visit_times_equal_the_ticket_by_ticket_reference():
+    """Fails if the vectorised visit times depart from the ticket-by-ticket reference on a
+    simulated log (every clock; re-queues, pauses, business calendars, censored visits)."""
+    from itr_sim.analysis.ola import visit_times_per_ticket
+    from itr_sim.engine.replicate import run_scenario
+
+    result = run_scenario(load_scenario(BASELINE, sets={"horizon": "3w"}), replications=1)
+    first, events = result.replications[0], result.events()
+    org = result.loaded.scenario.organisation
+    args = (result.loaded.catalog, org, first.origin, first.horizon_min)
+    tables = visit_tables(events, *args, ("response", "restore", "resolve"))
+    for clock, got in tables.items():
+        want = visit_times_per_ticket(events, *args, clock)
+        assert len(got) > 100
+        pd.testing.assert_frame_equal(got.reset_index(drop=True),
+                                      want.reset_index(drop=True), check_dtype=False,
+                                      rtol=1e-9, atol=1e-6)

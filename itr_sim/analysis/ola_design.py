@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 
 from itr_sim.analysis.clock_table import run_clocks
-from itr_sim.analysis.ola import attribute_breaches, ola_clocks, vendor_clocks, visit_times
+from itr_sim.analysis.ola import attribute_breaches, ola_clocks, vendor_clocks, visit_tables
 from itr_sim.analysis.stats import mean_ci
 from itr_sim.engine.replicate import RunResult, run_scenario
 from itr_sim.model.catalog import ClockName
@@ -197,11 +197,11 @@ CLOCKS = ("response", "restore", "resolve")
 """The SLA clocks a tier's OLA can protect, in the order they stop."""
 
 RULES = {
-    "path": ("per escalation path: the deepest set of paths whose budgets fit the SLA budget "
-             "after the hand-overs' reserve (their measured quantile at the SLA target) and "
-             "whose joint attainment (tickets on those paths within every budget, measured) "
-             "reaches the SLA target; budgets at the tiers' quantiles that maximise it, slack "
-             "shared in proportion"),
+    "path": ("per escalation path: each line gets an escalate budget (to hand over) and a "
+             "finish budget (to restore or resolve itself); a path's escalate budgets, the "
+             "hand-overs' reserves (measured quantiles) and its last line's finish budget add "
+             "up to the SLA budget; escalate budgets at the quantiles that keep the most "
+             "tickets within every budget of their path (joint attainment, measured)"),
 }
 RULE = ("proportional to each tier's quantile at its attainment target "
         "a_i = 1 - (1 - A) / (m r_i) (r_i: share of tickets reaching the tier, m: tiers and "
@@ -263,9 +263,9 @@ def _measure(result: RunResult) -> dict[str, pd.DataFrame]:
     olas = _with_level(olas, clocks)
     out = {"sla": keep(stopped), "olas": keep(olas), "vendors": keep(vendors),
            "clocks": keep(clocks)}
+    tables = visit_tables(events, loaded.catalog, org, first.origin, first.horizon_min, CLOCKS)
     for clock in CLOCKS:
-        out[f"visits.{clock}"] = keep(visit_times(events, loaded.catalog, org, first.origin,
-                                                  first.horizon_min, clock))
+        out[f"visits.{clock}"] = keep(tables[clock])
     return out
 
 
