@@ -186,6 +186,10 @@ def _print(design: OlaDesign) -> None:
                       f"{_pct(g.sla_attainment_all_olas_met)}; SLA breaches with an OLA "
                       f"breach {_pct(g.attribution_coverage)}; {g.tickets_checked} tickets",
                       markup=False)
+        if g.met_today:
+            console.print("  SLA target met today (interval rule): " + ", ".join(
+                f"{lv} {'yes' if ok else 'no'}" for lv, ok in g.met_today.items()),
+                markup=False)
         if g.note:
             console.print(f"  note: {g.note}", markup=False)
     for v in design.vendors:

@@ -37,6 +37,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.stats import binomtest
 
 from itr_sim.analysis.clock_table import run_clocks
 from itr_sim.analysis.ola import attribute_breaches, ola_clocks, vendor_clocks, visit_tables
@@ -148,6 +149,7 @@ class OlaGroup:
     clock: str = "resolve"
     rule: str = "path"
     reserves: list[float] | None = None      # path rule: per hand-over, minutes
+    met_today: dict[str, bool] | None = None  # per level: SLA target met by the interval rule
     paths: list[list[float]] | None = None   # path rule, per path ending at tier j:
     # [share of the tickets, share of them within every budget of the path]
     joint_attainment: float | None = None   # measured: protected path, every OLA met
@@ -209,8 +211,8 @@ RULE = ("proportional to each tier's quantile at its attainment target "
 RULES["union"] = RULE
 
 
-def _groups(loaded: LoadedScenario, level: str | None
-            ) -> dict[tuple[str, str, str], list[str]]:
+def _groups(loaded: LoadedScenario, level: str | None, rule: str = "union"
+            ) -> dict[tuple[str, ...], list[str]]:
     """(clock, severity, calendar) -> levels that have a target on the clock for the
     severity, use that calendar for it and have customers in the demand."""
     cat, dem = loaded.catalog, loaded.scenario.demand
@@ -234,7 +236,20 @@ def _groups(loaded: LoadedScenario, level: str | None
                     continue
                 key = (clock, sev, spec.calendars.get(sev, spec.calendar))
                 out.setdefault(key, []).append(name)
-    return out
+    if rule == "union":
+        return out
+    # the path rule designs per target: levels of one calendar with different SLA budgets
+    # or attainment targets are groups of their own (each judged against its own target)
+    split: dict[tuple[str, str, str], list[str]] = {}
+    for (clock, sev, calendar), names in out.items():
+        by_target: dict[tuple[str, float], list[str]] = {}
+        for name in names:
+            target = (str(getattr(cat.levels[name].targets[sev], clock)),
+                      _attainment_target(loaded, name, clock))
+            by_target.setdefault(target, []).append(name)
+        for i, same in enumerate(by_target.values()):
+            split[(clock, sev, calendar, *(() if i == 0 else (str(i),)))] = same
+    return split  # type: ignore[return-value]
 
 
 def _attainment_target(loaded: LoadedScenario, level: str, clock: str) -> float:
@@ -477,12 +492,12 @@ def ola(loaded: LoadedScenario, *, level: str | None = None, replications: int |
     if rule not in RULES:
         raise OlaDesignError(did_you_mean(rule, set(RULES), "rule"))
     sc = loaded.scenario
-    wanted = _groups(loaded, level)
+    wanted = _groups(loaded, level, rule)
     base_seed = sc.seed if seed is None else seed
     today = run_scenario(loaded, replications=replications, seed=base_seed, jobs=jobs)
     m = _measure(today)
     groups = [g for key, levels in wanted.items()
-              if (g := _design(loaded, m, *key, levels, rule)) is not None]
+              if (g := _design(loaded, m, *key[:3], levels, rule)) is not None]
     _today_attainment(m["olas"], groups)
     check_seed = base_seed + 1
     if groups:
@@ -508,6 +523,7 @@ def _design(loaded: LoadedScenario, m: dict[str, pd.DataFrame], clock: str, sev:
     if not any(counts):
         return None  # no ticket of this severity and calendar in the demand
     floor = sum(lo for lo, _ in links)
+    today = _met_today(m["sla"], loaded, clock, sev, levels)
     if rule == "union":
         parts = _union_rule(path, links, mine, counts, target, b_min)
     else:
@@ -546,6 +562,12 @@ def _design(loaded: LoadedScenario, m: dict[str, pd.DataFrame], clock: str, sev:
                 f"{a:.1%} but only {format_minutes(b_min - reserve)} is left after the "
                 f"hand-overs: {', '.join(late)} would miss their target; see "
                 "`itr-sim staff` for the staffing that gets there")
+    elif rule != "union" and not all(today.values()):
+        verdict = "unrealistic"
+        missed = [lv for lv, ok in today.items() if not ok]
+        note = (f"the SLA target is missed today by {', '.join(missed)} (the interval rule "
+                f"of `itr-sim staff`): no OLA split protects it at today's staffing; see "
+                "`itr-sim staff` for the staffing that gets there")
     elif rule != "union" and joint is not None and joint < target:
         verdict = "unrealistic"
         note = (f"at today's staffing at most {joint:.1%} of the tickets stay within every "
@@ -553,6 +575,9 @@ def _design(loaded: LoadedScenario, m: dict[str, pd.DataFrame], clock: str, sev:
                 "`itr-sim staff` for the staffing that gets there")
     else:
         verdict = "ok"
+    if rule != "union":
+        for tb in tiers:
+            tb.realistic = verdict == "ok"
     if plan is not None:
         lost = [f"{t} ({share:.1%} of the tickets)" for t, (share, _), f in
                 zip(path, plan.paths, plan.finish, strict=True) if share > 0 and f <= 0]
@@ -573,7 +598,7 @@ def _design(loaded: LoadedScenario, m: dict[str, pd.DataFrame], clock: str, sev:
                     reserve, floor, comps, a, verdict, tiers, note, _share(met),
                     _ci(met.groupby(g_sla["replication"]).mean()), clock=clock, rule=rule,
                     paths=None if plan is None else plan.paths, joint_attainment=joint,
-                    reserves=res)
+                    reserves=res, met_today=today)
 
 
 def _union_rule(path: list[str], links: list[tuple[float, float | None]], mine: pd.DataFrame,
@@ -643,6 +668,28 @@ def _reserves(path: list[str], links: list[tuple[float, float | None]], mine: pd
         h = mine.loc[mine["tier"] == path[i], "handover_min"].dropna().to_numpy(float)
         r = float(np.quantile(h, target)) if len(h) else (hi or 0.0)
         out.append(r if hi is None else min(r, hi))
+    return out
+
+
+def _met_today(sla: pd.DataFrame, loaded: LoadedScenario, clock: str, sev: str,
+               levels: list[str], confidence: float = 0.95) -> dict[str, bool]:
+    """Per level: is its SLA target on ``clock`` for ``sev`` met today by the interval rule
+    of :func:`itr_sim.analysis.evaluate.judge` (the lower of the t-interval of the
+    per-replication attainments and the Wilson interval of the pooled clocks reaches the
+    target), on the measuring run."""
+    out = {}
+    for lv in levels:
+        rows = sla[(sla["clock"] == clock) & (sla["severity"] == sev) & (sla["level"] == lv)]
+        if len(rows) == 0:
+            continue
+        met = ~rows["breached"].astype(bool)
+        per = met.groupby(rows["replication"]).mean().to_numpy(float)
+        mean, lo, _ = mean_ci(per, level=confidence)
+        lo = mean if math.isnan(lo) else lo
+        wilson = binomtest(int(met.sum()), len(met)).proportion_ci(confidence,
+                                                                  method="wilson")
+        bound = max(min(lo, wilson.low), 0.0)
+        out[lv] = bool(bound >= _attainment_target(loaded, lv, clock) - 1e-12)
     return out
 
 
