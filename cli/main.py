@@ -20,9 +20,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from itr_sim.cli.backtest import backtest as backtest_command
 from itr_sim.cli.compare import compare as compare_command
 from itr_sim.cli.erlang import erlang as erlang_command
 from itr_sim.cli.export import export as export_command
+from itr_sim.cli.fit import fit as fit_command
+from itr_sim.cli.ingest import ingest as ingest_command
 from itr_sim.cli.init import init as init_command
 from itr_sim.cli.ola import ola_command
 from itr_sim.cli.output import github_annotation
@@ -193,6 +196,9 @@ app.command(name="staff")(staff_command)
 app.command(name="export")(export_command)
 app.command(name="init")(init_command)
 app.command(name="ola")(ola_command)
+app.command(name="ingest")(ingest_command)
+app.command(name="fit")(fit_command)
+app.command(name="backtest")(backtest_command)
 for _info in app.registered_commands:
     if _info.callback is not None:
         _info.callback = _guarded(_info.callback)

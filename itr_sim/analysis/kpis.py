@@ -314,7 +314,8 @@ def backlog(events: pd.DataFrame, tickets: pd.DataFrame, start: float, end: floa
 
 def quality(events: pd.DataFrame, tickets: pd.DataFrame, clocks: pd.DataFrame, entry: str,
             weeks: float, end: float) -> pd.DataFrame:
-    """Per replication: first-time fix, reopen rate, complaints per week, TL 9000-style FRT
+    """Per replication: first-time fix (resolved at ``entry`` or at the tier where the ticket
+    was first queued, never handed over), reopen rate, complaints per week, TL 9000-style FRT
     (fixes on time among fixes due) and OFR (overdue among open fixes at the end)."""
     ev = only_kept(events, tickets)
     rows = []
@@ -326,6 +327,11 @@ def quality(events: pd.DataFrame, tickets: pd.DataFrame, clocks: pd.DataFrame, e
         resolved_ids = set(tech.loc[name == "resolved", "ticket"])
         handed_ids = set(tech.loc[name == "handed_over", "ticket"])
         first_line = set(tech.loc[(name == "resolved") & (unit == entry), "ticket"])
+        # with entry at any tier: resolved at the tier the ticket was first queued at
+        entered = tech.loc[name == "queued"].groupby("ticket", sort=False)["unit"].first()
+        done = tech.loc[name == "resolved", ["ticket", "unit"]]
+        first_line |= set(done.loc[done["ticket"].map(entered).astype(str).to_numpy()
+                                   == done["unit"].astype(str).to_numpy(), "ticket"])
         ftf = len(first_line - handed_ids) / len(resolved_ids) if resolved_ids else np.nan
         closed = int((group["event"] == "closed").sum())
         reopened = int((group["event"] == "reopened").sum())

@@ -36,6 +36,7 @@ class Event(IntEnum):
     COMPLAINT_RAISED = 14
     CALLBACK = 15
     NOTIFIED = 16         # hierarchical escalation notices, added by the clock analysis
+    REOPENED = 17         # a closed ticket comes back (unit = the tier that takes it again)
 
     @property
     def label(self) -> str:

@@ -18,6 +18,11 @@ Rules (docs/engine.md):
 * A tier's handling time is drawn once per ticket when it reaches the tier; waiting states
   (customer, parts, vendor, in that order, each at most once per tier) split it into
   sessions: a session before a wait does a uniform 30-70% share of the remaining work.
+* Routing (docs/engine.md, "Routing as real logs need it"): entry shares pick a technical
+  ticket's first tier; a tier's routing matrix decides each visit's outcome (resolved, or a
+  hand-over up, across or back down); ``max_visits`` makes the tier of the last allowed
+  visit resolve; ``reopen`` brings a closed ticket back to the tier that resolved it. Each
+  has its own random stream, so the draws of a scenario without them are unchanged.
 
 Speed (docs/performance.md): what all tickets of one (customer, severity, type) share is
 worked out once (:class:`~itr_sim.engine.staffed.Profile`), random values come in blocks
@@ -46,9 +51,10 @@ from itr_sim.engine.staffed import Profile, Ticket, Unit
 from itr_sim.engine.staffing import Staffing, staffing_of
 from itr_sim.model.catalog import ClockName
 from itr_sim.model.load import LoadedScenario
+from itr_sim.model.org import RESOLVED as RESOLVED_KEY
 from itr_sim.model.org import StaffedUnit
 from itr_sim.rules.coverage import Coverage
-from itr_sim.rules.dispatch import COMPLAINTS, route
+from itr_sim.rules.dispatch import COMPLAINTS, entry_shares, route
 from itr_sim.rules.entitlement import Outcome, entitle
 from itr_sim.units import MINUTES_PER_WEEK, DurationKind
 
@@ -61,7 +67,7 @@ WAITING_CUSTOMER, WAITING_VENDOR = Event.WAITING_CUSTOMER.value, Event.WAITING_V
 WAITING_PARTS, RESUMED = Event.WAITING_PARTS.value, Event.RESUMED.value
 HANDED_OVER, RESTORED = Event.HANDED_OVER.value, Event.RESTORED.value
 RESOLVED, CLOSED, CALLBACK = Event.RESOLVED.value, Event.CLOSED.value, Event.CALLBACK.value
-COMPLAINT_RAISED = Event.COMPLAINT_RAISED.value
+COMPLAINT_RAISED, REOPENED = Event.COMPLAINT_RAISED.value, Event.REOPENED.value
 
 
 def scenario_origin(loaded: LoadedScenario) -> datetime:
@@ -122,7 +128,19 @@ class Replication:
         for unit in self.units.values():
             if unit.tier is not None and unit.tier.escalates_to is not None:
                 unit.next = self.units[unit.tier.escalates_to]
-        self.entry = self.units[org.entry_tier()]
+            if unit.tier is not None and unit.tier.routing is not None:
+                routes = unit.tier.routes()
+                unit.matrix = (_cumulative(list(routes.values())),
+                               [None if k == RESOLVED_KEY else self.units[k] for k in routes])
+        self.max_visits = org.max_visits or 0
+        self.entry_uniform = Uniforms(self.stream(Source.ROUTING, "entry shares")) \
+            if isinstance(org.entry, dict) else None
+        self.reopen = org.reopen
+        self.reopening: set[int] = set()   # closed tickets with a reopening to come
+        if org.reopen is not None:
+            self.reopen_uniform = Uniforms(self.stream(Source.CLOSURE, "reopen"))
+            self.reopen_delay = Draws(org.reopen.delay, self.stream(Source.CLOSURE,
+                                                                     "reopen delay"))
         self.sev_rank = {s: i for i, s in enumerate(self.cat.severities)}
         self.restore_severities = {
             sev for level in self.cat.levels.values()
@@ -199,6 +217,8 @@ class Replication:
         done = np.full(len(self.tickets), final)
         if not final:
             done[log.ticket_ids[log.event == CLOSED]] = True
+            if self.reopening:  # closed for now, but coming back
+                done[list(self.reopening)] = False
         chunk = log.split(done)
         self.row = log.writer()
         if not len(chunk):
@@ -271,6 +291,9 @@ class Replication:
             p.unit = self.units[route(org, cat, rtype)]
         except KeyError:
             p.unit = None
+        shares = entry_shares(org, cat, rtype, severity)
+        if shares is not None:
+            p.entries = (_cumulative(list(shares.values())), [self.units[k] for k in shares])
         return p
 
     def new_request(self, customer: str, contract: int, severity: str | None, rtype: str,
@@ -299,6 +322,10 @@ class Replication:
         if p.unit is None:
             row(tid, now, CLOSED, 0, self.code("no team handles it"))
             return ticket
+        if p.entries is not None:
+            assert self.entry_uniform is not None
+            self.reach(ticket, _pick(p.entries, self.entry_uniform()), now)
+            return ticket
         self.reach(ticket, p.unit, now)
         return ticket
 
@@ -309,10 +336,11 @@ class Replication:
             ticket.ola_due = self.ola_deadline(ticket, unit, now)
         ticket.remaining = unit.handling(ticket.severity, ticket.rtype)()
         if unit.tier is not None:
+            ticket.visits += 1
             waits = []
             if unit.p_customer and unit.wait_uniform() < unit.p_customer:
                 waits.append("customer")
-            if ticket.part is not None and unit is self.entry:
+            if ticket.part is not None and ticket.visits == 1:
                 waits.append("parts")
             if unit.p_vendor and unit.wait_uniform() < unit.p_vendor:
                 waits.append("vendor")
@@ -448,9 +476,16 @@ class Replication:
             row(ticket.id, now, RESOLVED, unit.code)
             self.close(ticket, now)
             return
-        target = unit.next
         uniform = unit.uniform
-        solves = target is None or uniform() < unit.resolves
+        if unit.matrix is None:
+            target = unit.next
+            solves = target is None or uniform() < unit.resolves
+        else:
+            assert unit.route_uniform is not None
+            target = _pick(unit.matrix, unit.route_uniform())
+            solves = target is None
+        if self.max_visits and ticket.visits >= self.max_visits:
+            solves = True  # the visit cap: this tier resolves it
         if ticket.emergency:
             if solves or uniform() < unit.restores:
                 self.restore(ticket, unit, now)
@@ -462,7 +497,7 @@ class Replication:
             row(ticket.id, now, RESOLVED, unit.code)
             if self.complaint_share > 0:
                 self.check_breach(ticket, ClockName.RESOLVE, now)
-            self.close(ticket, now)
+            self.close(ticket, now, unit if self.reopen is not None else None)
             return
         elif ticket.restore_due and not ticket.restored and uniform() < unit.restores:
             self.restore(ticket, unit, now)
@@ -481,27 +516,45 @@ class Replication:
         if self.complaint_share > 0:
             self.check_breach(ticket, ClockName.RESTORE, now)
 
-    def close(self, ticket: Ticket, now: float) -> None:
+    def close(self, ticket: Ticket, now: float, tier: Unit | None = None) -> None:
         """Closure after the customer's confirmation, and the satisfaction callback. Nothing
         happens to a ticket after it is resolved, so both rows are written at once with
         their (later) times, unless they fall after the horizon: the log is in time order
-        per ticket, not overall (:meth:`EventLog.to_frame` sorts it)."""
+        per ticket, not overall (:meth:`EventLog.to_frame` sorts it). With ``reopen``, a
+        ticket resolved at ``tier`` may come back there after the closure; it then gets no
+        callback for this closure."""
         when = now if self.confirmation is None else now + max(self.confirmation(), 0.0)
         if when >= self.horizon:
             return
         self.row(ticket.id, when, CLOSED)
+        reopen = self.reopen
+        if tier is not None and reopen is not None and \
+                self.reopen_uniform() < reopen.probability:
+            at = when + max(self.reopen_delay(), 0.0)
+            if at < self.horizon:
+                self.reopening.add(ticket.id)
+                self.env.timeout(at - self.env.now).callbacks.append(
+                    lambda _e: self.reopened(ticket, tier, at))
+                return
         callback = self.sc.organisation.callback
         if callback is not None and self.callback_uniform() < callback.share:
             at = when + callback.after.minutes
             if at < self.horizon:
                 self.row(ticket.id, at, CALLBACK)
 
+    def reopened(self, ticket: Ticket, tier: Unit, now: float) -> None:
+        """A closed ticket comes back to the tier that resolved it, as a new visit."""
+        self.reopening.discard(ticket.id)
+        ticket.reopened = True
+        self.row(ticket.id, now, REOPENED, tier.code)
+        self.reach(ticket, tier, now)
+
     # -- complaints ---------------------------------------------------------------------
     def check_breach(self, ticket: Ticket, clock: ClockName, stop: float) -> None:
         """Raise a complaint, with the demand's probability, on the first breached clock.
         The chance is drawn first, so that most checks need no deadline (same law: a
         complaint when the clock is breached and the draw falls below the share)."""
-        if ticket.complained or ticket.level is None or \
+        if ticket.complained or ticket.level is None or ticket.reopened or \
                 self.complaint_uniform() >= self.complaint_share:
             return
         deadline = self.deadline(ticket, clock)
@@ -522,3 +575,15 @@ class Replication:
         if any(COMPLAINTS in team.handles for team in self.sc.organisation.teams.values()):
             self.new_request(ticket.customer, 0, None, COMPLAINTS, now, parent=ticket.id,
                              level=ticket.level)
+
+
+def _cumulative(shares: list[float]) -> list[float]:
+    """Cumulative shares, the last exactly 1 (so a draw below 1 always finds a target)."""
+    out = np.cumsum(shares).tolist()
+    return [*(x / out[-1] for x in out[:-1]), 1.0]
+
+
+def _pick(choices: tuple[list[float], list[Any]], u: float) -> Any:
+    """The choice whose cumulative share first exceeds the uniform ``u``."""
+    cumulative, targets = choices
+    return targets[bisect.bisect_right(cumulative, u)]

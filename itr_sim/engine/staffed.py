@@ -25,7 +25,7 @@ class Profile:
     """What every ticket of one (customer, severity, request type) shares, worked out once:
     its codes in the log, its KCP1 outcome, its coverage and where it goes first."""
 
-    __slots__ = ("clock", "customer_code", "emergency", "kind", "kind_code", "level",
+    __slots__ = ("clock", "customer_code", "emergency", "entries", "kind", "kind_code", "level",
                  "level_code", "outcome_code", "parts_need", "rejected", "restore_due",
                  "severity_code", "severity_rank", "type_code", "unit")
 
@@ -39,14 +39,16 @@ class Profile:
         self.clock: BusinessClock | None = None   # coverage; None when always covered
         self.parts_need = 0.0
         self.unit: Unit | None = None
+        # with entry shares: (cumulative shares, their tiers); None: always ``unit``
+        self.entries: tuple[list[float], list[Unit]] | None = None
 
 
 class Ticket:
     __slots__ = (
         "arrived", "clock", "complained", "customer", "deadlines", "emergency", "engaged",
-        "id", "level", "ola_due", "part", "pauses", "remaining", "restore_due", "restored",
-        "returned", "rtype", "session_len", "session_start", "sev_rank", "severity", "token",
-        "waits",
+        "id", "level", "ola_due", "part", "pauses", "remaining", "reopened", "restore_due",
+        "restored", "returned", "rtype", "session_len", "session_start", "sev_rank", "severity",
+        "token", "visits", "waits",
     )
 
     def __init__(self, tid: int, customer: str, severity: str | None, rtype: str,
@@ -61,12 +63,13 @@ class Ticket:
         self.clock = profile.clock
         self.restore_due = profile.restore_due
         self.emergency = self.engaged = self.restored = False
-        self.complained = self.returned = False
+        self.complained = self.returned = self.reopened = False
         self.part: str | None = None
         self.waits: list[str] = []
         self.pauses: list[tuple[float, float, str]] = []
         self.remaining = self.session_start = self.session_len = 0.0
         self.token = 0
+        self.visits = 0           # tier visits so far (reopened work included)
         self.deadlines: dict[ClockName, float] | None = None
         self.ola_due = 0.0  # deadline of the current tier visit's OLA (queue `ola`)
 
@@ -100,6 +103,9 @@ class Unit:
         self.handover: Draws | None = None
         self.resolves = self.restores = 1.0
         self.next: Unit | None = None
+        # a routing matrix: (cumulative shares, their targets; None = resolved), its stream
+        self.matrix: tuple[list[float], list[Unit | None]] | None = None
+        self.route_uniform: Uniforms | None = None
         tier = self.tier
         if tier is not None:
             self.wait_uniform = Uniforms(stream(Source.WAITING, name))
@@ -112,6 +118,8 @@ class Unit:
             if tier.handover is not None:
                 self.handover = Draws(tier.handover, stream(Source.ROUTING, f"{name}/handover"))
             self.resolves, self.restores = tier.resolves, tier.restores
+            if tier.routing is not None:
+                self.route_uniform = Uniforms(stream(Source.ROUTING, f"{name}/routing"))
 
     def handling(self, severity: str | None, rtype: str) -> Draws:
         """The handling-time draws of a ticket: one stream per distribution key."""

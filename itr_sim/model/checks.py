@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from itr_sim.model.catalog import Catalog, ClockName, RequestKind
 from itr_sim.model.fields import did_you_mean
-from itr_sim.model.org import WEEK_MIN, Organisation, StaffedUnit, weekly_intervals
+from itr_sim.model.org import RESOLVED, WEEK_MIN, Organisation, StaffedUnit, weekly_intervals
 from itr_sim.model.scenario import Scenario
 from itr_sim.model.source import Level
 from itr_sim.units import (
@@ -201,7 +201,7 @@ def _check_served(sc: Scenario, cat: Catalog, err: Report) -> None:
     techs = [t for t in technical if t in types]
     reach = 1.0
     reached: list[str] = []
-    for name in org.path():
+    for name in org.reachable():
         if reach <= 0 or not techs:
             break
         reached.append(name)
@@ -216,7 +216,8 @@ def _check_served(sc: Scenario, cat: Catalog, err: Report) -> None:
             err((*base, "handling"), f"no handling time for {_listing(missing)} tickets at "
                 f"{name}; add a key for each (a severity, a request type or severity/type) or "
                 "`default:`")
-        reach *= 1.0 - tier.resolves
+        if tier.routing is None:
+            reach *= 1.0 - tier.resolves
     for tname, team in org.teams.items():
         gets = [h for h in team.handles if h in types or (
             h == COMPLAINTS and dem.complaint_on_breach > 0 and cat.complaints is not None)]
@@ -316,11 +317,17 @@ def _wrap(windows: list[tuple[int, int]]) -> list[tuple[int, int]]:
 def _check_tiers(org: Organisation, severities: set[str], types: set[str],
                  calendars: set[str], err: Report) -> None:
     tiers = set(org.tiers)
-    if org.entry is not None and org.entry not in tiers:
+    if isinstance(org.entry, str) and org.entry not in tiers:
         err(("organisation", "entry"), did_you_mean(org.entry, tiers, "tier"))
+    _check_routing(org, severities, err)
     for name, tier in org.tiers.items():
         base = ("organisation", "tiers", name)
         _check_unit(base, tier, severities, types, calendars, err)
+        if tier.routing is not None:
+            for sev in tier.ola:
+                if sev not in severities:
+                    err((*base, "ola", sev), did_you_mean(sev, severities, "severity"))
+            continue
         if tier.escalates_to is not None and tier.escalates_to not in tiers:
             err((*base, "escalates_to"), did_you_mean(tier.escalates_to, tiers, "tier"))
         if tier.escalates_to is None and tier.resolves < 1.0:
@@ -351,9 +358,67 @@ def _check_tiers(org: Organisation, severities: set[str], types: set[str],
             name = org.tiers[name].escalates_to
     targets = {t.escalates_to for t in org.tiers.values()}
     roots = [n for n in org.tiers if n not in targets]
-    if org.entry is None and len(roots) > 1 and targets - {None} <= tiers:
+    if org.entry is None and len(roots) > 1 and targets - {None} <= tiers and not any(
+            t.routing is not None for t in org.tiers.values()):
         err(("organisation", "tiers"), f"several tiers receive no escalation ({', '.join(roots)})"
             "; say which one takes new tickets with organisation.entry")
+
+
+def _check_routing(org: Organisation, severities: set[str], err: Report) -> None:
+    """Entry shares, routing matrices, and a way to `resolved` from every reachable tier."""
+    tiers = set(org.tiers)
+    entry = org.entry
+    if isinstance(entry, dict):
+        per_severity = any(isinstance(v, dict) for v in entry.values())
+        groups = entry.items() if per_severity else [(None, entry)]
+        if per_severity:
+            for key in entry:
+                if key != "default" and key not in severities:
+                    err(("organisation", "entry", key),
+                        did_you_mean(key, severities | {"default"}, "severity"))
+            missing = sorted(severities - set(entry))
+            if "default" not in entry and missing:
+                err(("organisation", "entry"), f"no entry shares for severity "
+                    f"{', '.join(missing)}; add them or a `default:`")
+        for key, shares in groups:
+            path: tuple[str | int, ...] = ("organisation", "entry") + (
+                () if key is None else (key,))
+            if not isinstance(shares, dict):
+                err(path, "give shares per tier here, such as {L1: 90%, L2: 10%}, as for "
+                    "the other severities")
+                continue
+            _check_mix(path, shares, tiers, "tier", err)
+    elif entry is None and any(t.routing is not None for t in org.tiers.values()):
+        err(("organisation", "tiers"), "with a routing matrix, say where new tickets enter "
+            "with organisation.entry (a tier, or shares such as {L1: 90%, L2: 10%})")
+    for name, tier in org.tiers.items():
+        if tier.routing is None:
+            continue
+        base = ("organisation", "tiers", name)
+        given = {"resolves", "escalates_to"} & tier.model_fields_set
+        if given:
+            err((*base, sorted(given)[0]), f"{name} has a routing matrix and "
+                f"{' and '.join(sorted(given))}: give one or the other (routing: {{resolved: "
+                "90%, L2: 10%} says the same as resolves: 90% with escalates_to: L2)")
+        for key in tier.routing:
+            if key == name:
+                err((*base, "routing", key), f"{name} routes to itself; a visit ends in "
+                    "`resolved` or a hand-over to another tier")
+        _check_mix((*base, "routing"), tier.routing, tiers | {RESOLVED},
+                   "tier (or `resolved`)", err)
+    # every tier a ticket can reach must have a way to `resolved`
+    ends = {n for n, t in org.tiers.items() if RESOLVED in t.routes()}
+    grown = True
+    while grown:
+        before = len(ends)
+        ends |= {n for n, t in org.tiers.items() if any(k in ends for k in t.routes())}
+        grown = len(ends) > before
+    for name in org.reachable():
+        if name not in ends and org.tiers[name].routing is not None:
+            err(("organisation", "tiers", name, "routing"),
+                f"from {name} no path of routing shares leads to `resolved`: its tickets "
+                "would be handed round for ever; give it or a tier it routes to a "
+                "`resolved` share")
 
 
 def _check_staffing(sc: Scenario, err: Report) -> None:
@@ -511,7 +576,16 @@ def unit_demand(sc: Scenario, cat: Catalog) -> dict[str, tuple[float, float, flo
     result: dict[str, tuple[float, float, float]] = {}
     reach = 1.0
     total = sum(rates.values())
-    for name in org.path():
+    if org.uses_routing():
+        visits = {sev: org.visit_rates(sev) for sev in {s for s, _ in rates}}
+        for name in org.reachable():
+            tier = org.tiers[name]
+            volume = sum(rate * visits[sev][name] for (sev, _), rate in rates.items())
+            minutes = sum(rate * visits[sev][name] * tier.handling_for(sev, rtype).mean
+                          for (sev, rtype), rate in rates.items())
+            result[name] = (volume, minutes / volume if volume else 0.0,
+                            tier.staffed_hours_per_week())
+    for name in org.path() if not org.uses_routing() else []:
         tier = org.tiers[name]
         minutes = sum(rate * tier.handling_for(sev, rtype).mean
                       for (sev, rtype), rate in rates.items())

@@ -8,6 +8,7 @@ Every parameter is named and every time is a duration with a unit, so there is n
 
 from __future__ import annotations
 
+import itertools
 import math
 from functools import cached_property
 from typing import Annotated, Any
@@ -16,6 +17,7 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from itr_sim.model.fields import ElapsedDuration, Strict
+from itr_sim.units import UnitError, parse_fraction
 
 __all__ = ["Distribution"]
 
@@ -83,7 +85,68 @@ class Triangular(Strict):
         return self
 
 
-FAMILIES = ("exponential", "lognormal", "gamma", "weibull", "fixed", "uniform", "triangular")
+MAX_QUANTILES = 1000
+"""Most points of an empirical distribution."""
+
+
+class Empirical(Strict):
+    """A piecewise-linear quantile function through the given points: between two
+    neighbouring points (p1, x1) and (p2, x2), a share p2 - p1 of the values is spread
+    uniformly over [x1, x2]."""
+
+    quantiles: dict[str, ElapsedDuration] = Field(
+        description="probability -> value, e.g. {\"0%\": 2m, \"50%\": 30m, \"100%\": 2d}: "
+        "0% and 100% required, values non-decreasing with the probability",
+        json_schema_extra={"propertyNames": {"pattern": r"^\d+(\.\d+)?\s*%$|^[01](\.\d+)?$"}},
+    )
+
+    @model_validator(mode="after")
+    def _points(self) -> Empirical:
+        if len(self.quantiles) > MAX_QUANTILES:
+            raise ValueError(f"{len(self.quantiles)} points, more than the {MAX_QUANTILES} "
+                             "allowed; thin the quantiles")
+        probs = []
+        for key in self.quantiles:
+            try:
+                probs.append(parse_fraction(key, what="a probability"))
+            except UnitError as exc:
+                raise ValueError(f"quantile key {key!r}: {exc}") from None
+        if 0.0 not in probs or 1.0 not in probs:
+            raise ValueError("the quantiles need the points 0% and 100% (the smallest and the "
+                             f"largest value), got {', '.join(self.quantiles) or 'none'}")
+        if any(b <= a for a, b in itertools.pairwise(probs)):
+            raise ValueError("give the quantiles in strictly increasing order of probability, "
+                             f"each once, got {', '.join(self.quantiles)}")
+        values = [d.minutes for d in self.quantiles.values()]
+        for (k1, a), (k2, b) in zip(self.quantiles.items(),
+                                    list(self.quantiles.items())[1:], strict=False):
+            if b.minutes < a.minutes:
+                raise ValueError(f"values must not decrease with the probability: {k1} is "
+                                 f"{a} but {k2} is {b}")
+        if values[-1] <= 0:
+            raise ValueError("every quantile is 0m: for no delay at all write "
+                             "{fixed: {value: 0m}}")
+        return self
+
+    @cached_property
+    def points(self) -> tuple[np.ndarray, np.ndarray]:
+        """(probabilities, values in minutes) of the quantile function's corners."""
+        probs = [parse_fraction(k) for k in self.quantiles]
+        return (np.array(probs, float),
+                np.array([d.minutes for d in self.quantiles.values()], float))
+
+    def moments(self) -> tuple[float, float]:
+        """Exact mean and variance: each piece is a uniform on [x1, x2] of weight p2 - p1
+        (E X = (x1 + x2) / 2, E X^2 = (x1^2 + x1 x2 + x2^2) / 3)."""
+        p, x = self.points
+        w, a, b = np.diff(p), x[:-1], x[1:]
+        mean = float(np.sum(w * (a + b) / 2.0))
+        second = float(np.sum(w * (a * a + a * b + b * b) / 3.0))
+        return mean, max(second - mean * mean, 0.0)
+
+
+FAMILIES = ("exponential", "lognormal", "gamma", "weibull", "fixed", "uniform", "triangular",
+            "empirical")
 
 
 class Distribution(Strict):
@@ -96,6 +159,7 @@ class Distribution(Strict):
     fixed: Fixed | None = None
     uniform: Uniform | None = None
     triangular: Triangular | None = None
+    empirical: Empirical | None = None
 
     model_config = Strict.model_config | {
         "json_schema_extra": {"minProperties": 1, "maxProperties": 1}
@@ -134,6 +198,8 @@ class Distribution(Strict):
             return float(p.value.minutes)
         if f == "uniform":
             return (p.low.minutes + p.high.minutes) / 2.0
+        if f == "empirical":
+            return p.moments()[0]
         return (p.low.minutes + p.mode.minutes + p.high.minutes) / 3.0
 
     @property
@@ -152,6 +218,8 @@ class Distribution(Strict):
             return 0.0
         if f == "uniform":
             return (p.high.minutes - p.low.minutes) ** 2 / 12.0
+        if f == "empirical":
+            return p.moments()[1]
         a, c, b = p.low.minutes, p.mode.minutes, p.high.minutes
         return (a * a + b * b + c * c - a * b - a * c - b * c) / 18.0
 
@@ -175,8 +243,14 @@ class Distribution(Strict):
             return np.full(size, m)
         if f == "uniform":
             return rng.uniform(p.low.minutes, p.high.minutes, size)
+        if f == "empirical":
+            probs, values = p.points
+            return np.interp(rng.random(size), probs, values)
         return rng.triangular(p.low.minutes, p.mode.minutes, p.high.minutes, size)
 
     def __str__(self) -> str:
-        fields = ", ".join(f"{k}: {v}" for k, v in self.params.model_dump(mode="json").items())
+        dumped = self.params.model_dump(mode="json")
+        if self.family == "empirical":
+            dumped = dumped["quantiles"]
+        fields = ", ".join(f"{k}: {v}" for k, v in dumped.items())
         return f"{self.family}({fields})"

@@ -5,7 +5,8 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import Field
+import numpy as np
+from pydantic import Discriminator, Field, Tag
 
 from itr_sim.model.distributions import Distribution
 from itr_sim.model.fields import (
@@ -22,12 +23,15 @@ from itr_sim.model.fields import (
 from itr_sim.units import Duration
 
 __all__ = [
+    "RESOLVED",
     "Callback",
+    "EntryShares",
     "OlaTarget",
     "Organisation",
     "PartClass",
     "Parts",
     "QueueDiscipline",
+    "Reopen",
     "Shift",
     "Team",
     "Tier",
@@ -150,7 +154,8 @@ class OlaTarget(Strict):
 
 class Tier(StaffedUnit):
     """A support line. It resolves ``resolves`` of what reaches it and hands the rest over to
-    ``escalates_to``; the last tier resolves everything."""
+    ``escalates_to``; the last tier resolves everything. Or, with ``routing``, each visit ends
+    as its shares say: resolved, or handed to any other tier (up, skip or back down)."""
 
     restores: Fraction = Field(
         0.0, description="share of the critical and major tickets it does not resolve that it "
@@ -168,6 +173,19 @@ class Tier(StaffedUnit):
         description="per severity: budget from hand-over to this tier until it resolves or "
         "hands over (OLA), or {resolve, response, restore, attainment, customers}",
     )
+    routing: dict[Name, Fraction] | None = Field(
+        None, description="what happens after a visit here, as shares summing to 100%: "
+        "`resolved` or a tier name (up, skip, or back down), e.g. {resolved: 80%, L3: 12%, "
+        "L1: 8%}; instead of resolves/escalates_to")
+
+    def routes(self) -> dict[str, float]:
+        """Shares of what follows a visit here: ``resolved`` or a tier (positive shares)."""
+        if self.routing is not None:
+            return {k: v for k, v in self.routing.items() if v > 0}
+        if self.escalates_to is None:
+            return {RESOLVED: 1.0}
+        out = {RESOLVED: self.resolves, self.escalates_to: 1.0 - self.resolves}
+        return {k: v for k, v in out.items() if v > 0}
 
     def ola_budget(self, severity: str, clock: str = "resolve",
                    customer: str | None = None) -> Duration | None:
@@ -222,7 +240,9 @@ class Callback(Strict):
 
 class Organisation(Strict):
     timezone: TimeZoneName = Field("UTC", description="local time of the organisation (IANA)")
-    entry: Name | None = Field(None, description="tier that takes new technical tickets")
+    entry: Entry | None = Field(
+        None, description="tier that takes new technical tickets, or shares per tier such as "
+        "{L1: 88%, L2: 12%} (summing to 100%), or such shares per severity with a `default`")
     tiers: dict[Name, Tier] = Field(min_length=1, description="support lines by name")
     teams: dict[Name, Team] = Field(
         default_factory=dict, description="teams for non-technical requests and complaints")
@@ -233,17 +253,132 @@ class Organisation(Strict):
     callback: Callback | None = Field(None, description="callback/survey after closure")
 
     def entry_tier(self) -> str:
-        if self.entry:
+        """The one entry tier, or with entry shares the tier with the largest default share."""
+        if isinstance(self.entry, str):
             return self.entry
+        if self.entry is not None:
+            shares = self.entry_shares(None)
+            return max(shares, key=lambda name: shares[name])
         targets = {t.escalates_to for t in self.tiers.values()}
         roots = [name for name in self.tiers if name not in targets]
         return roots[0] if roots else next(iter(self.tiers))
 
     def path(self) -> list[str]:
-        """Tiers in escalation order from the entry tier (stops at a repeat)."""
+        """Tiers in escalation order from the entry tier (stops at a repeat); with entry
+        shares or a routing matrix, every tier a ticket can visit (:meth:`reachable`)."""
+        if self.uses_routing():
+            return self.reachable()
         out: list[str] = []
         name: str | None = self.entry_tier()
         while name is not None and name in self.tiers and name not in out:
             out.append(name)
             name = self.tiers[name].escalates_to
         return out
+
+    max_visits: Annotated[int, Field(ge=1, le=1000)] | None = Field(
+        None, description="most tier visits of a ticket (reopened work included): the tier of "
+        "the last visit resolves it; none: no cap")
+    reopen: Reopen | None = Field(
+        None, description="closed tickets reopened at the tier that resolved them")
+
+    def entry_shares(self, severity: str | None) -> dict[str, float]:
+        """Where new technical tickets of a severity enter: tier -> share (positive)."""
+        entry = self.entry
+        if entry is None or isinstance(entry, str):
+            return {self.entry_tier() if entry is None else entry: 1.0}
+        first = next(iter(entry.values()))
+        if isinstance(first, dict):
+            shares = entry.get(severity or "", entry.get("default"))  # type: ignore[arg-type]
+            if shares is None:
+                shares = first
+        else:
+            shares = entry
+        return {k: float(v) for k, v in shares.items() if v > 0}  # type: ignore[union-attr]
+
+    def uses_routing(self) -> bool:
+        """Whether anything beyond the one-way chain is in use (entry shares, a routing
+        matrix, a visit cap or reopening)."""
+        return (isinstance(self.entry, dict) or self.max_visits is not None
+                or self.reopen is not None
+                or any(t.routing is not None for t in self.tiers.values()))
+
+    def entry_options(self) -> list[dict[str, float]]:
+        """Every set of entry shares the scenario gives (one per severity key)."""
+        entry = self.entry
+        if isinstance(entry, dict) and entry and isinstance(next(iter(entry.values())), dict):
+            return [{k: float(v) for k, v in shares.items() if v > 0}  # type: ignore[union-attr]
+                    for shares in entry.values()]
+        return [self.entry_shares(None)]
+
+    def reachable(self) -> list[str]:
+        """Tiers a technical ticket can visit (positive shares only), entry tiers first."""
+        seen: list[str] = []
+        todo = [name for shares in self.entry_options() for name in shares]
+        while todo:
+            name = todo.pop(0)
+            if name in seen or name not in self.tiers:
+                continue
+            seen.append(name)
+            todo.extend(k for k in self.tiers[name].routes() if k != RESOLVED)
+        return seen
+
+    def visit_rates(self, severity: str | None) -> dict[str, float]:
+        """Expected visits per technical ticket to each tier: the entry shares through the
+        routing matrix, reopened work at the resolving tier included; the visit cap is
+        ignored. Solves v = e + v P + r v diag(P_resolved) (r: the reopen probability)."""
+        names = list(self.tiers)
+        index = {n: i for i, n in enumerate(names)}
+        n = len(names)
+        a = [[0.0] * n for _ in range(n)]  # I - P - r diag(resolved), transposed
+        reopen = self.reopen.probability if self.reopen is not None else 0.0
+        for i, name in enumerate(names):
+            a[i][i] += 1.0
+            for target, share in self.tiers[name].routes().items():
+                if target == RESOLVED:
+                    a[i][i] -= reopen * share
+                elif target in index:
+                    a[index[target]][i] -= share
+        e = [0.0] * n
+        for name, share in self.entry_shares(severity).items():
+            if name in index:
+                e[index[name]] += share
+        try:
+            v = np.linalg.solve(np.array(a), np.array(e))
+        except np.linalg.LinAlgError:
+            return {name: float("inf") for name in names}
+        return {name: float(v[i]) for i, name in enumerate(names)}
+
+
+RESOLVED = "resolved"
+"""The routing key that ends a ticket's path: the tier resolves it."""
+
+
+class Reopen(Strict):
+    """Closed tickets that come back: each closure is followed, with ``probability``, by a
+    reopening after ``delay`` at the tier that resolved the ticket."""
+
+    probability: Fraction = Field(description="share of closures followed by a reopening")
+    delay: Distribution = Field(description="time from closure to the reopening")
+
+
+EntryShares = dict[Name, Fraction]
+"""Shares of new technical tickets per entry tier, summing to 100%."""
+
+
+def _entry_form(value: object) -> str:
+    if isinstance(value, str):
+        return "a tier name"
+    if isinstance(value, dict) and any(isinstance(v, dict) for v in value.values()):
+        return "shares per severity"
+    return "shares per tier"
+
+
+Entry = Annotated[
+    Annotated[Name, Tag("a tier name")]
+    | Annotated[EntryShares, Tag("shares per tier")]
+    | Annotated[dict[Name, EntryShares], Tag("shares per severity")],
+    Discriminator(_entry_form),
+]
+"""``L1``, ``{L1: 88%, L2: 12%}`` or ``{default: {L1: 90%, L2: 10%}, critical: {L2: 100%}}``."""
+
+Organisation.model_rebuild()

@@ -100,9 +100,9 @@ def check_trace(path: Path, shown: str, sc: Scenario, cat: Catalog, horizon_min:
                 bad("severity", "a technical request needs a severity: " + (
                     did_you_mean(severity, cat.severities, "severity") if severity
                     else "the column is empty"))
-            elif not _handled(sc, severity, rtype):
+            elif (tier := _unhandled(sc, severity, rtype)) is not None:
                 bad("severity", f"no handling time for {severity}/{rtype} at the entry tier "
-                    f"{sc.organisation.entry_tier()}")
+                    f"{tier}")
         else:
             if severity is not None:
                 bad("severity", f"{rtype!r} is non-technical: leave the severity empty")
@@ -184,7 +184,11 @@ def _minutes(text: str, zone: ZoneInfo, origin: datetime) -> float | None:
     return (moment.astimezone(UTC) - origin.astimezone(UTC)).total_seconds() / 60.0
 
 
-def _handled(sc: Scenario, severity: str, rtype: str) -> bool:
-    tier = sc.organisation.tiers.get(sc.organisation.entry_tier())
-    return tier is None or any(k in tier.handling
-                               for k in (f"{severity}/{rtype}", severity, rtype, "default"))
+def _unhandled(sc: Scenario, severity: str, rtype: str) -> str | None:
+    """An entry tier of this severity without a handling time for the ticket, if any."""
+    for name in sc.organisation.entry_shares(severity):
+        tier = sc.organisation.tiers.get(name)
+        if tier is not None and not any(
+                k in tier.handling for k in (f"{severity}/{rtype}", severity, rtype, "default")):
+            return name
+    return None

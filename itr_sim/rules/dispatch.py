@@ -7,7 +7,7 @@ from collections.abc import Callable
 from itr_sim.model.catalog import Catalog, RequestKind
 from itr_sim.model.org import Organisation, QueueDiscipline
 
-__all__ = ["COMPLAINTS", "QueueOrder", "queue_order", "route"]
+__all__ = ["COMPLAINTS", "QueueOrder", "entry_shares", "queue_order", "route"]
 
 COMPLAINTS = "complaints"
 
@@ -21,6 +21,16 @@ def route(org: Organisation, catalog: Catalog, request_type: str) -> str:
         if request_type in team.handles:
             return name
     raise KeyError(f"no team handles {request_type!r}")
+
+
+def entry_shares(org: Organisation, catalog: Catalog, request_type: str,
+                 severity: str | None) -> dict[str, float] | None:
+    """Where a new technical request of this severity enters when the organisation gives
+    entry shares (tier -> share); None when it always enters at :func:`route`'s tier."""
+    if not isinstance(org.entry, dict) or request_type == COMPLAINTS or \
+            catalog.request_types[request_type].kind is not RequestKind.TECHNICAL:
+        return None
+    return org.entry_shares(severity)
 
 
 QueueOrder = Callable[[bool, float, int, float, int], tuple[float, ...]]
