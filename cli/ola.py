@@ -22,6 +22,7 @@ from itr_sim.analysis.ola_design import (
 )
 from itr_sim.analysis.summary import analyse, strict_json
 from itr_sim.model.load import LoadedScenario, load_scenario
+from itr_sim.model.source import ScenarioError, dotted, read_yaml
 from itr_sim.report.html import from_run, render
 
 EXIT_NOT_PROTECTED = 1
@@ -68,8 +69,7 @@ def ola_command(
         design = ola(loaded, level=level, replications=replications, seed=seed, jobs=jobs,
                      rule=rule)
     except OlaDesignError as exc:
-        err.print(f"--{'rule' if 'rule' in str(exc).split(' ')[:2] else 'level'}: {exc}",
-                  markup=False)
+        err.print(_design_error(scenario, exc), markup=False)
         raise typer.Exit(EXIT_BAD_INPUT) from None
     if as_json:
         typer.echo(json.dumps(strict_json(design.to_dict()), indent=2, allow_nan=False))
@@ -85,6 +85,18 @@ def ola_command(
         err.print(f"wrote {report}", markup=False)
     if not design.protected:
         raise typer.Exit(EXIT_NOT_PROTECTED)
+
+
+def _design_error(scenario: Path, exc: OlaDesignError) -> str:
+    """``file:line: key.path: message`` for a scenario the design refuses, ``--option:
+    message`` for a bad option."""
+    if exc.key is None:
+        return f"--{'rule' if str(exc).startswith('unknown rule') else 'level'}: {exc}"
+    try:
+        line = read_yaml(scenario).lines.line_of(exc.key)
+    except ScenarioError:
+        line = 0
+    return f"{scenario}:{line}: {dotted(exc.key)}: {exc}"
 
 
 def _check_target(path: Path, force: bool) -> str | None:

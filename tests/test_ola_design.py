@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -634,3 +635,65 @@ def test_vectorised_visit_times_equal_the_ticket_by_ticket_reference():
         pd.testing.assert_frame_equal(got.reset_index(drop=True),
                                       want.reset_index(drop=True), check_dtype=False,
                                       rtol=1e-9, atol=1e-6)
+
+
+# -- routing ------------------------------------------------------------------------------
+
+L2_CHAIN = "      resolves: 90%\n      restores: 80%\n      escalates_to: L3"
+L1_CHAIN = ("      resolves: 90%\n      restores: 50%                         # workaround for "
+            "half the critical/major it escalates\n      escalates_to: L2")
+ENTRY = "  timezone: Asia/Shanghai\n  entry: {L1: 90%, L2: 10%}"
+
+
+def _routed(tmp_path: Path, l1: str, l2: str, extra: str = "") -> Path:
+    text = BASELINE.read_text("utf-8").replace("../sla_catalog/standard.yaml", str(CATALOG))
+    for old, new in ((L1_CHAIN, l1), (L2_CHAIN, l2),
+                     ("  timezone: Asia/Shanghai", ENTRY + extra)):
+        assert old in text
+        text = text.replace(old, new)
+    path = tmp_path / "s.yaml"
+    path.write_text(text, "utf-8")
+    return path
+
+
+@pytest.mark.parametrize(("l2", "extra", "key", "message"), [
+    ("      routing: {resolved: 88%, L3: 8%, L1: 4%}\n      restores: 80%", "",
+     "organisation.tiers.L2.routing: tickets can move back (L2 -> L1)",
+     "one-way paths only"),
+    (L2_CHAIN, "\n  reopen: {probability: 3%, delay: {lognormal: {mean: 2d, cv: 1.0}}}",
+     "organisation.reopen: reopened tickets", "one budget per ticket path"),
+])
+def test_ola_refuses_routing_it_cannot_design_with_file_and_line(tmp_path, l2, extra, key,
+                                                                 message):
+    """Fails if a scenario whose tickets come back to a line (a move back down, reopening)
+    is designed as if each line were visited once (its budget would count twice and
+    guarantee 1 would be false), or is refused without file, line and key, or after
+    simulating (it must be refused at once)."""
+    path = _routed(tmp_path, L1_CHAIN, l2, extra)
+    result = CliRunner().invoke(app, ["ola", str(path)])
+    text = " ".join(result.output.split())
+    assert result.exit_code == 2, result.output
+    assert re.search(r"s\.yaml:\d+: " + re.escape(key), text) and message in text, text
+    assert "Traceback" not in text
+    union = CliRunner().invoke(app, ["ola", str(_routed(tmp_path, L1_CHAIN, L2_CHAIN)),
+                                     "--rule", "union"])
+    assert union.exit_code == 2 and "use the path rule" in union.output
+
+
+def test_ola_designs_entry_shares_and_forward_skips(tmp_path):
+    """Fails if entry shares or a forward skip (L1 -> L3) break the path rule: the lines
+    must be ordered L1, L2, L3 (every move forward), tickets entering at L2 must be
+    measured there, and guarantee 1 must hold for the skipping paths (every ticket within
+    every OLA of its path meets the resolve SLA on the check seed; a skip's path is
+    checked against L1's escalate budget, the reserve after L1 and L3's finish budget,
+    which leaves out L2's share: conservative)."""
+    l1 = "      routing: {resolved: 88%, L2: 8%, L3: 4%}\n      restores: 50%"
+    loaded = load_scenario(_routed(tmp_path, l1, L2_CHAIN).as_posix(),
+                           sets={"horizon": "4w", "warmup": "1w"})
+    design = ola(loaded, replications=2)
+    resolve = [g for g in design.groups if g.clock == "resolve"]
+    assert resolve and all(g.path == ["L1", "L2", "L3"] for g in resolve)
+    assert sum(g.tiers[1].visits for g in resolve) > 0  # L2: entries and escalations
+    assert any(g.paths[2][0] > 0 for g in resolve)  # paths ending at L3
+    for g in resolve:
+        assert g.sla_attainment_all_olas_met in (None, 1.0), g

@@ -55,7 +55,12 @@ __all__ = ["OlaDesign", "OlaDesignError", "OlaGroup", "PathPlan", "TierBudget", 
 
 
 class OlaDesignError(ValueError):
-    """Bad input to the OLA design (an unknown level, a level no ticket has)."""
+    """Bad input to the OLA design (an unknown level, a level no ticket has, routing it does
+    not support); ``key``: the scenario key path at fault, when there is one."""
+
+    def __init__(self, message: str, key: tuple[str, ...] | None = None) -> None:
+        super().__init__(message)
+        self.key = key
 
 
 def format_minutes(minutes: float) -> str:
@@ -250,6 +255,55 @@ def _groups(loaded: LoadedScenario, level: str | None, rule: str = "union"
         for i, same in enumerate(by_target.values()):
             split[(clock, sev, calendar, *(() if i == 0 else (str(i),)))] = same
     return split  # type: ignore[return-value]
+
+
+def chain(org: Organisation, rule: str = "path") -> list[str]:
+    """The lines in the order tickets move through them: the escalation chain, or with
+    routing (entry shares, a routing matrix) the lines a ticket can reach in an order every
+    move goes forward in. Raises :class:`OlaDesignError` for what the design does not
+    support: moves back down or across to an earlier line, reopening (a ticket visits a line
+    again, so its budgets would count twice), and the union rule with routing."""
+    if not org.uses_routing():
+        return org.path()
+    if rule == "union":
+        raise OlaDesignError(
+            "the union rule assumes a one-way escalation chain, and this "
+            "scenario uses routing (entry shares, a routing matrix, a visit cap or "
+            "reopening); use the path rule (--rule path)", ("organisation",))
+    if org.reopen is not None:
+        raise OlaDesignError(
+            "reopened tickets visit the resolving line again, and the "
+            "OLA design gives each line one budget per ticket path; design on the scenario "
+            "without `reopen` (its SLA clocks restart on reopening anyway)",
+            ("organisation", "reopen"))
+    names = org.reachable()
+    edges = {n: [k for k in org.tiers[n].routes() if k in names] for n in names}
+    order: list[str] = []
+    indegree = {n: 0 for n in names}
+    for n in names:
+        for k in edges[n]:
+            indegree[k] += 1
+    ready = [n for n in names if indegree[n] == 0]
+    while ready:
+        n = ready.pop(0)
+        order.append(n)
+        for k in edges[n]:
+            indegree[k] -= 1
+            if indegree[k] == 0:
+                ready.append(k)
+    if len(order) < len(names):
+        pos = {n: i for i, n in enumerate(names)}
+        moves = [(n, k) for n in names for k in edges[n] if pos[k] <= pos[n]] or \
+            [(n, k) for n in names for k in edges[n] if n not in order and k not in order]
+        back = [f"{n} -> {k}" for n, k in moves]
+        first = moves[0][0]
+        raise OlaDesignError(
+            f"tickets can move back ({', '.join(back)}): the OLA design supports one-way "
+            "paths only (entry shares and forward skips are fine); a ticket that comes back "
+            "to a line would spend that line's budget twice. Hint: design on a copy without "
+            "the moves back (their share to `resolved` or a later line)",
+            ("organisation", "tiers", first, "routing"))
+    return order
 
 
 def _attainment_target(loaded: LoadedScenario, level: str, clock: str) -> float:
@@ -492,6 +546,7 @@ def ola(loaded: LoadedScenario, *, level: str | None = None, replications: int |
     if rule not in RULES:
         raise OlaDesignError(did_you_mean(rule, set(RULES), "rule"))
     sc = loaded.scenario
+    chain(sc.organisation, rule)  # refuse what the design does not support, before running
     wanted = _groups(loaded, level, rule)
     base_seed = sc.seed if seed is None else seed
     today = run_scenario(loaded, replications=replications, seed=base_seed, jobs=jobs)
@@ -511,7 +566,7 @@ def _design(loaded: LoadedScenario, m: dict[str, pd.DataFrame], clock: str, sev:
             calendar: str, levels: list[str], rule: str = "path") -> OlaGroup | None:
     """The proposal of one (clock, severity, calendar) group; None without tickets."""
     org = loaded.scenario.organisation
-    path = [org.entry_tier()] if clock == "response" else org.path()
+    path = [org.entry_tier()] if clock == "response" else chain(org, rule)
     visits = m[f"visits.{clock}"]
     budgets = {lv: getattr(loaded.catalog.levels[lv].targets[sev], clock) for lv in levels}
     tight = min(levels, key=lambda lv: _covered_minutes(loaded, calendar, budgets[lv]))
