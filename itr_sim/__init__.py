@@ -43,6 +43,9 @@ _WHERE = {
     "staff": "itr_sim.analysis.staff",
     "StaffingResult": "itr_sim.analysis.staff",
     "validate_file": "itr_sim.model.load",
+    "simulate": "itr_sim.report.run",
+    "load_run": "itr_sim.report.run",
+    "Run": "itr_sim.report.run",
 }
 
 __all__ = [
@@ -53,6 +56,7 @@ __all__ = [
     "Diagnostic",
     "Duration",
     "LoadedScenario",
+    "Run",
     "RunResult",
     "Scenario",
     "ScenarioError",
@@ -63,6 +67,7 @@ __all__ = [
     "erlang_a",
     "erlang_c",
     "load_catalog",
+    "load_run",
     "load_scenario",
     "ola",
     "parse_duration",
@@ -70,6 +75,7 @@ __all__ = [
     "required_agents",
     "run_scenario",
     "run_streaming",
+    "simulate",
     "staff",
     "validate_file",
 ]
@@ -87,6 +93,7 @@ if TYPE_CHECKING:
     from itr_sim.model.load import LoadedScenario, load_catalog, load_scenario, validate_file
     from itr_sim.model.scenario import Scenario
     from itr_sim.model.source import Diagnostic, ScenarioError
+    from itr_sim.report.run import Run, load_run, simulate
     from itr_sim.units import Duration, parse_duration, parse_fraction
 
 

@@ -342,14 +342,16 @@ class BusinessClock:
         if not self.calendar.has_working_time:
             raise ValueError(f"calendar {self.calendar.name!r} has no working time")
         self._cover_array(t)
-        starts, ends = np.asarray(self._starts), np.asarray(self._ends)
-        k = np.searchsorted(starts, t, side="right") - 1
-        is_open = (k >= 0) & (t < ends[np.maximum(k, 0)])
-        while np.searchsorted(starts, t.max(), side="right") >= len(starts):
-            self._cover(self._max_t + DAY_MIN)
+        while True:  # every t open, or a window opening after it in the range
             starts, ends = np.asarray(self._starts), np.asarray(self._ends)
-            k = np.searchsorted(starts, t, side="right") - 1
+            after = np.searchsorted(starts, t, side="right")
+            k = after - 1
             is_open = (k >= 0) & (t < ends[np.maximum(k, 0)])
+            if bool(np.all(is_open | (after < len(starts)))):
+                break
+            # (around the clock, the windows merge into one: no later start ever comes,
+            # but every t is open)
+            self._cover(self._max_t + DAY_MIN)
         start = np.where(is_open, t, starts[np.minimum(np.searchsorted(starts, t, side="right"),
                                                          len(starts) - 1)])
         self._cover_array(start)

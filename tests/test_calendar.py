@@ -3,6 +3,7 @@
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -228,3 +229,24 @@ def test_a_make_up_day_is_not_a_holiday_even_if_listed_as_one():
                    makeup_as=1)
     assert not cal.is_holiday(saturday)
     assert cal.windows_on(saturday) == ((600, 900),)
+
+
+def test_business_days_around_the_clock_are_calendar_days_on_arrays_too():
+    """Fails if the array form of business-day arithmetic loops on a 24x7 calendar (its
+    windows merge into one, so no later window ever opens: it extended its range until the
+    date overflowed, an internal error on a valid catalogue), or disagrees with the scalar
+    form. Around the clock in New York, 1bd from Saturday 2027-03-13 12:00 is Sunday 12:00
+    local, 23 elapsed hours across the spring-forward change; 2bd from Monday 08:00 is
+    Wednesday 08:00."""
+    bc = BusinessClock(FULL_DAYS_NY, datetime(2027, 3, 1, tzinfo=NY))
+    sat = bc.to_minutes(datetime(2027, 3, 13, 12, 0))
+    mon = bc.to_minutes(datetime(2027, 3, 1, 8, 0))
+    got = bc.add_business_days_array(np.array([sat, mon]), 1)
+    assert got[0] - sat == 23 * 60
+    assert local(bc, got[1]) == datetime(2027, 3, 2, 8, 0)
+    assert local(bc, bc.add_business_days_array(np.array([mon]), 2)[0]) == datetime(
+        2027, 3, 3, 8, 0)
+    assert list(got) == [bc.add_business_days(sat, 1), bc.add_business_days(mon, 1)]
+    utc = BusinessClock(ALWAYS, datetime(2027, 1, 4, tzinfo=ZoneInfo("UTC")))
+    t = np.array([0.0, 600.5, 50_000.0])
+    assert list(utc.add_business_days_array(t, 3)) == list(t + 3 * 1440)

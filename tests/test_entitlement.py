@@ -220,8 +220,8 @@ def test_quarterly_review_notebook_with_expired_contracts(monkeypatch):
 
     book = nbformat.read(ROOT / "notebooks" / "quarterly_review.ipynb", as_version=4)
     setup = book.cells[1]
-    assert "REPLICATIONS = 3" in setup.source and "SETS = {}" in setup.source
-    setup.source = setup.source.replace("REPLICATIONS = 3", "REPLICATIONS = 1").replace(
+    assert "REPLICATIONS = None" in setup.source and "SETS = {}" in setup.source
+    setup.source = setup.source.replace("REPLICATIONS = None", "REPLICATIONS = 1").replace(
         "SETS = {}", 'SETS = {"demand.customers.operators.contract": "expired", '
                      '"horizon": "4w", "warmup": "1w"}')
     monkeypatch.setenv("JUPYTER_PLATFORM_DIRS", "1")

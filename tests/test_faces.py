@@ -1,5 +1,6 @@
 """What users see: the HTML report in a real browser, leader notebooks, compare."""
 
+import base64
 import json
 import os
 import re
@@ -39,6 +40,21 @@ def test_report_renders_in_chromium_with_every_figure(tmp_path):
     html = report.read_text("utf-8")
     assert "http://" not in html and "https://" not in html  # self-contained
     assert "Are we keeping our SLAs?" in html
+    # every section of the decision page, each figure an SVG
+    for anchor in ("status", "where-it-hurts", "what-to-change", "fig-attainment", "fig-weekly",
+                   "monthly", "lines", "fig-load", "glossary", "footer"):
+        assert f"id='{anchor}'" in html, anchor
+    assert re.search(r"itr-sim staff \S*baseline.yaml --write staffed.yaml\n"
+                     r"itr-sim compare \S*baseline.yaml staffed.yaml -n 10", html)
+    assert "id='few-replications'" in html  # two replications: the warning is shown
+    # every figure non-empty: each SVG draws marks and text
+    svgs = [base64.b64decode(x).decode("utf-8") for x in
+            re.findall(r"data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)", html)]
+    assert len(svgs) == 8
+    for svg in svgs:
+        assert svg.count("<path") + svg.count("<image") >= 5 and svg.count("<text") >= 3
+    # the worst miss of the baseline (platinum critical update, not drawn before) is charted
+    assert "Platinum · critical · update" in svgs[0]
     chrome = browser()
     dom = subprocess.run([chrome, *FLAGS, f"--user-data-dir={tmp_path / 'profile'}",
                           "--virtual-time-budget=5000", "--dump-dom", report.as_uri()],
@@ -46,7 +62,7 @@ def test_report_renders_in_chromium_with_every_figure(tmp_path):
     body = re.search(r"<body[^>]*>", dom).group(0)
     expected = int(re.search(r'data-figures="(\d+)"', body).group(1))
     loaded = int(re.search(r'data-loaded="(\d+)"', body).group(1))
-    assert expected == 7 and loaded == expected, body
+    assert expected == 8 and loaded == expected, body
     shot = tmp_path / "shot.png"
     subprocess.run([chrome, *FLAGS, f"--user-data-dir={tmp_path / 'profile'}",
                     "--window-size=1100,1400", f"--screenshot={shot}", report.as_uri()],
@@ -59,7 +75,7 @@ def test_report_from_a_scenario_and_bad_sources(tmp_path):
     ok = runner.invoke(app, ["report", str(ROOT / "tests" / "data" / "engine" / "trace.yaml"),
                              "-o", str(report)])
     assert ok.exit_code == 0, ok.output
-    assert report.read_text("utf-8").count("data:image/png;base64,") == 7
+    assert report.read_text("utf-8").count("data:image/svg+xml;base64,") == 8
     empty = tmp_path / "empty"
     empty.mkdir()
     assert runner.invoke(app, ["report", str(empty)]).exit_code == 2

@@ -170,7 +170,7 @@ def test_report_reads_a_checked_parquet_run_folder(tmp_path):
     html = tmp_path / "r.html"
     result = runner.invoke(app, ["report", str(folder), "-o", str(html)])
     assert result.exit_code == 0, result.output
-    assert html.read_text("utf-8").count("data:image/png;base64,") == 7
+    assert html.read_text("utf-8").count("data:image/svg+xml;base64,") == 8
 
 
 def test_report_names_a_streamed_run_as_having_no_tables(tmp_path):
