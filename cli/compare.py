@@ -6,23 +6,31 @@ import json
 from pathlib import Path
 from typing import Annotated, Any
 
+import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from itr_sim.analysis.compare import compare as compare_runs
-from itr_sim.analysis.summary import analyse
+from itr_sim.analysis.compare import compare_values, per_replication, run_kpis
+from itr_sim.analysis.regression import parse_tolerance
+from itr_sim.analysis.summary import Analysis, analyse
 from itr_sim.engine.replicate import run_scenario
 from itr_sim.model.load import load_scenario, parse_assignments
 from itr_sim.model.source import ScenarioError
+from itr_sim.report.baseline import BaselineError, read_baseline
+from itr_sim.report.gate import format_value
+from itr_sim.report.runfolder import RunFolderError, open_run_folder
 
+EXIT_WORSE = 1
 EXIT_BAD_INPUT = 2
 
 
 def compare(
-    a: Annotated[Path, typer.Argument(help="Scenario A (the reference).")],
+    a: Annotated[Path, typer.Argument(
+        help="A, the reference: a scenario, a run folder (`itr-sim run --out`) or a baseline "
+        "file (`itr-sim baseline`).")],
     b: Annotated[Path | None, typer.Argument(
-        help="Scenario B; without it, B is A with the --set overrides.")] = None,
+        help="Scenario B; without it, B is scenario A with the --set overrides.")] = None,
     set_: Annotated[list[str] | None, typer.Option(
         "--set", help="Override KEY=VALUE for B (repeatable).")] = None,
     replications: Annotated[int | None, typer.Option(
@@ -32,61 +40,117 @@ def compare(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     all_rows: Annotated[bool, typer.Option(
         "--all", help="Show every KPI, not only the significant changes.")] = False,
+    fail_on: Annotated[str, typer.Option(
+        "--fail-on", help="never, or worse: exit 1 when a KPI is significantly worse in B "
+        "by more than its tolerance (as `itr-sim check`).")] = "never",
+    tolerance: Annotated[list[str] | None, typer.Option(
+        help="Practical tolerance KPI=VALUE for --fail-on worse (repeatable; as `itr-sim "
+        "check`).")] = None,
 ) -> None:
-    """Run A and B with common random numbers; print KPI deltas B - A with 95% intervals."""
+    """Run A and B with common random numbers; print KPI deltas B - A with 95% intervals,
+    significant after Benjamini-Hochberg control across the KPIs.
+
+    Exit 0 done, 1 a KPI worse in B with --fail-on worse, 2 bad input."""
+    if fail_on not in ("never", "worse"):
+        typer.echo(f"--fail-on must be never or worse, got {fail_on!r}", err=True)
+        raise typer.Exit(EXIT_BAD_INPUT)
+    try:
+        tolerances = tuple(parse_tolerance(t) for t in tolerance or [])
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    stored = _stored(a)
     try:
         sets = parse_assignments(set_ or [])
-        loaded_a = load_scenario(a)
-        if b is None and not sets:
+        loaded_a = None if stored is not None else load_scenario(a)
+        if b is None and (stored is not None or not sets):
             raise ScenarioError([])
         loaded_b = load_scenario(b or a, sets=sets)
     except ScenarioError as exc:
         if not exc.diagnostics:
-            typer.echo("give scenario B, or --set overrides for B", err=True)
+            typer.echo("give scenario B" + (" to run against the stored A" if stored else
+                                            ", or --set overrides for B"), err=True)
         for diagnostic in exc.diagnostics:
             typer.echo(str(diagnostic), err=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None
-    n = replications or max(loaded_a.scenario.replications, 2)
-    root = loaded_a.scenario.seed if seed is None else seed
-    results = []
-    for loaded in (loaded_a, loaded_b):
-        results.append(analyse(run_scenario(loaded, replications=n, seed=root)))
-    report = compare_runs(*results)
+    if stored is not None:
+        values_a, meta_a = stored
+        n = replications or meta_a["replications"]
+        root = meta_a["seed"] if seed is None else seed
+    else:
+        assert loaded_a is not None
+        n = replications or max(loaded_a.scenario.replications, 2)
+        root = loaded_a.scenario.seed if seed is None else seed
+        result_a = run_scenario(loaded_a, replications=n, seed=root)
+        analysis_a = analyse(result_a)
+        values_a, meta_a = run_kpis(result_a, analysis_a), _meta(analysis_a)
+    result_b = run_scenario(loaded_b, replications=n, seed=root)
+    analysis_b = analyse(result_b)
+    report = compare_values(values_a, run_kpis(result_b, analysis_b), meta_a, _meta(analysis_b),
+                            tolerances=tolerances)
     if b is None:
         report["b"] = f"{report['a']} + " + ", ".join(f"{k}={v}" for k, v in sets.items())
     if as_json:
         typer.echo(json.dumps(report, indent=2, allow_nan=False))
-        return
-    render(report, all_rows)
+    else:
+        render(report, all_rows)
+    if fail_on == "worse" and any(r["verdict"] == "regression" for r in report["kpis"]):
+        raise typer.Exit(EXIT_WORSE)
+
+
+def _meta(analysis: Analysis) -> dict[str, Any]:
+    return {k: analysis.summary[k] for k in ("scenario", "seed", "replications")}
+
+
+def _stored(a: Path) -> tuple[pd.DataFrame, dict[str, Any]] | None:
+    """A's per-replication KPI values and scenario, seed and replications when A is a run
+    folder or a baseline file; None when it is a scenario."""
+    try:
+        if a.is_dir():
+            run = open_run_folder(a)
+            tables = {name: run.table(name) for name in STORED_TABLES}
+            analysis = Analysis(tables, run.document("kpis"))
+            return per_replication(analysis), _meta(analysis)
+        if a.suffix == ".json":
+            stored = read_baseline(a)
+            return stored.values, {"scenario": stored.scenario, "seed": stored.seed,
+                                   "replications": stored.replications}
+    except (RunFolderError, BaselineError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    return None
+
+
+STORED_TABLES = ("attainment", "entitlement", "tiers", "utilisation", "cost", "backlog_summary",
+                 "quality", "notifications")
+"""The tables of a run folder that :func:`~itr_sim.analysis.compare.per_replication` reads."""
 
 
 def render(report: dict[str, Any], all_rows: bool = False) -> None:
     console = Console(width=120)
     rows = [r for r in report["kpis"] if all_rows or r["significant"]]
-    table = Table(title=f"B - A: B = {report['b']}, A = {report['a']}  "
-                        f"({report['replications']} paired replications, seed {report['seed']})")
+    if report["paired"]:
+        how = f"{report['replications']} paired replications, seed {report['seed']}"
+    else:
+        how = (f"{report['replications']} and {report['replications_b']} replications, seeds "
+               f"{report['seed']} and {report['seed_b']}, Welch")
+    title = f"B - A: B = {report['b']}, A = {report['a']}  ({how})"
+    table = Table(title=title, min_width=min(len(title) + 4, 120))  # a title on one line
     for column in ("KPI", "A", "B", "B - A", "95% CI", ""):
         table.add_column(column, justify="left" if column == "KPI" else "right")
+    marks = {"regression": "significant, worse", "improvement": "significant, better"}
     for r in rows:
         lo, hi = r["ci95"]
         ci = "-" if lo is None else \
-            f"[{_fmt(r['kpi'], lo, delta=True)}, {_fmt(r['kpi'], hi, delta=True)}]"
-        table.add_row(r["kpi"], _fmt(r["kpi"], r["a"]), _fmt(r["kpi"], r["b"]),
-                      _fmt(r["kpi"], r["delta"], delta=True), ci,
-                      "[bold]significant[/]" if r["significant"] else "")
+            f"[{format_value(r['kpi'], lo, delta=True)}, {format_value(r['kpi'], hi, delta=True)}]"
+        mark = marks.get(r["verdict"], "significant") if r["significant"] else ""
+        table.add_row(r["kpi"], format_value(r["kpi"], r["a"]), format_value(r["kpi"], r["b"]),
+                      format_value(r["kpi"], r["delta"], delta=True), ci,
+                      f"[bold]{mark}[/]" if mark else "")
     console.print(table)
     hidden = len(report["kpis"]) - len(rows)
     if hidden:
         console.print(f"{hidden} KPI(s) without a significant change hidden; --all shows them")
-
-
-def _fmt(kpi: str, value: float, delta: bool = False) -> str:
-    """Shares as % (differences in percentage points), money with separators."""
-    plus = "+" if delta and value > 0 else ""
-    share = (kpi.startswith(("sla.", "utilisation.", "quality.first_time_fix"))
-             or kpi.endswith("resolved_share"))
-    if share:
-        return f"{plus}{value * 100:.1f} pt" if delta else f"{value * 100:.1f}%"
-    if kpi.startswith(("cost.", "margin.")):
-        return f"{plus}{value:,.0f}"
-    return f"{plus}{value:.2f}"
+    console.print(f"significant: q <= {report['fdr']:.0%} (Benjamini-Hochberg over "
+                  f"{len(report['kpis'])} KPIs); worse/better: beyond the tolerance, in the "
+                  "bad/good direction")

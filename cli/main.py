@@ -3,7 +3,8 @@
 Exit status, the same for every command (docs/cli.md):
 
 * 0 ok;
-* 1 a target missed: ``run --check``, or no staffing plan from ``staff``;
+* 1 a target missed: ``run --check``, or no staffing plan from ``staff``; a regression:
+  ``check``, ``compare --fail-on worse``;
 * 2 bad input: an invalid file, option or value, a file that cannot be read or written;
 * 3 an internal error (a bug): a one-line message and a hint to report it; the traceback
   only with ``itr-sim --debug COMMAND ...``.
@@ -21,6 +22,8 @@ from typing import Annotated, Any
 
 import typer
 from itr_sim.cli.backtest import backtest as backtest_command
+from itr_sim.cli.baseline import baseline as baseline_command
+from itr_sim.cli.check import check as check_command
 from itr_sim.cli.compare import compare as compare_command
 from itr_sim.cli.erlang import erlang as erlang_command
 from itr_sim.cli.export import export as export_command
@@ -74,8 +77,8 @@ def main(
 ) -> None:
     """itr-sim: SLA catalogue + support organisation + demand -> predicted service.
 
-    Exit status: 0 ok, 1 a target missed (run --check, staff), 2 bad input, 3 internal
-    error."""
+    Exit status: 0 ok, 1 a target missed (run --check, staff) or a regression (check,
+    compare --fail-on worse), 2 bad input, 3 internal error."""
     _debug["on"] = debug
 
 
@@ -199,6 +202,8 @@ app.command(name="ola")(ola_command)
 app.command(name="ingest")(ingest_command)
 app.command(name="fit")(fit_command)
 app.command(name="backtest")(backtest_command)
+app.command(name="baseline")(baseline_command)
+app.command(name="check")(check_command)
 for _info in app.registered_commands:
     if _info.callback is not None:
         _info.callback = _guarded(_info.callback)

@@ -14,7 +14,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from itr_sim.analysis.streaming import run_streaming
+from itr_sim.analysis.evaluate import Verdict, evaluation_of, judge, run_options
+from itr_sim.analysis.kpis import with_attainment
+from itr_sim.analysis.streaming import replication_sums, run_streaming
 from itr_sim.analysis.summary import Analysis, analyse
 from itr_sim.engine.replicate import RunResult, run_scenario
 from itr_sim.model.load import LoadedScenario, load_scenario, parse_assignments
@@ -185,7 +187,11 @@ def run(
     as_json: Annotated[bool, typer.Option(
         "--json", help="Print the KPI object (docs/kpis.md) instead of the summary.")] = False,
     check: Annotated[bool, typer.Option(
-        help="Exit 1 when an SLA attainment target is missed (for CI).")] = False,
+        help="Exit 1 when a target of the catalogue (SLA, complaints, non-technical "
+        "requests, OLA) is missed: its whole 95% interval below the target.")] = False,
+    fail_on: Annotated[str, typer.Option(
+        "--fail-on", help="With --check: missed, or at-risk to fail also when a target's "
+        "interval straddles it.")] = "missed",
     jobs: Annotated[int, typer.Option(
         "--jobs", "-j", min=1, help="Replications in parallel (local processes).")] = 1,
     executor: Annotated[str, typer.Option(help="process or dask.")] = "process",
@@ -200,8 +206,11 @@ def run(
 ) -> None:
     """Simulate a scenario for N replications; print KPIs; write the event log and tables.
 
-    Exit 0 ok, 1 a target missed with --check, 2 bad input, 130 interrupted (the --out
-    folder is left as it was)."""
+    Exit 0 ok, 1 a target missed with --check (or at risk, with --fail-on at-risk), 2 bad
+    input, 130 interrupted (the --out folder is left as it was)."""
+    if fail_on not in FAIL_ON:
+        typer.echo(f"--fail-on must be missed or at-risk, got {fail_on!r}", err=True)
+        raise typer.Exit(EXIT_BAD_INPUT)
     if executor not in ("process", "dask"):
         typer.echo(f"--executor must be process or dask, got {executor!r}", err=True)
         raise typer.Exit(EXIT_BAD_INPUT)
@@ -231,7 +240,7 @@ def run(
         options: dict[str, Any] = {"replications": replications, "seed": seed, "jobs": jobs,
                                    "executor": executor, "scheduler": scheduler}
         result, analysis = _simulate(loaded, options, stream, quiet=as_json)
-        missed = _show(result, analysis, stream, as_json)
+        verdicts = _show(result, analysis, stream, as_json, check)
         if folder is not None:
             written = write_streamed(result, folder, analysis, lock=lock) if stream else \
                 write_run(result, folder, fmt, analysis, lock=lock)
@@ -249,7 +258,7 @@ def run(
     finally:
         if lock is not None:
             lock.release()
-    if check and missed:
+    if check and any(v.verdict in FAIL_ON[fail_on] for v in verdicts):
         raise typer.Exit(1)
 
 
@@ -275,19 +284,55 @@ def _simulate(loaded: LoadedScenario, options: dict[str, Any], stream: bool, qui
     return result, analysis
 
 
-def _show(result: RunResult, analysis: Analysis, stream: bool, as_json: bool) -> list[str]:
-    """Print the KPI object (--json) or the summary and tables; the missed targets."""
-    missed = analysis.missed_targets()
+def _show(result: RunResult, analysis: Analysis, stream: bool, as_json: bool, check: bool
+          ) -> list[Verdict]:
+    """Print the KPI object (--json) or the summary, the tables and the targets judged;
+    return the verdicts (judged only when shown or checked)."""
     if as_json:
         typer.echo(json.dumps(analysis.summary, indent=2, allow_nan=False))
-        return missed
+        return target_verdicts(result, analysis, stream) if check else []
     typer.echo(streamed_header(analysis.summary) if stream else summary(result))
     show_tables(analysis.summary)
-    typer.echo("SLA targets missed (mean attainment < target): "
-               + ("none" if not missed else ""))
-    for line in missed:
-        typer.echo(f"  {line}")
-    return missed
+    verdicts = target_verdicts(result, analysis, stream)
+    for line in target_lines(verdicts):
+        typer.echo(line)
+    return verdicts
+
+
+CONFIDENCE = 0.95
+FAIL_ON = {"missed": ("missed",), "at-risk": ("missed", "unclear")}
+"""``--fail-on``: the verdicts of :meth:`~itr_sim.analysis.evaluate.Verdict.verdict` that
+make ``--check`` exit 1 (``unclear`` is shown as at risk)."""
+
+
+def target_verdicts(result: RunResult, analysis: Analysis, stream: bool) -> list[Verdict]:
+    """Every target of the run judged by its 95% interval (the rule of ``staff``): SLA cells
+    and services from the catalogue, and the OLA attainment of the scenario's ``staffing:``
+    section when set (not in streaming mode, which keeps no events)."""
+    if stream:
+        counts = (with_attainment(replication_sums(result, "sla")),
+                  replication_sums(result, "services"))
+        evaluation = evaluation_of(result, counts=counts)
+    else:
+        evaluation = evaluation_of(result, run_options(result.loaded),
+                                   clocks=analysis.tables["clocks"])
+    return list(judge(evaluation, CONFIDENCE).values())
+
+
+def target_lines(verdicts: list[Verdict]) -> list[str]:
+    """A count of met, at-risk and missed targets; a line for each missed or at risk."""
+    names = {"missed": "missed", "unclear": "at risk"}
+    counted = {v: sum(x.verdict == v for x in verdicts) for v in ("met", "unclear", "missed")}
+    lines = [f"targets, 95% interval against each: {counted['met']} met, "
+             f"{counted['unclear']} at risk (interval straddles the target), "
+             f"{counted['missed']} missed (whole interval below)"]
+    for kind in ("missed", "unclear"):
+        for v in verdicts:
+            if v.verdict == kind:
+                lo, hi = v.ci
+                lines.append(f"  {names[kind]:<8} {v.info.key}: {v.value:.1%} "
+                             f"({lo:.1%} - {hi:.1%}), target {v.info.target:.0%}")
+    return lines
 
 
 def _slug(name: str) -> str:

@@ -3,8 +3,11 @@
 Both runs use the same seed and number of replications, so replication r of A and of B see
 the same arrivals (and, where the organisations agree, the same handling draws). The effect
 of the change is estimated from the paired differences B - A per replication, with a 95%
-Student-t interval; it is *significant* when the interval excludes zero. Pairing removes the
-common noise, so intervals are much narrower than comparing two independent means.
+Student-t interval and the paired t-test's p-value; it is *significant* when that p-value,
+adjusted by Benjamini-Hochberg across all KPIs compared, is at most 5%
+(:mod:`itr_sim.analysis.regression`). Pairing removes the common noise, so intervals are much
+narrower than comparing two independent means. A stored side with another seed is compared
+with Welch's test instead.
 """
 
 from __future__ import annotations
@@ -14,10 +17,12 @@ from typing import Any
 
 import pandas as pd
 
-from itr_sim.analysis.stats import mean_ci
+from itr_sim.analysis.evaluate import measure
+from itr_sim.analysis.regression import ALPHA, Tolerance, compare_tables
 from itr_sim.analysis.summary import Analysis
+from itr_sim.engine.replicate import RunResult
 
-__all__ = ["compare", "per_replication"]
+__all__ = ["compare", "compare_values", "per_replication", "run_kpis"]
 
 
 def per_replication(analysis: Analysis) -> pd.DataFrame:
@@ -66,19 +71,60 @@ def per_replication(analysis: Analysis) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def compare(a: Analysis, b: Analysis) -> dict[str, Any]:
+def run_kpis(result: RunResult, analysis: Analysis) -> pd.DataFrame:
+    """:func:`per_replication` plus what needs the run's tickets: the attainment of the
+    complaint and non-technical service clocks (``service.<service>.<clock>``, the targets of
+    :func:`~itr_sim.analysis.evaluate.measure`) and of every tier's OLA (``ola.<tier>``:
+    share of its visits within budget, tickets after the warm-up)."""
+    values, _, _ = measure(result, clocks=analysis.tables["clocks"])
+    services = values[values["key"].str.startswith("service.")]
+    frames = [per_replication(analysis),
+              pd.DataFrame({"replication": services["replication"], "kpi": services["key"],
+                            "value": services["value"]})]
+    kept = result.tickets().loc[lambda t: ~t["warmup"], ["replication", "ticket"]]
+    olas = analysis.tables["ola"].merge(kept, on=["replication", "ticket"])
+    if not olas.empty:
+        met = 1.0 - olas.groupby(["tier", "replication"])["breached"].mean()
+        met = met.reset_index()
+        frames.append(pd.DataFrame({"replication": met["replication"],
+                                    "kpi": "ola." + met["tier"].astype(str),
+                                    "value": met["breached"].astype(float)}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def compare(a: Analysis, b: Analysis, *,
+            tolerances: tuple[tuple[str, Tolerance], ...] = ()) -> dict[str, Any]:
     """Paired comparison of two analyses run with the same seed and replications."""
-    pa, pb = per_replication(a), per_replication(b)
-    both = pa.merge(pb, on=["replication", "kpi"], suffixes=("_a", "_b")).dropna()
+    return compare_values(per_replication(a), per_replication(b),
+                          {"scenario": a.summary["scenario"], "seed": a.summary["seed"],
+                           "replications": a.summary["replications"]},
+                          {"scenario": b.summary["scenario"], "seed": b.summary["seed"],
+                           "replications": b.summary["replications"]},
+                          tolerances=tolerances)
+
+
+def compare_values(a: pd.DataFrame, b: pd.DataFrame, meta_a: dict[str, Any],
+                   meta_b: dict[str, Any], *,
+                   tolerances: tuple[tuple[str, Tolerance], ...] = ()) -> dict[str, Any]:
+    """B against A from per-replication KPI tables and each side's scenario, seed and
+    replications: paired when seeds and replications agree, Welch otherwise; significance
+    after Benjamini-Hochberg control across the KPIs
+    (:func:`itr_sim.analysis.regression.compare_tables`)."""
+    paired = meta_a["seed"] == meta_b["seed"] and \
+        meta_a["replications"] == meta_b["replications"]
     rows = []
-    for kpi, group in both.groupby("kpi", sort=True):
-        diff = group["value_b"] - group["value_a"]
-        mean, lo, hi = mean_ci(diff)
-        significant = not math.isnan(lo) and (lo > 0 or hi < 0)
-        rows.append({"kpi": kpi, "a": float(group["value_a"].mean()),
-                     "b": float(group["value_b"].mean()), "delta": mean,
-                     "ci95": [None if math.isnan(lo) else lo, None if math.isnan(hi) else hi],
-                     "significant": bool(significant)})
-    return {"a": a.summary["scenario"], "b": b.summary["scenario"],
-            "seed": a.summary["seed"], "replications": a.summary["replications"],
-            "kpis": rows}
+    for c in compare_tables(a, b, paired=paired, tolerances=tolerances):
+        if c.verdict in ("new", "gone"):
+            continue
+        rows.append({"kpi": c.kpi, "a": _num(c.a), "b": _num(c.b), "delta": _num(c.delta),
+                     "ci95": [_num(c.ci95[0]), _num(c.ci95[1])], "p": _num(c.p),
+                     "q": _num(c.q), "significant": c.significant,
+                     "direction": c.direction, "verdict": c.verdict})
+    return {"a": meta_a["scenario"], "b": meta_b["scenario"], "seed": meta_a["seed"],
+            "seed_b": meta_b["seed"], "replications": meta_a["replications"],
+            "replications_b": meta_b["replications"], "paired": paired,
+            "fdr": ALPHA, "kpis": rows}
+
+
+def _num(x: float) -> float | None:
+    return None if math.isnan(x) else float(x)

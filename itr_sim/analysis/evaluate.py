@@ -30,15 +30,17 @@ from itr_sim.analysis.kpis import (
 from itr_sim.analysis.kpis import utilisation as unit_utilisation
 from itr_sim.analysis.ola import ola_clocks
 from itr_sim.analysis.stats import mean_ci
-from itr_sim.engine.replicate import run_scenario
+from itr_sim.engine.replicate import RunResult, run_scenario
 from itr_sim.engine.staffing import staffing_of
 from itr_sim.model.catalog import ClockName
 from itr_sim.model.load import LoadedScenario
 
-__all__ = ["Evaluation", "Options", "TargetInfo", "Verdict", "evaluate_plan", "judge",
-           "shift_keys", "with_agents"]
+__all__ = ["Evaluation", "Options", "TargetInfo", "Verdict", "evaluate_plan", "evaluation_of",
+           "judge", "measure", "run_options", "shift_keys", "with_agents"]
 
 ShiftKey = tuple[str, int]  # (unit, shift index)
+OLA_CLOCKS = ("response", "restore", "resolve")
+"""The clocks of a tier's OLA long form."""
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,7 @@ class Options:
     ola_attainment: float | None = None
     occupancy_cap: float | None = None
     loads: bool = False  # also measure busy agents per shift window (for a start point)
+    ola_targets: bool = False  # the attainment targets of tiers' OLA long form, per clock
 
 
 @dataclass(frozen=True)
@@ -139,11 +142,62 @@ def evaluate_plan(loaded: LoadedScenario, agents: dict[ShiftKey, int], seed: int
     began = time.perf_counter()
     plan = with_agents(loaded, agents)
     result = run_scenario(plan, replications=replications, seed=seed)
+    values, targets, busy = measure(result, options)
+    return Evaluation(tuple(sorted(agents.items())), seed, replications, values, targets, busy,
+                      time.perf_counter() - began)
+
+
+def run_options(loaded: LoadedScenario) -> Options:
+    """The targets a scenario states beyond the catalogue's (what ``run --check`` judges
+    besides SLA and services): the OLA attainment of its ``staffing:`` section, when set, and
+    the attainment targets of its tiers' OLA long form (``ola.<severity>.attainment``)."""
+    spec = loaded.scenario.staffing
+    return Options(ola_attainment=None if spec is None else spec.ola_attainment,
+                   ola_targets=True)
+
+
+def _ola_long_targets(org: Any) -> dict[tuple[str, str], float]:
+    """(tier, severity) -> attainment target of the tier's OLA long form."""
+    out = {}
+    for name, tier in org.tiers.items():
+        for severity in tier.ola:
+            target = tier.ola_attainment(severity)
+            if target is not None:
+                out[(str(name), str(severity))] = float(target)
+    return out
+
+
+def evaluation_of(result: RunResult, options: Options = Options(), *,
+                  clocks: pd.DataFrame | None = None,
+                  counts: tuple[pd.DataFrame, pd.DataFrame] | None = None) -> Evaluation:
+    """Every target of a run that has already been simulated (``clocks``: its clock table,
+    when the caller has it; ``counts``: see :func:`measure`)."""
+    began = time.perf_counter()
+    values, targets, busy = measure(result, options, clocks=clocks, counts=counts)
+    return Evaluation((), result.seed, len(result.replications), values, targets, busy,
+                      time.perf_counter() - began)
+
+
+def measure(result: RunResult, options: Options = Options(), *,
+            clocks: pd.DataFrame | None = None,
+            counts: tuple[pd.DataFrame, pd.DataFrame] | None = None
+            ) -> tuple[pd.DataFrame, dict[str, TargetInfo], dict[ShiftKey, float] | None]:
+    """The per-replication values of every target of a run (see :class:`Evaluation`).
+    ``counts``: the SLA attainment table (:func:`~itr_sim.analysis.kpis.attainment`) and the
+    service counts (:func:`~itr_sim.analysis.kpis.service_counts`) when the run kept no log
+    (streaming mode; then ``options`` must not need the events)."""
+    plan = result.loaded
+    replications = len(result.replications)
     cat, org = plan.catalog, plan.scenario.organisation
     first = result.replications[0]
     start, end = first.warmup_min, first.horizon_min
-    tickets = result.tickets()
-    clocks = run_clocks(result)
+    if counts is None:
+        tickets = result.tickets()
+        if clocks is None:
+            clocks = run_clocks(result)
+        att, service_table = attainment(clocks, tickets), service_counts(clocks, tickets)
+    else:
+        att, service_table = counts
     reps = range(replications)
     frames: list[pd.DataFrame] = []
     targets: dict[str, TargetInfo] = {}
@@ -155,7 +209,6 @@ def evaluate_plan(loaded: LoadedScenario, agents: dict[ShiftKey, int], seed: int
         frames.append(pd.DataFrame({"replication": list(reps), "key": key,
                                     "value": per_rep.reindex(reps).to_numpy(float), "n": n}))
 
-    att = attainment(clocks, tickets)
     for (level, sev, clock), g in att.groupby(["level", "severity", "clock"], observed=True):
         spec = cat.levels.get(str(level))
         target = spec.attainment_for(ClockName(clock)) if spec is not None else None
@@ -165,7 +218,7 @@ def evaluate_plan(loaded: LoadedScenario, agents: dict[ShiftKey, int], seed: int
         g = g.set_index("replication")
         add(key, TargetInfo(key, "sla", float(target), level=str(level), severity=str(sev),
                             clock=str(clock)), g["attainment"], g["n"])
-    services = with_attainment(service_counts(clocks, tickets))
+    services = with_attainment(service_table)
     services["service"] = np.where(services["kind"].astype(str) == "complaint", "complaints",
                                    "non_technical")
     for (service, clock), g in services.groupby(["service", "clock"], observed=True):
@@ -176,10 +229,14 @@ def evaluate_plan(loaded: LoadedScenario, agents: dict[ShiftKey, int], seed: int
         g = g.set_index("replication")
         add(key, TargetInfo(key, "service", float(spec.attainment), level=str(service),
                             clock=str(clock)), g["attainment"], g["n"])
+    long_form = _ola_long_targets(org) if options.ola_targets else {}
     need_events = options.ola_attainment is not None or options.occupancy_cap is not None \
-        or options.loads
+        or options.loads or bool(long_form)
     busy: dict[ShiftKey, float] | None = None
     if need_events:
+        if counts is not None:
+            raise ValueError("a streamed run has no events: OLA, occupancy and loads cannot "
+                             "be measured")
         events = result.events()
         if options.ola_attainment is not None:
             olas = ola_clocks(events, cat, org, first.origin, end)
@@ -190,6 +247,18 @@ def evaluate_plan(loaded: LoadedScenario, agents: dict[ShiftKey, int], seed: int
                 per = 1.0 - g.groupby("replication")["breached"].mean()
                 add(key, TargetInfo(key, "ola", options.ola_attainment, unit=str(tier)), per,
                     g.groupby("replication").size())
+        if long_form:
+            olas = ola_clocks(events, cat, org, first.origin, end, OLA_CLOCKS)
+            kept = tickets.loc[~tickets["warmup"], ["replication", "ticket"]]
+            olas = olas.merge(kept, on=["replication", "ticket"])
+            for (tier, sev, clock), g in olas.groupby(["tier", "severity", "clock"]):
+                target = long_form.get((str(tier), str(sev)))
+                if target is None:
+                    continue
+                key = f"ola.{tier}.{sev}.{clock}"
+                per = 1.0 - g.groupby("replication")["breached"].mean()
+                add(key, TargetInfo(key, "ola", target, severity=str(sev), clock=str(clock),
+                                    unit=str(tier)), per, g.groupby("replication").size())
         sess = sessions(events, end)
         if options.occupancy_cap is not None:
             staffing = {rep.replication: rep.staffing for rep in result.replications}
@@ -211,8 +280,7 @@ def evaluate_plan(loaded: LoadedScenario, agents: dict[ShiftKey, int], seed: int
     values = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
         {"replication": pd.Series(dtype=int), "key": pd.Series(dtype=str),
          "value": pd.Series(dtype=float), "n": pd.Series(dtype=float)})
-    return Evaluation(tuple(sorted(agents.items())), seed, replications, values, targets, busy,
-                      time.perf_counter() - began)
+    return values, targets, busy
 
 
 def judge(evaluation: Evaluation, confidence: float) -> dict[str, Verdict]:

@@ -40,7 +40,7 @@ from itr_sim.engine.simulation import scenario_origin
 from itr_sim.model.load import LoadedScenario
 from itr_sim.units import MINUTES_PER_WEEK
 
-__all__ = ["StreamedKpis", "run_streaming", "streamed_summary"]
+__all__ = ["StreamedKpis", "replication_sums", "run_streaming", "streamed_summary"]
 
 
 KEYS = {"kinds": ["kind"], "sla": ["level", "severity", "clock"],
@@ -110,6 +110,12 @@ def run_streaming(loaded: LoadedScenario, **options: Any) -> tuple[RunResult, di
     """Run in streaming mode (``run_scenario`` options) and summarise the KPIs."""
     result = run_scenario(loaded, sink=partial(StreamedKpis, loaded), **options)
     return result, streamed_summary(result)
+
+
+def replication_sums(result: RunResult, name: str) -> pd.DataFrame:
+    """The streamed sums ``name`` (a key of ``KEYS``) of a streamed run, one row per
+    replication and key."""
+    return _table([r.streamed for r in result.replications], name)
 
 
 def _table(reps: list[dict[str, Any]], name: str) -> pd.DataFrame:

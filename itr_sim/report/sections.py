@@ -281,9 +281,13 @@ def lines(page: Page) -> str:
 
 
 def ola_budgets(page: Page) -> str:
+    """Today's and the proposed OLA budgets, when the page shows an OLA design."""
+    return ola_view(page.inputs.ola)
+
+
+def ola_view(design: dict[str, Any] | None) -> str:
     """Today's and the proposed OLA budgets per clock, severity and tier, and the vendors'
     underpinning contracts (docs/ola.md)."""
-    design = page.inputs.ola
     if not design or not design["groups"]:
         return ""
     rows = ["<section id='ola-budgets'><h2>OLA budgets: today and proposed</h2><p>Per-tier "
@@ -318,12 +322,12 @@ def ola_budgets(page: Page) -> str:
                     "<th>met</th><th>SLA breaches attributed</th></tr>")
         for v in vendors:
             low = v["attainment"] is not None and v["attainment"] < v["attainment_target"]
+            cls = " class='v-missed'" if low else ""
             rows.append(f"<tr><td>{html.escape(v['tier'])}</td>"
                         f"<td>{html.escape(v['target'])}</td>"
                         f"<td>{html.escape(v['calendar'])}</td>"
                         f"<td>{v['attainment_target']:.0%}</td><td>{v['waits']}</td>"
-                        f"<td{' class=' + chr(39) + 'v-missed' + chr(39) if low else ''}>"
-                        f"{_pct(v['attainment'])}</td>"
+                        f"<td{cls}>{_pct(v['attainment'])}</td>"
                         f"<td>{v['sla_breaches_attributed']}</td></tr>")
         rows.append("</table>")
     rows.append("</section>")
