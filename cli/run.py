@@ -300,9 +300,9 @@ def _show(result: RunResult, analysis: Analysis, stream: bool, as_json: bool, ch
 
 
 CONFIDENCE = 0.95
-FAIL_ON = {"missed": ("missed",), "at-risk": ("missed", "unclear")}
+FAIL_ON = {"missed": ("missed",), "at-risk": ("missed", "at risk")}
 """``--fail-on``: the verdicts of :meth:`~itr_sim.analysis.evaluate.Verdict.verdict` that
-make ``--check`` exit 1 (``unclear`` is shown as at risk)."""
+make ``--check`` exit 1."""
 
 
 def target_verdicts(result: RunResult, analysis: Analysis, stream: bool) -> list[Verdict]:
@@ -321,16 +321,15 @@ def target_verdicts(result: RunResult, analysis: Analysis, stream: bool) -> list
 
 def target_lines(verdicts: list[Verdict]) -> list[str]:
     """A count of met, at-risk and missed targets; a line for each missed or at risk."""
-    names = {"missed": "missed", "unclear": "at risk"}
-    counted = {v: sum(x.verdict == v for x in verdicts) for v in ("met", "unclear", "missed")}
+    counted = {v: sum(x.verdict == v for x in verdicts) for v in ("met", "at risk", "missed")}
     lines = [f"targets, 95% interval against each: {counted['met']} met, "
-             f"{counted['unclear']} at risk (interval straddles the target), "
+             f"{counted['at risk']} at risk (interval straddles the target), "
              f"{counted['missed']} missed (whole interval below)"]
-    for kind in ("missed", "unclear"):
+    for kind in ("missed", "at risk"):
         for v in verdicts:
             if v.verdict == kind:
                 lo, hi = v.ci
-                lines.append(f"  {names[kind]:<8} {v.info.key}: {v.value:.1%} "
+                lines.append(f"  {kind:<8} {v.info.key}: {v.value:.1%} "
                              f"({lo:.1%} - {hi:.1%}), target {v.info.target:.0%}")
     return lines
 

@@ -167,7 +167,7 @@ def _print(result: StaffingResult, name: str) -> None:
     console.print(f"staff cost over {result.weeks:g} measured weeks: {result.cost_now:,.0f} -> "
                   f"{result.cost:,.0f} {result.currency} ({change:+,.0f}{share})", markup=False)
     reachable = result.reachable
-    missed, unclear = result.missed_out_of_sample(), result.unclear_out_of_sample()
+    missed, unclear = result.missed_out_of_sample(), result.at_risk_out_of_sample()
     console.print(f"out of sample (seed {result.final_seed}, {result.final_replications} "
                   f"replications): {len(reachable) - len(missed) - len(unclear)} of "
                   f"{len(reachable)} reachable targets met, {len(unclear)} within the interval, "

@@ -2,20 +2,30 @@
 
 from __future__ import annotations
 
+import json
+import math
 import sys
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
 from itr_sim.analysis.sweep import grid_points
 from itr_sim.analysis.sweep import sweep as run_sweep
+from itr_sim.files import check_target, write_atomic
 from itr_sim.model.load import parse_assignments
 from itr_sim.model.source import ScenarioError
 
 EXIT_BAD_INPUT = 2
+
+
+class Executor(StrEnum):
+    PROCESS = "process"
+    DASK = "dask"
 
 
 def sweep(
@@ -25,11 +35,20 @@ def sweep(
     replications: Annotated[int | None, typer.Option("--replications", "-n", min=1)] = None,
     seed: Annotated[int | None, typer.Option(min=0)] = None,
     jobs: Annotated[int, typer.Option("--jobs", "-j", min=1)] = 1,
-    executor: Annotated[str, typer.Option(help="process or dask.")] = "process",
+    executor: Annotated[Executor, typer.Option(
+        help="Where replications run with --jobs > 1.")] = Executor.PROCESS,
     scheduler: Annotated[str | None, typer.Option(help="dask scheduler address.")] = None,
-    out: Annotated[Path | None, typer.Option(help="Write the table as CSV.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Also write the table as CSV.")] = None,
+    force: Annotated[bool, typer.Option(help="Let --out replace an existing file.")] = False,
+    as_json: Annotated[bool, typer.Option(
+        "--json", help="Print the rows as a JSON list instead of the table.")] = False,
 ) -> None:
-    """Run a grid of what-ifs with common random numbers; print one row per point."""
+    """Run a grid of what-ifs with common random numbers; print one row per point: targets
+    met, at risk and missed (by their 95% intervals), the worst gap, cost, backlog and each
+    line's utilisation and mean wait."""
+    if out is not None and (problem := check_target(out, force, example="sweep.csv")):
+        typer.echo(f"error: {problem}", err=True)
+        raise typer.Exit(EXIT_BAD_INPUT)
     try:
         axes = {}
         for item in grid:
@@ -43,7 +62,7 @@ def sweep(
                       disable=not sys.stderr.isatty()) as bar:
             task = bar.add_task("sweeping", total=len(points))
             table = run_sweep(scenario, axes, replications=replications, seed=seed, jobs=jobs,
-                              executor=executor, scheduler=scheduler,
+                              executor=executor.value, scheduler=scheduler,
                               progress=lambda done, _n: bar.update(task, completed=done))
     except ScenarioError as exc:
         if not exc.diagnostics:
@@ -51,7 +70,74 @@ def sweep(
         for diagnostic in exc.diagnostics:
             typer.echo(str(diagnostic), err=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None
-    typer.echo(table.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
+    rows = [{k: _plain(v) for k, v in r.items()} for r in table.to_dict("records")]
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+    else:
+        console = Console()
+        console.print(_table(rows, list(axes), console.width))
     if out is not None:
-        table.to_csv(out, index=False)
+        write_atomic(out, table.to_csv(index=False, lineterminator="\n"))
         typer.echo(f"wrote {out}", err=True)
+
+
+def _plain(value: Any) -> Any:
+    """JSON-ready: NumPy scalars as Python numbers, NaN as None."""
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+def _short(key: str) -> str:
+    """A grid key as a column heading: organisation.tiers.L1.shifts.0.agents -> L1.shifts.0
+    .agents (the last four parts)."""
+    return ".".join(key.split(".")[-4:])
+
+
+def _cell(column: str, value: Any) -> str:
+    if value is None:
+        return "-"
+    if column.endswith("utilisation") or column == "worst_gap":
+        return f"{value * 100:+.1f} pt" if column == "worst_gap" else f"{value:.0%}"
+    if column.endswith("_min"):
+        return f"{value / 60:,.1f} h"
+    if column == "cost_total":
+        return f"{value:,.0f}"
+    if isinstance(value, float):
+        return f"{value:,.1f}"
+    return str(value)
+
+
+HEADINGS = {"at_risk": "at risk", "worst_gap": "worst gap", "cost_total": "cost",
+            "backlog_mean_open": "backlog"}
+
+
+def _heading(column: str, keys: list[str]) -> str:
+    if column in keys:
+        return _short(column)
+    return HEADINGS.get(column, column.replace(".mean_wait_min", " wait")
+                        .replace(".utilisation", " util"))
+
+
+def _table(rows: list[dict[str, Any]], keys: list[str], width: int) -> Table:
+    """One row per grid point when that fits in ``width`` columns; otherwise transposed, one
+    row per figure and one column per point, so a narrow terminal wraps nothing."""
+    columns = list(rows[0]) if rows else keys
+    cells = [[_cell(c, row[c]) for c in columns] for row in rows]
+    headings = [_heading(c, keys) for c in columns]
+    need = sum(max([len(h), *(len(r[i]) for r in cells)]) + 3 for i, h in enumerate(headings))
+    table = Table(show_edge=False, pad_edge=False, header_style="bold")
+    if need <= width:
+        for column, heading in zip(columns, headings, strict=True):
+            table.add_column(heading, justify="left" if column in keys else "right")
+        for row in cells:
+            table.add_row(*row)
+        return table
+    table.add_column("")
+    for i in range(len(rows)):
+        table.add_column(f"point {i + 1}", justify="right", overflow="fold")
+    for j, heading in enumerate(headings):
+        table.add_row(heading, *(row[j] for row in cells))
+    return table

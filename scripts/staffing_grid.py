@@ -48,7 +48,7 @@ def main() -> None:
         "",
         f"Out of sample (seed {result.final_seed}, {result.final_replications} replications) "
         f"the plan misses {len(result.missed_out_of_sample())} of {len(result.reachable)} "
-        f"reachable targets; {len(result.unclear_out_of_sample())} have an interval that "
+        f"reachable targets; {len(result.at_risk_out_of_sample())} have an interval that "
         "contains the target.",
         "",
         f"Plan: {_roster(result.plan, tiers)} at {result.cost:,.0f}. Cheapest feasible roster "

@@ -387,3 +387,52 @@ def test_waits_pair_a_queue_with_the_next_engagement_of_that_ticket_there():
     got = sorted(zip(*(waits(events)[k].tolist() for k in ("ticket", "unit", "wait_min")),
                      strict=True))
     assert got == [(1, "L1", 10.0), (4, "L2", 60.0)]
+
+
+def test_share_interval_widens_the_t_interval_by_the_pooled_wilson_interval():
+    """Fails if a cell with no spread between replications is treated as certain, if the
+    Wilson side is computed on the wrong counts, or if an interval leaves [0, 1].
+
+    Wilson score interval by hand, z = 1.959964: centre (p + z^2/2n) / (1 + z^2/n),
+    half width z sqrt(p(1-p)/n + z^2/4n^2) / (1 + z^2/n).
+    * 10 of 10 met in one replication: the lower end is n / (n + z^2) = 10 / 13.8415 = 0.72247;
+    * 90 of 100 met in each of two replications (t-interval of zero width at 0.9), pooled
+      p = 0.9, n = 200: centre 0.892462, half width 0.041868, so 0.85059 to 0.93433."""
+    from itr_sim.analysis.stats import share_interval
+
+    mean, lo, hi = share_interval([1.0], [10])
+    assert (mean, hi) == (1.0, 1.0) and lo == pytest.approx(0.72247, abs=1e-5)
+    mean, lo, hi = share_interval([0.9, 0.9, float("nan")], [100, 100, 0])
+    assert mean == pytest.approx(0.9)
+    assert (lo, hi) == (pytest.approx(0.85059, abs=1e-5), pytest.approx(0.93433, abs=1e-5))
+    # wide between-replication spread: the t-interval is the wider one and is kept, clipped
+    mean, lo, hi = share_interval([0.5, 1.0], [1000, 1000])
+    assert lo == 0.0 and hi == 1.0
+
+
+def test_verdict_by_the_whole_interval_for_attainments_and_caps():
+    """Fails if a target whose interval straddles it is called missed (or met), if a bound
+    equal to the target is not enough, or if a cap (lower is better) is judged the wrong
+    way round."""
+    from itr_sim.analysis.stats import verdict
+
+    assert verdict(0.90, 0.85, 0.95, 0.90) == "at risk"
+    assert verdict(0.96, 0.95, 0.97, 0.95) == "met"          # the bound reaching it is enough
+    assert verdict(0.80, 0.75, 0.8999, 0.90) == "missed"
+    assert verdict(0.80, None, None, 0.90) == "at risk"      # one run never proves a miss
+    assert verdict(0.80, 0.70, 0.90, 0.85, higher_is_better=False) == "at risk"
+    assert verdict(0.70, 0.60, 0.85, 0.85, higher_is_better=False) == "met"
+    assert verdict(0.95, 0.90, 0.99, 0.85, higher_is_better=False) == "missed"
+
+
+def test_summary_cells_carry_the_verdict_of_their_interval(analysis):
+    """Fails if the summary's verdict disagrees with its own interval and target (the report
+    and `run --check` read it), or if the interval shown is not the one judged on."""
+    from itr_sim.analysis.stats import verdict
+
+    cells = [c for sevs in analysis.summary["sla"].values() for clocks in sevs.values()
+             for c in clocks.values()]
+    assert cells and all(
+        c["verdict"] == (None if c["target"] is None else
+                         verdict(c["attainment"], *c["ci95"], c["target"])) for c in cells)
+    assert {c["verdict"] for c in cells} - {None} <= {"met", "at risk", "missed"}

@@ -1,5 +1,6 @@
 """Parallel replications (process pool, dask.distributed) and sweeps."""
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -57,10 +58,27 @@ def test_grid_points_and_sweep_command(tmp_path):
     result = runner.invoke(app, ["sweep", str(ROOT / "scenarios" / "baseline.yaml"),
                                  "--grid", "horizon=3w", "--grid", "warmup=1w",
                                  "--grid", "organisation.tiers.L1.shifts.0.agents=3,5",
-                                 "-n", "2", "--out", str(out)])
+                                 "-n", "2", "--out", str(out)], env={"COLUMNS": "80"})
     assert result.exit_code == 0, result.output
     table = pd.read_csv(out)
     assert len(table) == 2 and table["L1.utilisation"].iloc[0] > table["L1.utilisation"].iloc[1]
+    counted = table[["met", "at_risk", "missed"]].sum(axis=1)
+    assert counted.nunique() == 1 and counted.iloc[0] > 0  # every target judged, at each point
+    # the terminal table: at 80 columns no line is wider (transposed: a row per figure)
+    lines = [line for line in result.stdout.splitlines() if line.strip()]
+    assert max(len(line) for line in lines) <= 80
+    assert any(line.startswith("L1 util") for line in lines)
+    again = runner.invoke(app, ["sweep", str(ROOT / "scenarios" / "baseline.yaml"),
+                                "--grid", "horizon=3w", "--grid", "warmup=1w",
+                                "--grid", "organisation.tiers.L1.shifts.0.agents=3,5",
+                                "-n", "2", "--out", str(out), "--json"])
+    assert again.exit_code == 2 and "--force" in again.output  # the CSV is the user's now
+    rows = json.loads(runner.invoke(app, [
+        "sweep", str(ROOT / "scenarios" / "baseline.yaml"), "--grid", "horizon=3w",
+        "--grid", "warmup=1w", "--grid", "organisation.tiers.L1.shifts.0.agents=3,5",
+        "-n", "2", "--json"]).stdout)
+    assert [r["organisation.tiers.L1.shifts.0.agents"] for r in rows] == [3, 5]
+    assert rows[0]["L1.utilisation"] == pytest.approx(table["L1.utilisation"].iloc[0])
     bad = runner.invoke(app, ["sweep", str(ROOT / "scenarios" / "baseline.yaml"), "--grid",
                               "organisation.tiers.L9.resolves=50%"])
     assert bad.exit_code == 2

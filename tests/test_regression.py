@@ -346,11 +346,11 @@ def test_missed_is_a_whole_interval_below_and_at_risk_straddles():
     default exit policy fails on an at-risk target."""
     missed, at_risk, met = _verdict(0.80, 0.70, 0.90), _verdict(0.94, 0.92, 0.97), \
         _verdict(0.97, 0.96, 0.98)
-    assert [v.verdict for v in (missed, at_risk, met)] == ["missed", "unclear", "met"]
+    assert [v.verdict for v in (missed, at_risk, met)] == ["missed", "at risk", "met"]
     lines = target_lines([missed, at_risk, met])
     assert "1 met, 1 at risk" in lines[0] and "1 missed" in lines[0]
     assert lines[1].split()[0] == "missed" and lines[2].split()[:2] == ["at", "risk"]
-    assert "unclear" not in FAIL_ON["missed"] and "unclear" in FAIL_ON["at-risk"]
+    assert "at risk" not in FAIL_ON["missed"] and "at risk" in FAIL_ON["at-risk"]
 
 
 def test_run_check_covers_complaint_and_ola_targets(tmp_path):

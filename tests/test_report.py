@@ -184,7 +184,10 @@ def test_simulate_gives_tidy_tables_figures_and_the_report(tmp_path):
 
     run = itr_sim.simulate(TRACE, progress=False)
     assert repr(run).startswith("<Run trace: 1 replications, 2027-01-04 to 2027-01-24")
-    assert "4 met" in repr(run) and "<table>" in run._repr_html_()
+    # one replication of a short trace: a few clocks, all met, do not prove a 90-95% target
+    # (the pooled Wilson interval reaches below it), so every target is at risk, none missed
+    assert "4 SLA targets: 0 met, 4 at risk, 0 missed" in repr(run)
+    assert "<table>" in run._repr_html_()
     assert {"level", "severity", "clock", "words", "verdict", "ci_low"} <= set(run.sla.columns)
     assert list(run.tiers["tier"]) == ["L1", "L2"]
     assert list(run.cost["level"]) == ["platinum", "silver"]

@@ -112,7 +112,7 @@ def test_unreachable_target_is_named_with_its_lever():
 def test_verdict_is_missed_only_when_the_interval_says_so():
     """Fails if 'missed' is shown for an interval that contains the target."""
     info = TargetInfo("k", "sla", 0.9)
-    assert Verdict(info, 0.91, (0.88, 0.94), 0.88, False, 10).verdict == "unclear"
+    assert Verdict(info, 0.91, (0.88, 0.94), 0.88, False, 10).verdict == "at risk"
     assert Verdict(info, 0.85, (0.82, 0.88), 0.82, False, 10).verdict == "missed"
     assert Verdict(info, 0.95, (0.92, 0.98), 0.92, True, 10).verdict == "met"
     assert Verdict(info, 0.85, (0.82, 0.88), 0.82, False, 10).shortfall == pytest.approx(0.08)
@@ -274,7 +274,7 @@ def test_judge_takes_the_lower_of_the_t_and_wilson_bounds():
     v = judge(_evaluation([0.8, 0.9, 1.0], [100, 100, 100]), 0.95)["k"]
     assert v.value == pytest.approx(0.9)
     assert v.bound == pytest.approx(0.9 - 0.1 * 4.302653 / math.sqrt(3), abs=1e-5)
-    assert not v.met and v.verdict == "unclear"
+    assert not v.met and v.verdict == "at risk"
     perfect = _evaluation([1.0] * 10, [4] * 10, target=0.95)
     w = judge(perfect, 0.95)["k"]
     assert w.bound == pytest.approx(40 / (40 + 1.959964 ** 2), abs=1e-4)

@@ -17,7 +17,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.stats import binomtest
 
 from itr_sim.analysis.clock_table import run_clocks
 from itr_sim.analysis.kpis import (
@@ -29,7 +28,7 @@ from itr_sim.analysis.kpis import (
 )
 from itr_sim.analysis.kpis import utilisation as unit_utilisation
 from itr_sim.analysis.ola import ola_clocks
-from itr_sim.analysis.stats import mean_ci
+from itr_sim.analysis.stats import mean_ci, share_interval, verdict
 from itr_sim.engine.replicate import RunResult, run_scenario
 from itr_sim.engine.staffing import staffing_of
 from itr_sim.model.catalog import ClockName
@@ -96,14 +95,10 @@ class Verdict:
 
     @property
     def verdict(self) -> str:
-        """met (the interval's near side reaches the target), missed (its far side does not)
-        or unclear (the interval contains the target)."""
-        if self.met:
-            return "met"
-        far = self.ci[1] if self.info.sense == ">=" else self.ci[0]
-        ok = far >= self.info.target - 1e-12 if self.info.sense == ">=" else \
-            far <= self.info.target + 1e-12
-        return "unclear" if ok else "missed"
+        """met, at risk or missed by the interval rule (:func:`itr_sim.analysis.stats.verdict`,
+        the rule of every verdict shown)."""
+        return verdict(self.value, self.ci[0], self.ci[1], self.info.target,
+                       higher_is_better=self.info.sense == ">=")
 
     @property
     def shortfall(self) -> float:
@@ -300,23 +295,16 @@ def judge(evaluation: Evaluation, confidence: float) -> dict[str, Verdict]:
         n = int(np.count_nonzero(has))
         if n == 0:
             continue
-        if confidence > 0:
+        if confidence > 0 and info.sense == ">=":
+            mean, lo, hi = share_interval(x, group["n"].to_numpy(float), confidence)
+        elif confidence > 0:
             mean, lo, hi = mean_ci(x, level=confidence)
             if math.isnan(lo):  # one replication with data: no t-interval
                 lo = hi = mean
-            counts = group["n"].to_numpy(float)[has]
-            if info.sense == ">=" and not np.isnan(counts).any():
-                total = round(float(counts.sum()))
-                hits = round(float((x[has] * counts).sum()))
-                wilson = binomtest(hits, total).proportion_ci(confidence, method="wilson")
-                lo, hi = min(lo, wilson.low), max(hi, wilson.high)
-            if info.sense == ">=":  # a share: its interval stays in [0, 1]
-                lo, hi = max(lo, 0.0), min(hi, 1.0)
         else:
             mean = float(np.nanmean(x))
             lo = hi = mean
         bound = lo if info.sense == ">=" else hi
-        met = bound >= info.target - 1e-12 if info.sense == ">=" else \
-            bound <= info.target + 1e-12
+        met = verdict(mean, lo, hi, info.target, higher_is_better=info.sense == ">=") == "met"
         out[str(key)] = Verdict(info, mean, (lo, hi), bound, bool(met), n)
     return out

@@ -37,11 +37,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.stats import binomtest
 
 from itr_sim.analysis.clock_table import run_clocks
 from itr_sim.analysis.ola import attribute_breaches, ola_clocks, vendor_clocks, visit_tables
-from itr_sim.analysis.stats import mean_ci
+from itr_sim.analysis.stats import mean_ci, share_interval, verdict
 from itr_sim.engine.replicate import RunResult, run_scenario
 from itr_sim.model.catalog import ClockName
 from itr_sim.model.distributions import Distribution
@@ -620,9 +619,9 @@ def _design(loaded: LoadedScenario, m: dict[str, pd.DataFrame], clock: str, sev:
     elif rule != "union" and not all(today.values()):
         verdict = "unrealistic"
         missed = [lv for lv, ok in today.items() if not ok]
-        note = (f"the SLA target is missed today by {', '.join(missed)} (the interval rule "
-                f"of `itr-sim staff`): no OLA split protects it at today's staffing; see "
-                "`itr-sim staff` for the staffing that gets there")
+        note = (f"the SLA target is not met today by {', '.join(missed)} (missed or at risk "
+                f"by the interval rule of `itr-sim staff`): no OLA split protects it at "
+                "today's staffing; see `itr-sim staff` for the staffing that gets there")
     elif rule != "union" and joint is not None and joint < target:
         verdict = "unrealistic"
         note = (f"at today's staffing at most {joint:.1%} of the tickets stay within every "
@@ -729,22 +728,18 @@ def _reserves(path: list[str], links: list[tuple[float, float | None]], mine: pd
 def _met_today(sla: pd.DataFrame, loaded: LoadedScenario, clock: str, sev: str,
                levels: list[str], confidence: float = 0.95) -> dict[str, bool]:
     """Per level: is its SLA target on ``clock`` for ``sev`` met today by the interval rule
-    of :func:`itr_sim.analysis.evaluate.judge` (the lower of the t-interval of the
-    per-replication attainments and the Wilson interval of the pooled clocks reaches the
-    target), on the measuring run."""
+    (:func:`itr_sim.analysis.stats.share_interval` and :func:`~itr_sim.analysis.stats.verdict`,
+    the rule of `run --check` and `itr-sim staff`: the whole interval at or above the
+    target), on the measuring run. *At risk* counts as not met."""
     out = {}
     for lv in levels:
         rows = sla[(sla["clock"] == clock) & (sla["severity"] == sev) & (sla["level"] == lv)]
         if len(rows) == 0:
             continue
         met = ~rows["breached"].astype(bool)
-        per = met.groupby(rows["replication"]).mean().to_numpy(float)
-        mean, lo, _ = mean_ci(per, level=confidence)
-        lo = mean if math.isnan(lo) else lo
-        wilson = binomtest(int(met.sum()), len(met)).proportion_ci(confidence,
-                                                                  method="wilson")
-        bound = max(min(lo, wilson.low), 0.0)
-        out[lv] = bool(bound >= _attainment_target(loaded, lv, clock) - 1e-12)
+        by_rep = met.groupby(rows["replication"])
+        mean, lo, hi = share_interval(by_rep.mean(), by_rep.size(), confidence)
+        out[lv] = verdict(mean, lo, hi, _attainment_target(loaded, lv, clock)) == "met"
     return out
 
 

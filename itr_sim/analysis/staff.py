@@ -163,10 +163,10 @@ class StaffingResult:
         return [k for k in self.reachable
                 if k in self.out_of_sample and self.out_of_sample[k].verdict == "missed"]
 
-    def unclear_out_of_sample(self) -> list[str]:
+    def at_risk_out_of_sample(self) -> list[str]:
         """Reachable targets whose fresh-seed interval contains the target."""
         return [k for k in self.reachable
-                if k in self.out_of_sample and self.out_of_sample[k].verdict == "unclear"]
+                if k in self.out_of_sample and self.out_of_sample[k].verdict == "at risk"]
 
     def to_json(self) -> dict[str, Any]:
         plan: dict[str, list[dict[str, Any]]] = {}
@@ -202,7 +202,7 @@ def _target_json(v: Verdict, today: Verdict | None) -> dict[str, Any]:
 
 def _unreachable_json(v: Verdict) -> dict[str, Any]:
     i = v.info
-    unproven = v.verdict == "unclear"
+    unproven = v.verdict == "at risk"
     return {"kind": i.kind, "level": i.level, "severity": i.severity, "clock": i.clock,
             "unit": i.unit, "target": i.target, "attainment_at_bound": v.value,
             "ci95_at_bound": list(v.ci), "reason": "unproven" if unproven else "missed",

@@ -1,4 +1,5 @@
-"""Means and 95% t-intervals across replications."""
+"""Means and 95% intervals across replications, and the verdict of a target by its
+interval."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from collections.abc import Iterable
 import numpy as np
 from scipy import stats
 
-__all__ = ["MIN_USEFUL_REPLICATIONS", "VERDICTS", "mean_ci", "verdict"]
+__all__ = ["MIN_USEFUL_REPLICATIONS", "TOLERANCE", "VERDICTS", "mean_ci", "share_interval",
+           "verdict"]
 
 
 def mean_ci(values: Iterable[float], level: float = 0.95) -> tuple[float, float, float]:
@@ -34,20 +36,56 @@ VERDICTS = ("met", "at risk", "missed")
 """The verdicts of :func:`verdict`, best first."""
 
 
+TOLERANCE = 1e-12
+"""Rounding allowance when a bound is compared with a target (a mean of shares such as 19/20
+may come out 0.9499999999999999)."""
+
+
+def share_interval(shares: Iterable[float], counts: Iterable[float] | None = None,
+                   level: float = 0.95) -> tuple[float, float, float]:
+    """Mean and interval of an attainment (a share of due clocks met) measured in each
+    replication: the Student-t interval of the per-replication shares, widened to contain
+    the Wilson score interval of the pooled clocks when ``counts`` (due clocks per
+    replication) are given, and kept in [0, 1]. The Wilson side matters for small cells: a
+    few tickets, all met in every replication, show no spread between replications but are
+    not thereby certain. With one replication the t-interval is the mean itself. NaN shares
+    (a replication without a due clock) are left out; NaN everywhere gives NaNs."""
+    x = np.asarray(list(shares), float)
+    has = ~np.isnan(x)
+    if not has.any():
+        return math.nan, math.nan, math.nan
+    mean, lo, hi = mean_ci(x[has], level)
+    if math.isnan(lo):
+        lo = hi = mean
+    if counts is not None:
+        c = np.asarray(list(counts), float)[has]
+        if not np.isnan(c).any() and c.sum() > 0:
+            hits = round(float((x[has] * c).sum()))
+            w = stats.binomtest(hits, round(float(c.sum()))).proportion_ci(level, "wilson")
+            lo, hi = min(lo, w.low), max(hi, w.high)
+    return mean, max(lo, 0.0), min(hi, 1.0)
+
+
 def verdict(mean: float | None, low: float | None, high: float | None,
-            target: float) -> str:
-    """A target's verdict by the interval rule: ``"missed"`` only when the whole interval
-    lies below the target (``high < target``), ``"met"`` when the whole interval reaches it
-    (``low >= target``), ``"at risk"`` when the interval straddles it. Without an interval
-    (one replication, or a figure without data in some) the mean decides between ``"met"``
-    and ``"at risk"``: a single run never proves a miss."""
+            target: float, *, higher_is_better: bool = True) -> str:
+    """A target's verdict by the interval rule, the one rule of every verdict shown (run
+    --check, the report, staff, sweep): ``"missed"`` only when the whole interval is on the
+    wrong side of the target (``high < target`` for an attainment), ``"met"`` when the whole
+    interval is on the right side (``low >= target``), ``"at risk"`` when it straddles the
+    target. Without an interval (one replication, or a figure without data in some) the mean
+    decides between ``"met"`` and ``"at risk"``: a single run never proves a miss. With
+    ``higher_is_better=False`` (a cap, such as an occupancy cap) the sides swap."""
     def known(x: float | None) -> bool:
         return x is not None and not math.isnan(x)
 
+    if not higher_is_better:
+        def neg(x: float | None) -> float | None:
+            return -x if known(x) else x  # type: ignore[operator]
+        return verdict(neg(mean), neg(high), neg(low), -target)
     if known(low) and known(high):
-        if high < target:  # type: ignore[operator]
+        if high < target - TOLERANCE:  # type: ignore[operator]
             return "missed"
-        return "met" if low >= target else "at risk"  # type: ignore[operator]
+        return "met" if low >= target - TOLERANCE else "at risk"  # type: ignore[operator]
     if known(mean):
-        return "met" if mean >= target else "at risk"  # type: ignore[operator]
+        return "met" if mean >= target - TOLERANCE else "at risk"  # type: ignore[operator]
     return "at risk"

@@ -32,7 +32,7 @@ from itr_sim.analysis.kpis import (
 )
 from itr_sim.analysis.ladders import notifications, weekly_load
 from itr_sim.analysis.ola import attribute_breaches, ola_clocks, vendor_clocks
-from itr_sim.analysis.stats import mean_ci
+from itr_sim.analysis.stats import mean_ci, share_interval, verdict
 from itr_sim.engine.replicate import RunResult
 from itr_sim.engine.staffing import staffing_of
 from itr_sim.model.catalog import ClockName
@@ -50,19 +50,6 @@ class Analysis:
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     summary: dict[str, Any] = field(default_factory=dict)
 
-    def missed_targets(self) -> list[str]:
-        """Level/severity/clock cells whose mean attainment is below target."""
-        missed = []
-        for level, sevs in self.summary.get("sla", {}).items():
-            for sev, clocks in sevs.items():
-                for clock, cell in clocks.items():
-                    target = cell.get("target")
-                    if target is not None and cell["attainment"] is not None and \
-                            cell["attainment"] < target:
-                        missed.append(f"{level}/{sev}/{clock}: {cell['attainment']:.1%} < "
-                                      f"{target:.0%}")
-        return missed
-
 
 def _num(x: float) -> float | None:
     return None if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)
@@ -74,6 +61,18 @@ def ci95(values: Any, *, share: bool = False) -> dict[str, Any]:
     if share and not math.isnan(lo):
         lo, hi = max(lo, 0.0), min(hi, 1.0)
     return {"mean": _num(mean), "ci95": [_num(lo), _num(hi)]}
+
+
+def attainment_cell(per: pd.DataFrame, target: float | None) -> dict[str, Any]:
+    """An attainment of the summary from its per-replication rows (columns ``attainment``
+    and ``n``, NaN where a replication had no due clock): the mean, the interval a verdict
+    is judged on (:func:`~itr_sim.analysis.stats.share_interval`: the t-interval widened by
+    the pooled Wilson interval), the target, the due clocks and the verdict (met, at risk,
+    missed; None without a target)."""
+    mean, lo, hi = share_interval(per["attainment"], per["n"])
+    return {"attainment": _num(mean), "ci95": [_num(lo), _num(hi)], "target": target,
+            "n": int(per["n"].sum()),
+            "verdict": None if target is None else verdict(mean, lo, hi, target)}
 
 
 def analyse(result: RunResult) -> Analysis:
@@ -238,21 +237,17 @@ def summary_sections(result: RunResult, by_kind: pd.DataFrame, tiers: pd.DataFra
                                                    shift_util[shift_util["unit"] == team])
     out["sla"] = {}
     for (level, sev, clock), g in att.groupby(["level", "severity", "clock"], observed=True):
-        ci = ci95(g.set_index("replication")["attainment"].reindex(range(n)), share=True)
         spec = cat.levels.get(str(level))
         target = spec.attainment_for(ClockName(clock)) if spec is not None else None
-        cell = {"attainment": ci["mean"], "ci95": ci["ci95"], "target": target,
-                "n": int(g["n"].sum())}
+        cell = attainment_cell(g.set_index("replication").reindex(range(n)), target)
         out["sla"].setdefault(str(level), {}).setdefault(str(sev), {})[str(clock)] = cell
     out["services"] = {}
     for (kind, clock), g in services.groupby(["kind", "clock"], observed=True):
         service = cat.non_technical if kind == "non_technical" else cat.complaints
-        per = with_attainment(g).set_index("replication")["attainment"]
-        ci = ci95(per.reindex(range(n)), share=True)
+        per = with_attainment(g).set_index("replication").reindex(range(n))
         name = "complaints" if kind == "complaint" else "non_technical"
-        out["services"].setdefault(name, {})[str(clock)] = {
-            "attainment": ci["mean"], "ci95": ci["ci95"],
-            "target": service.attainment if service else None, "n": int(g["n"].sum())}
+        out["services"].setdefault(name, {})[str(clock)] = attainment_cell(
+            per, service.attainment if service else None)
     out["times_h"] = {}
     for row in times.to_dict("records"):
         cell = {k: row[k] for k in ("mean", "p50", "p90") if k in row}

@@ -28,8 +28,10 @@ def sweep(path: str | Path, grid: dict[str, list[Any]], *, replications: int | N
           seed: int | None = None, jobs: int = 1, executor: str = "process",
           scheduler: str | None = None,
           progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
-    """Run every grid point of the scenario; one row per point with the overrides, targets
-    missed, the worst attainment gap, line figures and cost (means over replications)."""
+    """Run every grid point of the scenario; one row per point with the overrides, the
+    targets (SLA and service attainments) met, at risk and missed by the interval rule
+    (:func:`itr_sim.analysis.stats.verdict`), the worst gap of a mean to its target, line
+    figures and cost (means over replications)."""
     rows = []
     points = grid_points(grid)
     for i, point in enumerate(points, 1):
@@ -37,12 +39,15 @@ def sweep(path: str | Path, grid: dict[str, list[Any]], *, replications: int | N
         analysis = analyse(run_scenario(loaded, replications=replications, seed=seed,
                                         jobs=jobs, executor=executor, scheduler=scheduler))
         k = analysis.summary
-        gaps = [cell["attainment"] - cell["target"]
-                for sevs in k["sla"].values() for clocks in sevs.values()
-                for cell in clocks.values()
-                if cell["target"] is not None and cell["attainment"] is not None]
+        cells = [cell for sevs in k["sla"].values() for clocks in sevs.values()
+                 for cell in clocks.values()]
+        cells += [cell for clocks in k.get("services", {}).values() for cell in clocks.values()]
+        judged = [c for c in cells if c.get("verdict") is not None]
+        gaps = [c["attainment"] - c["target"] for c in judged if c["attainment"] is not None]
         row: dict[str, Any] = dict(point)
-        row.update({"targets_missed": sum(g < 0 for g in gaps),
+        row.update({"met": sum(c["verdict"] == "met" for c in judged),
+                    "at_risk": sum(c["verdict"] == "at risk" for c in judged),
+                    "missed": sum(c["verdict"] == "missed" for c in judged),
                     "worst_gap": min(gaps) if gaps else None,
                     "cost_total": k["cost"]["total"],
                     "backlog_mean_open": k["backlog"]["mean_open"]["mean"]})

@@ -62,7 +62,8 @@ def sla_table(kpis: dict[str, Any], levels: list[str], severities: list[str] | N
                     "ci_low": np.nan if lo is None else lo,
                     "ci_high": np.nan if hi is None else hi,
                     "gap_points": (cell["attainment"] - cell["target"]) * 100,
-                    "verdict": verdict(cell["attainment"], lo, hi, cell["target"]),
+                    "verdict": cell.get("verdict") or verdict(  # older run folders
+                        cell["attainment"], lo, hi, cell["target"]),
                     "due_per_replication": cell.get("n", np.nan) / max(kpis["replications"], 1),
                 })
     return pd.DataFrame(rows, columns=SLA_COLUMNS)
