@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -12,10 +13,11 @@ from itr_sim.cli.main import app
 from scipy import integrate, optimize
 from typer.testing import CliRunner
 
-from itr_sim.analysis.ola import attribute_breaches, ola_clocks, vendor_clocks
+from itr_sim.analysis.ola import attribute_breaches, ola_clocks, vendor_clocks, visit_tables
 from itr_sim.analysis.ola_design import allocate, component_target, format_minutes, ola
 from itr_sim.analysis.queueing import erlang_c
 from itr_sim.engine.simulation import scenario_origin
+from itr_sim.model.catalog import ClockName
 from itr_sim.model.load import load_scenario
 from itr_sim.model.org import QueueDiscipline
 from itr_sim.model.source import ScenarioError
@@ -134,7 +136,7 @@ def test_two_tier_design_agrees_with_the_convolution(tmp_path):
     it and be narrower than +-0.02. q1 + q2 > 37.5: the design must say the OLAs are
     unrealistic at this staffing. With no hand-over, every ticket that met both OLAs met
     the SLA, and every SLA breach has an OLA breach."""
-    design = ola(load_scenario(_two_tier(tmp_path, "37.5m")))
+    design = ola(load_scenario(_two_tier(tmp_path, "37.5m")), rule="union")
     (group,) = [g for g in design.groups if g.clock == "resolve"]
     b = 37.5
     lam = 18 / 60
@@ -164,6 +166,40 @@ def test_two_tier_design_agrees_with_the_convolution(tmp_path):
     assert group.attribution_coverage == 1.0
     # the checked OLA attainment of L1 is P(T1 <= b1) at the proposed budget
     assert l1.checked_attainment == pytest.approx(1 - s1(l1.proposed_min), abs=0.02)
+
+
+@pytest.mark.slow
+def test_two_tier_path_rule_agrees_with_theory(tmp_path):
+    """Fails if the path rule's joint attainment is measured wrongly (a path's budgets not
+    applied to its own tickets, the finish budget of L2 not what L1's escalate budget
+    leaves), or if its escalate budget is far from the best split.
+
+    Same network as above (SLA 37.5 min at 90%, no hand-over). L1 finishes 60% of the
+    tickets within f1 = 37 min (37.5 rounded down); an escalated ticket must leave L1
+    within e1 and L2 finish within f2 = floor(37.5 - e1). T1 and T2 independent, the
+    escalation independent of T1:
+    joint = 0.6 P(T1 <= f1) + 0.4 P(T1 <= e1) P(T2 <= f2).
+    The measured joint must agree within 0.02, e1 must be within 0.015 of the best
+    joint over every e in [0, 37] (the rule searches a grid of quantile levels), and the
+    verdict must follow from joint < 90%."""
+    design = ola(load_scenario(_two_tier(tmp_path, "37.5m")))
+    (group,) = [g for g in design.groups if g.clock == "resolve"]
+    lam = 18 / 60
+    s1, _ = _sojourn(2, 1 / 5, lam)
+    s2, _ = _sojourn(1, 1 / 5, lam * 0.4)
+    l1, l2 = group.tiers
+    e1, f1, f2 = l1.escalate_min, l1.proposed_min, l2.proposed_min
+    assert f1 == 37.0 and f2 == math.floor(37.5 - e1)
+
+    def joint(e: float) -> float:
+        return 0.6 * (1 - s1(37.0)) + 0.4 * (1 - s1(e)) * (1 - s2(math.floor(37.5 - e)))
+
+    assert group.joint_attainment == pytest.approx(joint(e1), abs=0.02)
+    best = max(joint(e) for e in np.arange(0.0, 37.01, 0.25))
+    assert joint(e1) >= best - 0.015
+    assert group.verdict == ("ok" if joint(e1) >= 0.9 else "unrealistic")
+    assert group.sla_attainment_all_olas_met == 1.0  # no hand-over: guarantee 1 is exact
+    assert group.attribution_coverage == 1.0
 
 
 def test_component_targets_split_the_allowed_breaches_by_reach():
@@ -339,17 +375,25 @@ def test_the_long_form_keeps_the_short_form_and_checks_the_sla_sum():
 def test_html_ola_view_shows_today_and_proposed_budgets():
     """Fails if the report's OLA view leaves out today's or the proposed budget, or does not
     send an unrealistic tier to `itr-sim staff`."""
-    from itr_sim.report.sections import ola_view
+    from itr_sim.report.sections import ola_view as _ola_view
 
     tier = {"tier": "L2", "today": "4h", "today_attainment": 0.271, "proposed": "6d18h25m",
-            "attainment_target": 0.967, "checked_attainment": 1.0, "realistic": False}
-    design = {"rule": "r", "check_seed": 2, "groups": [
+            "attainment_target": 0.967, "checked_attainment": 1.0, "realistic": False,
+            "escalate": "3h"}
+    vendor = {"tier": "L2", "target": "2d", "calendar": "office", "attainment_target": 0.9,
+              "waits": 41, "attainment": 0.805, "sla_breaches_attributed": 3}
+    design = {"rule": "r", "check_seed": 2, "vendors": [vendor], "groups": [
         {"clock": "resolve", "severity": "critical", "calendar": "always", "sla_budget": "15d",
-         "sla_attainment_target": 0.9, "verdict": "unrealistic", "tiers": [tier]}]}
-    page = ola_view(design)
-    assert "<td>4h</td><td>27.1%</td><td>6d18h25m</td><td>96.7%</td>" in page
+         "sla_attainment_target": 0.9, "verdict": "unrealistic", "tiers": [tier],
+         "joint_attainment": 0.874}]}
+    page = _ola_view(design)
+    assert ("<td>4h</td><td>27.1%</td><td>3h</td><td>6d18h25m</td><td>96.7%</td>"
+            "<td>100.0%</td><td>87.4%</td>") in page
     assert "itr-sim staff" in page
-    assert ola_view(None) == ""
+    # the vendor's contract, its attainment flagged below its target, breaches attributed
+    assert ("<td>L2</td><td>2d</td><td>office</td><td>90%</td><td>41</td>"
+            "<td class='v-missed'>80.5%</td><td>3</td>") in page
+    assert _ola_view(None) == ""
 
 
 def _group(clock, sev, calendar, levels, budgets, targets=(0.967, 0.66, 0.5)):
@@ -455,7 +499,201 @@ def test_an_unbounded_hand_over_is_a_component_with_a_quantile_reserve():
     rows = [(1, "L1", 30.0, 10.0), (2, "L1", 40.0, 30.0), (3, "L1", 20.0, math.nan),
             (4, "L1", 25.0, math.nan), (1, "L2", 60.0, math.nan), (2, "L2", 90.0, math.nan)]
     group = _design(loaded, {"visits.resolve": _visits(rows), "sla": _sla()},
-                    "resolve", "critical", "always", ["platinum"])
+                    "resolve", "critical", "always", ["platinum"], "union")
     assert group.components == 4
     assert group.handover_reserve_min == pytest.approx(149.0)
     assert [t.attainment_target for t in group.tiers] == [0.975, 0.95, 0.5]
+
+
+# -- the path rule ----------------------------------------------------------------------------
+
+def test_path_rule_gives_each_path_its_own_budgets_hand_worked():
+    """Fails if a ticket finished at L1 is held to L2's budget too (the per-path split), if
+    L2's finish budget is not what L1's escalate budget and the hand-over reserve leave, or
+    if the escalate budget is not the one that keeps the most tickets within their path.
+
+    SLA 120 min, hand-over L1 -> L2 reserved at 5 min. Tickets 1 and 2 finish at L1 (30, 50
+    min: within f1 = 120); tickets 3 and 4 leave L1 after 10 and 20 min and take 60 and 90
+    min at L2. Escalate candidates: the linear quantiles of (10, 20) at the grid's levels,
+    rounded up: 15 ... 20. e1 = 15 leaves f2 = 100: ticket 4 misses e1 (3 of 4 within);
+    e1 = 20 leaves f2 = 95: tickets 3 and 4 both fit (4 of 4). So e1 = 20, f = (120, 95),
+    joint 100%; the union rule would hold all four tickets to L1 + 5 + L2 <= 120."""
+    from itr_sim.analysis.ola_design import path_allocation
+
+    nan = math.nan
+    times = np.array([[30, nan], [50, nan], [10, 60], [20, 90]], dtype=float)
+    hand = np.array([[nan], [nan], [5], [5]], dtype=float)
+    plan = path_allocation(times, hand, 120.0, [5.0])
+    assert plan.escalate == [20.0] and plan.finish == [120.0, 95.0]
+    assert plan.joint == 1.0 and plan.paths == [[0.5, 1.0], [0.5, 1.0]]
+    # L2 slower (ticket 4: 100 min): no e1 fits both; the smallest escalate budget wins
+    times[3, 1] = 100.0
+    plan = path_allocation(times, hand, 120.0, [5.0])
+    assert plan.escalate == [15.0] and plan.finish == [120.0, 100.0]
+    assert plan.joint == 0.75 and plan.paths == [[0.5, 1.0], [0.5, 0.5]]
+
+
+def test_path_rule_counts_a_hand_over_beyond_its_reserve_and_correlated_misses_once():
+    """Fails if a hand-over longer than its reserve still counts as within budget (the SLA
+    could then be missed by a ticket that met every OLA), or if two misses of one ticket
+    are counted twice (the union bound: the joint share is measured per ticket).
+
+    SLA 100, reserve 10. Ticket 1: L1 only, 40 (ok). Ticket 2: L1 5, hand-over 30 (> 10),
+    L2 20: out. Ticket 3: L1 50 and L2 80 (the grid offers e1 from 28 to 50, leaving
+    f2 = 90 - e1 <= 62: out), one ticket however many of its visits miss. Joint 1/3."""
+    from itr_sim.analysis.ola_design import path_allocation
+
+    nan = math.nan
+    times = np.array([[40, nan], [5, 20], [50, 80]], dtype=float)
+    hand = np.array([[nan], [30], [8]], dtype=float)
+    plan = path_allocation(times, hand, 100.0, [10.0])
+    assert plan.joint == pytest.approx(1 / 3)
+    assert plan.paths[0] == [pytest.approx(1 / 3), 1.0]
+
+
+def test_hand_over_reserve_is_a_measured_quantile_capped_at_the_bound():
+    """Fails if the reserve is the upper bound where the measured quantile is lower, or
+    exceeds a bounded hand-over's upper bound. Delays 10, 20, 30, 40 min: numpy's linear
+    90% quantile 10 + 0.9 x 3 x 10 = 37; a uniform 5m-35m hand-over caps it at 35; an
+    exponential one keeps 37; with nothing measured: the upper bound, or 0 if unbounded."""
+    from itr_sim.analysis.ola_design import _reserves
+
+    rows = _visits([(i, "L1", 5.0, d) for i, d in enumerate((10.0, 20.0, 30.0, 40.0))])
+    assert _reserves(["L1", "L2"], [(5.0, 35.0)], rows, 0.9) == [35.0]
+    assert _reserves(["L1", "L2"], [(0.0, None)], rows, 0.9) == [pytest.approx(37.0)]
+    assert _reserves(["L1", "L2"], [(0.0, None)], rows, 0.5) == [pytest.approx(25.0)]
+    assert _reserves(["L2", "L3"], [(30.0, 120.0)], rows, 0.9) == [120.0]
+    assert _reserves(["L2", "L3"], [(0.0, None)], rows, 0.9) == [0.0]
+
+
+@pytest.mark.parametrize(("target", "attainment"), [("1m", 0.0), ("100d", 1.0)])
+def test_run_json_reports_vendor_contracts(target, attainment):
+    """Fails if `run --json` leaves out the vendors' underpinning contracts or measures
+    them against something else than their target: a 1-minute target is missed by every
+    wait for the vendor (lognormal, mean 3d), a 100-day one met by every wait in a
+    3-week run; a target never missed has no SLA breach attributed to it."""
+    from itr_sim.analysis.summary import analyse
+    from itr_sim.engine.replicate import run_scenario
+
+    loaded = load_scenario(BASELINE, sets={
+        "organisation.tiers.L2.waiting.vendor.contract": {"target": target,
+                                                          "attainment": "90%"},
+        "horizon": "3w", "warmup": "0w"})
+    summary = analyse(run_scenario(loaded, replications=2)).summary
+    (name, figure), = summary["vendors"].items()
+    assert name == "L2" and figure["target"] == target and figure["calendar"] == "24x7"
+    assert figure["waits"] > 0 and figure["attainment"] == attainment
+    if attainment == 1.0:
+        assert figure["sla_breaches_attributed"] == 0
+        plain = analyse(run_scenario(load_scenario(BASELINE, sets={"horizon": "3w"}),
+                                     replications=2)).summary
+        assert plain["vendors"] == {}  # no contract, no figures
+
+
+def test_visit_times_hand_worked_pauses_hand_over_and_restore():
+    """Fails if the vectorised visit times lose a pause, pair a stop with the wrong queue,
+    measure the hand-over to the wrong arrival, or keep a restore visit after the clock
+    stopped.
+
+    Platinum critical (24x7). L1 queued 0, waiting_customer 10 to resumed 40 (pauses the
+    resolve clock in the standard catalogue), handed over 100; L2 queued 130 (hand-over 30),
+    restored 200, resolved 260. Resolve: L1 100 - 30 = 70, hand-over 30; L2 130, resolved
+    here. Restore: L1 70 (handed over), L2 until restored: 70; no later visit."""
+    loaded = load_scenario(BASELINE)
+    rows = [(1, 0.0, "queued", "L1", ""), (1, 10.0, "waiting_customer", "L1", ""),
+            (1, 40.0, "resumed", "L1", "waiting_customer"),
+            (1, 100.0, "handed_over", "L1", "L2"), (1, 130.0, "queued", "L2", ""),
+            (1, 200.0, "restored", "L2", ""), (1, 260.0, "resolved", "L2", "")]
+    org, origin = loaded.scenario.organisation, scenario_origin(loaded)
+    tables = visit_tables(_log(rows), loaded.catalog, org, origin, 1000.0,
+                          ("resolve", "restore"))
+    pause_resolve = "waiting_customer" in loaded.catalog.pauses(ClockName("resolve"))
+    assert pause_resolve  # the case relies on it
+    res = tables["resolve"]
+    assert res["tier"].tolist() == ["L1", "L2"]
+    assert res["at_tier_min"].tolist() == [70.0, 130.0]
+    assert res["handover_min"].iloc[0] == 30.0 and math.isnan(res["handover_min"].iloc[1])
+    assert res["resolved_here"].tolist() == [False, True]
+    paused = 30.0 if "waiting_customer" in loaded.catalog.pauses(ClockName("restore")) else 0
+    assert tables["restore"]["at_tier_min"].tolist() == [100.0 - paused, 70.0]
+
+
+def test_vectorised_visit_times_equal_the_ticket_by_ticket_reference():
+    """Fails if the vectorised visit times depart from the ticket-by-ticket reference on a
+    simulated log (every clock; re-queues, pauses, business calendars, censored visits)."""
+    from itr_sim.analysis.ola import visit_times_per_ticket
+    from itr_sim.engine.replicate import run_scenario
+
+    result = run_scenario(load_scenario(BASELINE, sets={"horizon": "3w"}), replications=1)
+    first, events = result.replications[0], result.events()
+    org = result.loaded.scenario.organisation
+    args = (result.loaded.catalog, org, first.origin, first.horizon_min)
+    tables = visit_tables(events, *args, ("response", "restore", "resolve"))
+    for clock, got in tables.items():
+        want = visit_times_per_ticket(events, *args, clock)
+        assert len(got) > 100
+        pd.testing.assert_frame_equal(got.reset_index(drop=True),
+                                      want.reset_index(drop=True), check_dtype=False,
+                                      rtol=1e-9, atol=1e-6)
+
+
+# -- routing ------------------------------------------------------------------------------
+
+L2_CHAIN = "      resolves: 90%\n      restores: 80%\n      escalates_to: L3"
+L1_CHAIN = ("      resolves: 90%\n      restores: 50%                         # workaround for "
+            "half the critical/major it escalates\n      escalates_to: L2")
+ENTRY = "  timezone: Asia/Shanghai\n  entry: {L1: 90%, L2: 10%}"
+
+
+def _routed(tmp_path: Path, l1: str, l2: str, extra: str = "") -> Path:
+    text = BASELINE.read_text("utf-8").replace("../sla_catalog/standard.yaml", str(CATALOG))
+    for old, new in ((L1_CHAIN, l1), (L2_CHAIN, l2),
+                     ("  timezone: Asia/Shanghai", ENTRY + extra)):
+        assert old in text
+        text = text.replace(old, new)
+    path = tmp_path / "s.yaml"
+    path.write_text(text, "utf-8")
+    return path
+
+
+@pytest.mark.parametrize(("l2", "extra", "key", "message"), [
+    ("      routing: {resolved: 88%, L3: 8%, L1: 4%}\n      restores: 80%", "",
+     "organisation.tiers.L2.routing: tickets can move back (L2 -> L1)",
+     "one-way paths only"),
+    (L2_CHAIN, "\n  reopen: {probability: 3%, delay: {lognormal: {mean: 2d, cv: 1.0}}}",
+     "organisation.reopen: reopened tickets", "one budget per ticket path"),
+])
+def test_ola_refuses_routing_it_cannot_design_with_file_and_line(tmp_path, l2, extra, key,
+                                                                 message):
+    """Fails if a scenario whose tickets come back to a line (a move back down, reopening)
+    is designed as if each line were visited once (its budget would count twice and
+    guarantee 1 would be false), or is refused without file, line and key, or after
+    simulating (it must be refused at once)."""
+    path = _routed(tmp_path, L1_CHAIN, l2, extra)
+    result = CliRunner().invoke(app, ["ola", str(path)])
+    text = " ".join(result.output.split())
+    assert result.exit_code == 2, result.output
+    assert re.search(r"s\.yaml:\d+: " + re.escape(key), text) and message in text, text
+    assert "Traceback" not in text
+    union = CliRunner().invoke(app, ["ola", str(_routed(tmp_path, L1_CHAIN, L2_CHAIN)),
+                                     "--rule", "union"])
+    assert union.exit_code == 2 and "use the path rule" in union.output
+
+
+def test_ola_designs_entry_shares_and_forward_skips(tmp_path):
+    """Fails if entry shares or a forward skip (L1 -> L3) break the path rule: the lines
+    must be ordered L1, L2, L3 (every move forward), tickets entering at L2 must be
+    measured there, and guarantee 1 must hold for the skipping paths (every ticket within
+    every OLA of its path meets the resolve SLA on the check seed; a skip's path is
+    checked against L1's escalate budget, the reserve after L1 and L3's finish budget,
+    which leaves out L2's share: conservative)."""
+    l1 = "      routing: {resolved: 88%, L2: 8%, L3: 4%}\n      restores: 50%"
+    loaded = load_scenario(_routed(tmp_path, l1, L2_CHAIN).as_posix(),
+                           sets={"horizon": "4w", "warmup": "1w"})
+    design = ola(loaded, replications=2)
+    resolve = [g for g in design.groups if g.clock == "resolve"]
+    assert resolve and all(g.path == ["L1", "L2", "L3"] for g in resolve)
+    assert sum(g.tiers[1].visits for g in resolve) > 0  # L2: entries and escalations
+    assert any(g.paths[2][0] > 0 for g in resolve)  # paths ending at L3
+    for g in resolve:
+        assert g.sla_attainment_all_olas_met in (None, 1.0), g

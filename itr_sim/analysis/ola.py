@@ -29,7 +29,8 @@ from itr_sim.model.org import Organisation
 from itr_sim.rules.coverage import Coverage
 
 __all__ = ["OLA_COLUMNS", "VENDOR_COLUMNS", "VISIT_COLUMNS", "attribute_breaches",
-           "ola_clocks", "vendor_clocks", "visit_times"]
+           "ola_clocks", "vendor_clocks", "visit_tables", "visit_times",
+           "visit_times_per_ticket"]
 
 OLA_COLUMNS = ["replication", "ticket", "tier", "severity", "start_min", "stop_min",
                "deadline_min", "breached"]
@@ -146,9 +147,167 @@ def vendor_clocks(events: pd.DataFrame, catalog: Catalog, org: Organisation,
     return pd.DataFrame(rows, columns=VENDOR_COLUMNS)
 
 
+def _pair(keys: np.ndarray, is_open: np.ndarray, is_close: np.ndarray
+          ) -> tuple[np.ndarray, np.ndarray]:
+    """Open/close pairs of a state machine per key (rows in time order within a key): an
+    open row opens when its key is closed (a repeated open is ignored), a close row closes
+    it when open (otherwise it is ignored). Per row: whether it opens, and for a row that
+    closes the position of its opening row (-1 otherwise)."""
+    n = len(keys)
+    opens_out, from_out = np.zeros(n, bool), np.full(n, -1)
+    rows = np.flatnonzero(is_open | is_close)
+    if len(rows) == 0:
+        return opens_out, from_out
+    order = rows[np.argsort(keys[rows], kind="stable")]
+    k, o = keys[order], is_open[order]
+    same = np.r_[False, k[1:] == k[:-1]]
+    prev_open = np.r_[False, o[:-1]] & same
+    opens, closes = o & ~prev_open, ~o & prev_open
+    segment = np.cumsum(~same)
+    last = pd.Series(np.where(opens, order, np.nan)).groupby(segment).ffill()
+    opens_out[order[opens]] = True
+    from_out[order[closes]] = last.to_numpy()[closes].astype(int)
+    return opens_out, from_out
+
+
+def _codes(grp: np.ndarray, values: np.ndarray) -> np.ndarray:
+    codes, uniques = pd.factorize(values)
+    return grp.astype(np.int64) * (len(uniques) + 1) + codes
+
+
+def _strings(series: pd.Series) -> np.ndarray:
+    """A column as an object array of strings (as ``astype(str)``), fast on categoricals."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        cats = np.array([str(c) for c in series.cat.categories] + ["nan"], dtype=object)
+        return cats[series.cat.codes.to_numpy()]
+    return series.astype(str).to_numpy(dtype=object)
+
+
 def visit_times(events: pd.DataFrame, catalog: Catalog, org: Organisation, origin: datetime,
                 end_min: float, clock: str = "resolve") -> pd.DataFrame:
     """Per tier visit of a ticket with an SLA level: the time it spent at the tier as the
+    tier's OLA clock on ``clock`` measures it (covered minutes of the level's calendar for
+    its severity, less the waits that pause that clock), and the hand-over delay that
+    followed (same covered minutes; NaN when the tier did not hand over). A ``restore``
+    visit ends when the tier restores service (later visits are left out: the clock has
+    stopped); a ``response`` visit is the entry tier's, until an agent first engages.
+    Visits still open at the end of the log are left out (their time is censored).
+
+    Vectorised over the whole log (pandas, NumPy); :func:`visit_times_per_ticket` is the
+    ticket-by-ticket reference it equals. :func:`visit_tables` measures several clocks in
+    one pass."""
+    return visit_tables(events, catalog, org, origin, end_min, (clock,))[clock]
+
+
+def visit_tables(events: pd.DataFrame, catalog: Catalog, org: Organisation, origin: datetime,
+                 end_min: float, clocks: tuple[str, ...] = ("resolve",)
+                 ) -> dict[str, pd.DataFrame]:
+    """:func:`visit_times` of each clock in ``clocks``, sharing the work on the log."""
+    coverage = Coverage(catalog, origin)
+    tiers = list(org.tiers)
+    entry = org.entry_tier()
+    event = _strings(events["event"])
+    waits = _startswith(event, "waiting")
+    keep = events["unit"].isin(tiers).to_numpy(bool) | waits | (event == "resumed")
+    f = events[keep]
+    order = np.lexsort((f["time_min"].to_numpy(float), f["ticket"].to_numpy(),
+                        f["replication"].to_numpy()))
+    f = f.iloc[order]
+    if len(f) == 0:
+        return {c: pd.DataFrame(columns=VISIT_COLUMNS) for c in clocks}
+    rep, tid = f["replication"].to_numpy(), f["ticket"].to_numpy()
+    new = np.r_[True, (rep[1:] != rep[:-1]) | (tid[1:] != tid[:-1])]
+    grp = np.cumsum(new) - 1
+    first = np.flatnonzero(new)
+    levels = f["level"].astype(object).to_numpy()[first]
+    sevs = f["severity"].astype(object).to_numpy()[first]
+    custs = (f["customer"].astype(object).to_numpy()[first] if "customer" in f
+             else np.full(len(first), None, dtype=object))
+    valid = np.array([isinstance(a, str) and isinstance(b, str)
+                      for a, b in zip(levels, sevs, strict=True)], dtype=bool)
+    time = f["time_min"].to_numpy(float)
+    name = event[keep][order]
+    unit = _strings(f["unit"])
+    detail = _strings(f["detail"])
+    at_tier = np.isin(unit, tiers)
+    unit_keys = _codes(grp, unit)
+    # pauses: waiting_<reason> to the resumed with that detail; one still open ends at end
+    is_wait = _startswith(name, "waiting_")
+    reason = np.where(is_wait, name, detail)
+    p_open, p_from = _pair(_codes(grp, reason), is_wait, name == "resumed")
+    p_close = np.flatnonzero(p_from >= 0)
+    still = np.setdiff1d(np.flatnonzero(p_open), p_from[p_close])
+    pa = np.r_[time[p_from[p_close]], time[still]]
+    pb = np.r_[time[p_close], np.full(len(still), end_min)]
+    pg = np.r_[grp[p_close], grp[still]]
+    pr = np.r_[reason[p_close], reason[still]]
+    calendar_of = {(lv, sv): coverage.calendar_of(lv, sv)
+                   for lv, sv in set(zip(levels[valid], sevs[valid], strict=True))}
+    out = {}
+    for clock in clocks:
+        pausing = sorted(catalog.pauses(ClockName(clock)))
+        stops = {"resolve": STOPS, "restore": STOPS | {"restored"},
+                 "response": {"engaged"}}[clock]
+        opens, opened_at = _pair(unit_keys, (name == "queued") & at_tier,
+                                 np.isin(name, list(stops)) & at_tier)
+        close = np.flatnonzero(opened_at >= 0)
+        # the hand-over reaches the next tier at the ticket's next opening queue, unless
+        # another visit closed first
+        marks = np.flatnonzero(opens | (opened_at >= 0))
+        nxt = np.r_[marks[1:], marks[-1]] if len(marks) else marks
+        follows = (nxt != marks) & (grp[nxt] == grp[marks]) & opens[nxt]
+        reached_at = np.full(len(f), np.nan)
+        reached_at[marks[follows]] = time[nxt[follows]]
+        how = name[close]
+        if clock != "resolve":  # the clock stops at the first close not a hand-over
+            ends = pd.Series(np.where(how != "handed_over", close, np.iinfo(np.int64).max))
+            brk = ends.groupby(grp[close]).transform("min").to_numpy()
+            close = close[close <= brk]
+        if clock == "response":
+            g0 = grp[close]
+            close = close[np.r_[True, g0[1:] != g0[:-1]] & (unit[close] == entry)]
+        close = close[valid[grp[close]]]
+        how, g = name[close], grp[close]
+        start, stop = time[opened_at[close]], time[close]
+        reached = np.where(how == "handed_over", reached_at[close], np.nan)
+        use = np.isin(pr, pausing)
+        visits = pd.DataFrame({"grp": g, "start": start, "stop": stop, "v": np.arange(len(g))})
+        both = visits.merge(pd.DataFrame({"grp": pg[use], "a": pa[use], "b": pb[use]}),
+                            on="grp")
+        both = both[(both["b"] > both["start"]) & (both["a"] < both["stop"])]
+        cal = np.array([calendar_of[(levels[i], sevs[i])] for i in g], dtype=object)
+        at, hand, paused = np.zeros(len(g)), np.full(len(g), np.nan), np.zeros(len(g))
+        pv = both["v"].to_numpy(int)
+        for calendar in sorted(set(cal.tolist())):
+            bc = coverage.clock(calendar)
+            mine = cal == calendar
+            at[mine] = bc.elapsed_array(start[mine], stop[mine])
+            has = mine & ~np.isnan(reached)
+            hand[has] = bc.elapsed_array(stop[has], reached[has])
+            sel = mine[pv]
+            lo = np.maximum(both["a"].to_numpy(float)[sel], both["start"].to_numpy(float)[sel])
+            hi = np.minimum(both["b"].to_numpy(float)[sel], both["stop"].to_numpy(float)[sel])
+            np.add.at(paused, pv[sel], bc.elapsed_array(lo, hi))
+        out[clock] = pd.DataFrame({
+            "replication": rep[first][g], "ticket": tid[first][g], "tier": unit[close],
+            "level": levels[g], "severity": sevs[g], "customer": custs[g],
+            "start_min": start, "stop_min": stop, "at_tier_min": at - paused,
+            "handover_min": hand, "resolved_here": how != "handed_over"},
+            columns=VISIT_COLUMNS)
+    return out
+
+
+def _startswith(values: np.ndarray, prefix: str) -> np.ndarray:
+    codes, uniques = pd.factorize(values)
+    hits = np.array([str(u).startswith(prefix) for u in uniques] + [False], dtype=bool)
+    return hits[codes]
+
+
+def visit_times_per_ticket(events: pd.DataFrame, catalog: Catalog, org: Organisation,
+                           origin: datetime, end_min: float, clock: str = "resolve"
+                           ) -> pd.DataFrame:
+    """:func:`visit_times` ticket by ticket: the reference the vectorised one must equal.
+    Per tier visit of a ticket with an SLA level: the time it spent at the tier as the
     tier's OLA clock on ``clock`` measures it (covered minutes of the level's calendar for
     its severity, less the waits that pause that clock), and the hand-over delay that
     followed (same covered minutes; NaN when the tier did not hand over). A ``restore``

@@ -30,6 +30,7 @@ levels, in covered minutes) and attainment target ``A`` (the largest):
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
@@ -38,8 +39,8 @@ import numpy as np
 import pandas as pd
 
 from itr_sim.analysis.clock_table import run_clocks
-from itr_sim.analysis.ola import attribute_breaches, ola_clocks, vendor_clocks, visit_times
-from itr_sim.analysis.stats import mean_ci
+from itr_sim.analysis.ola import attribute_breaches, ola_clocks, vendor_clocks, visit_tables
+from itr_sim.analysis.stats import mean_ci, share_interval, verdict
 from itr_sim.engine.replicate import RunResult, run_scenario
 from itr_sim.model.catalog import ClockName
 from itr_sim.model.distributions import Distribution
@@ -48,12 +49,17 @@ from itr_sim.model.load import LoadedScenario
 from itr_sim.model.org import OlaTarget, Organisation
 from itr_sim.units import Duration, DurationKind, parse_duration
 
-__all__ = ["OlaDesign", "OlaDesignError", "OlaGroup", "TierBudget", "allocate",
-           "format_minutes", "ola", "proposal_overrides"]
+__all__ = ["OlaDesign", "OlaDesignError", "OlaGroup", "PathPlan", "TierBudget", "allocate",
+           "format_minutes", "ola", "path_allocation", "proposal_overrides"]
 
 
 class OlaDesignError(ValueError):
-    """Bad input to the OLA design (an unknown level, a level no ticket has)."""
+    """Bad input to the OLA design (an unknown level, a level no ticket has, routing it does
+    not support); ``key``: the scenario key path at fault, when there is one."""
+
+    def __init__(self, message: str, key: tuple[str, ...] | None = None) -> None:
+        super().__init__(message)
+        self.key = key
 
 
 def format_minutes(minutes: float) -> str:
@@ -116,6 +122,10 @@ class TierBudget:
     realistic: bool                   # proposed >= quantile: reachable at today's staffing
     checked_attainment: float | None = None
     quantile_ci95: list[float] | None = None   # t-interval of the per-replication quantiles
+    escalate: str | None = None       # path rule: the budget to hand over (not the last)
+    escalate_min: float | None = None
+    escalate_attainment: float | None = None   # measured share of hand-overs within it
+    finish_attainment: float | None = None     # ... of the visits it ends within `proposed`
 
 
 @dataclass
@@ -141,6 +151,13 @@ class OlaGroup:
     attribution_coverage: float | None = None
     tickets_checked: int = 0
     clock: str = "resolve"
+    rule: str = "path"
+    reserves: list[float] | None = None      # path rule: per hand-over, minutes
+    met_today: dict[str, bool] | None = None  # per level: SLA target met by the interval rule
+    paths: list[list[float]] | None = None   # path rule, per path ending at tier j:
+    # [share of the tickets, share of them within every budget of the path]
+    joint_attainment: float | None = None   # measured: protected path, every OLA met
+    joint_checked: float | None = None      # the same on the check seed
 
 
 @dataclass
@@ -185,13 +202,21 @@ FEW_VISITS = 30
 CLOCKS = ("response", "restore", "resolve")
 """The SLA clocks a tier's OLA can protect, in the order they stop."""
 
+RULES = {
+    "path": ("per escalation path: each line gets an escalate budget (to hand over) and a "
+             "finish budget (to restore or resolve itself); a path's escalate budgets, the "
+             "hand-overs' reserves (measured quantiles) and its last line's finish budget add "
+             "up to the SLA budget; escalate budgets at the quantiles that keep the most "
+             "tickets within every budget of their path (joint attainment, measured)"),
+}
 RULE = ("proportional to each tier's quantile at its attainment target "
         "a_i = 1 - (1 - A) / (m r_i) (r_i: share of tickets reaching the tier, m: tiers and "
         "unbounded hand-overs), after reserving the bounded hand-overs' upper bounds")
+RULES["union"] = RULE
 
 
-def _groups(loaded: LoadedScenario, level: str | None
-            ) -> dict[tuple[str, str, str], list[str]]:
+def _groups(loaded: LoadedScenario, level: str | None, rule: str = "union"
+            ) -> dict[tuple[str, ...], list[str]]:
     """(clock, severity, calendar) -> levels that have a target on the clock for the
     severity, use that calendar for it and have customers in the demand."""
     cat, dem = loaded.catalog, loaded.scenario.demand
@@ -215,7 +240,69 @@ def _groups(loaded: LoadedScenario, level: str | None
                     continue
                 key = (clock, sev, spec.calendars.get(sev, spec.calendar))
                 out.setdefault(key, []).append(name)
-    return out
+    if rule == "union":
+        return out
+    # the path rule designs per target: levels of one calendar with different SLA budgets
+    # or attainment targets are groups of their own (each judged against its own target)
+    split: dict[tuple[str, str, str], list[str]] = {}
+    for (clock, sev, calendar), names in out.items():
+        by_target: dict[tuple[str, float], list[str]] = {}
+        for name in names:
+            target = (str(getattr(cat.levels[name].targets[sev], clock)),
+                      _attainment_target(loaded, name, clock))
+            by_target.setdefault(target, []).append(name)
+        for i, same in enumerate(by_target.values()):
+            split[(clock, sev, calendar, *(() if i == 0 else (str(i),)))] = same
+    return split  # type: ignore[return-value]
+
+
+def chain(org: Organisation, rule: str = "path") -> list[str]:
+    """The lines in the order tickets move through them: the escalation chain, or with
+    routing (entry shares, a routing matrix) the lines a ticket can reach in an order every
+    move goes forward in. Raises :class:`OlaDesignError` for what the design does not
+    support: moves back down or across to an earlier line, reopening (a ticket visits a line
+    again, so its budgets would count twice), and the union rule with routing."""
+    if not org.uses_routing():
+        return org.path()
+    if rule == "union":
+        raise OlaDesignError(
+            "the union rule assumes a one-way escalation chain, and this "
+            "scenario uses routing (entry shares, a routing matrix, a visit cap or "
+            "reopening); use the path rule (--rule path)", ("organisation",))
+    if org.reopen is not None:
+        raise OlaDesignError(
+            "reopened tickets visit the resolving line again, and the "
+            "OLA design gives each line one budget per ticket path; design on the scenario "
+            "without `reopen` (its SLA clocks restart on reopening anyway)",
+            ("organisation", "reopen"))
+    names = org.reachable()
+    edges = {n: [k for k in org.tiers[n].routes() if k in names] for n in names}
+    order: list[str] = []
+    indegree = {n: 0 for n in names}
+    for n in names:
+        for k in edges[n]:
+            indegree[k] += 1
+    ready = [n for n in names if indegree[n] == 0]
+    while ready:
+        n = ready.pop(0)
+        order.append(n)
+        for k in edges[n]:
+            indegree[k] -= 1
+            if indegree[k] == 0:
+                ready.append(k)
+    if len(order) < len(names):
+        pos = {n: i for i, n in enumerate(names)}
+        moves = [(n, k) for n in names for k in edges[n] if pos[k] <= pos[n]] or \
+            [(n, k) for n in names for k in edges[n] if n not in order and k not in order]
+        back = [f"{n} -> {k}" for n, k in moves]
+        first = moves[0][0]
+        raise OlaDesignError(
+            f"tickets can move back ({', '.join(back)}): the OLA design supports one-way "
+            "paths only (entry shares and forward skips are fine); a ticket that comes back "
+            "to a line would spend that line's budget twice. Hint: design on a copy without "
+            "the moves back (their share to `resolved` or a later line)",
+            ("organisation", "tiers", first, "routing"))
+    return order
 
 
 def _attainment_target(loaded: LoadedScenario, level: str, clock: str) -> float:
@@ -244,9 +331,9 @@ def _measure(result: RunResult) -> dict[str, pd.DataFrame]:
     olas = _with_level(olas, clocks)
     out = {"sla": keep(stopped), "olas": keep(olas), "vendors": keep(vendors),
            "clocks": keep(clocks)}
+    tables = visit_tables(events, loaded.catalog, org, first.origin, first.horizon_min, CLOCKS)
     for clock in CLOCKS:
-        out[f"visits.{clock}"] = keep(visit_times(events, loaded.catalog, org, first.origin,
-                                                  first.horizon_min, clock))
+        out[f"visits.{clock}"] = keep(tables[clock])
     return out
 
 
@@ -335,6 +422,108 @@ def component_target(target: float, components: int, reach: float) -> float:
     return max(math.ceil(value * 1000 - 1e-9) / 1000, MIN_TARGET)
 
 
+GRID = (0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.925, 0.95, 0.97, 0.98, 0.99, 0.995, 1.0)
+"""Quantile levels the path rule tries for each protected tier's budget (a median at least:
+a budget below it would be no promise)."""
+
+COARSE = (0.5, 0.8, 0.9, 0.95, 0.99, 1.0)
+"""... for paths longer than three tiers (the search is over every combination)."""
+
+
+@dataclass
+class PathPlan:
+    """The path rule's result (:func:`path_allocation`): per tier of the chain its
+    ``escalate`` budget (to hand over; none for the last tier) and its ``finish`` budget
+    (to stop the clock itself), minutes; ``joint`` the measured share of tickets within
+    every budget of their path and every hand-over within its reserve; ``paths`` per path
+    (ending at tier j): [share of the tickets, share of them within every budget]."""
+
+    escalate: list[float]
+    finish: list[float]
+    joint: float
+    paths: list[list[float]]
+
+
+def _ends(times: np.ndarray) -> np.ndarray:
+    """Per ticket, the index of the deepest tier it visited (-1: none)."""
+    seen = ~np.isnan(times)
+    last = times.shape[1] - 1 - np.argmax(seen[:, ::-1], axis=1)
+    return np.where(seen.any(axis=1), last, -1)
+
+
+def _path_ok(times: np.ndarray, handovers: np.ndarray, ends: np.ndarray,
+             escalate: list[float], finish: list[float], reserves: list[float]) -> np.ndarray:
+    """Per ticket: every visit within its budget (escalate before its last tier, finish at
+    it) and every hand-over within its reserve."""
+    ok = ends >= 0
+    for i in range(times.shape[1]):
+        x = times[:, i]
+        seen = ~np.isnan(x)
+        limit = np.where(ends == i, finish[i], escalate[i] if i < len(escalate) else -1.0)
+        ok &= ~seen | (x <= limit + 1e-9)
+        if i < handovers.shape[1]:
+            h = handovers[:, i]
+            ok &= np.isnan(h) | (h <= reserves[i] + 1e-9)
+    return ok
+
+
+def path_allocation(times: np.ndarray, handovers: np.ndarray, budget: float,
+                    reserves: list[float], target: float | None = None) -> PathPlan:
+    """The path rule (docs/ola.md). ``times[n, i]``: ticket n's time at tier i of the chain
+    (its longest visit; NaN when it never got there); the deepest tier it visited ends its
+    path. ``handovers[n, j]``: its delay from tier j to j + 1, ``reserves[j]``: that
+    hand-over's reserve, ``budget``: the SLA's.
+
+    Every tier but the last gets an *escalate* budget ``e_i`` (to hand over) and every tier
+    a *finish* budget ``f_j`` (to stop the clock itself). A path ending at tier j sees
+    ``e_0 + r_0 + ... + e_(j-1) + r_(j-1) + f_j``, so ``f_j`` is what the escalate budgets
+    and reserves before it leave of ``budget``: a ticket within every budget of its path
+    meets the SLA. The escalate budgets are the escalating visits' quantiles at the levels
+    of :data:`GRID` (a median at least) that keep the most tickets within every budget of
+    their path, the *joint* attainment, measured, so the tiers' breach correlation counts
+    as it is (ties: the smaller escalate budgets). ``target`` is unused (kept for the
+    signature); the caller compares ``joint`` with it."""
+    n, k = times.shape
+    ends = _ends(times)
+    grid = GRID if k <= 3 else COARSE
+    options = []
+    for i in range(k - 1):
+        x = times[(ends > i) & ~np.isnan(times[:, i]), i]
+        q = np.ceil(np.quantile(x, grid) - 1e-9) if len(x) else np.zeros(1)
+        options.append(sorted(set(q.tolist())))
+    best: tuple[float, float, list[float], list[float]] | None = None
+    for combo in itertools.product(*options):
+        escalate = list(combo)
+        finish, used = [], 0.0
+        for j in range(k):
+            finish.append(float(math.floor(budget - used + 1e-9)))
+            if j < k - 1:
+                used += escalate[j] + reserves[j]
+        ok = _path_ok(times, handovers, ends, escalate, finish, reserves)
+        joint = float(ok.mean()) if n else 0.0
+        key = (joint, -sum(escalate))
+        if best is None or key > (best[0], best[1]):
+            best = (joint, -sum(escalate), escalate, finish)
+    assert best is not None
+    joint, _, escalate, finish = best
+    ok = _path_ok(times, handovers, ends, escalate, finish, reserves)
+    paths = [[float((ends == j).mean()) if n else 0.0,
+              float(ok[ends == j].mean()) if (ends == j).any() else 1.0] for j in range(k)]
+    return PathPlan(escalate, finish, joint, paths)
+
+
+def _wide(mine: pd.DataFrame, path: list[str]) -> tuple[np.ndarray, np.ndarray, pd.Index]:
+    """Per ticket: the longest visit at each tier of ``path`` and the longest hand-over
+    after each (NaN: none), and the (replication, ticket) of each row."""
+    keys = ["replication", "ticket"]
+    rows = mine[mine["tier"].isin(path)]
+    times = rows.groupby([*keys, "tier"])["at_tier_min"].max().unstack("tier")
+    times = times.reindex(columns=path)
+    hand = rows.groupby([*keys, "tier"])["handover_min"].max().unstack("tier")
+    hand = hand.reindex(index=times.index, columns=path[:-1])
+    return times.to_numpy(float), hand.to_numpy(float), times.index
+
+
 def _ci(per_replication: pd.Series) -> list[float] | None:
     """The 95% t-interval of per-replication values (None with fewer than two)."""
     values = per_replication.dropna().to_numpy(float)
@@ -349,87 +538,107 @@ def _share(x: pd.Series) -> float | None:
 
 
 def ola(loaded: LoadedScenario, *, level: str | None = None, replications: int | None = None,
-        seed: int | None = None, jobs: int = 1) -> OlaDesign:
+        seed: int | None = None, jobs: int = 1, rule: str = "path") -> OlaDesign:
     """Propose per-tier OLA budgets and attainment targets that protect the SLA response,
     restore and resolve clocks, and check them by simulation with other seeds (see the
-    module docstring)."""
+    module docstring). ``rule``: ``path`` (the default) or ``union`` (docs/ola.md)."""
+    if rule not in RULES:
+        raise OlaDesignError(did_you_mean(rule, set(RULES), "rule"))
     sc = loaded.scenario
-    wanted = _groups(loaded, level)
+    chain(sc.organisation, rule)  # refuse what the design does not support, before running
+    wanted = _groups(loaded, level, rule)
     base_seed = sc.seed if seed is None else seed
     today = run_scenario(loaded, replications=replications, seed=base_seed, jobs=jobs)
     m = _measure(today)
     groups = [g for key, levels in wanted.items()
-              if (g := _design(loaded, m, *key, levels)) is not None]
+              if (g := _design(loaded, m, *key[:3], levels, rule)) is not None]
     _today_attainment(m["olas"], groups)
     check_seed = base_seed + 1
     if groups:
         _check(_with_budgets(loaded, groups), groups, replications, check_seed, jobs)
     vendors = _vendor_figures(loaded, m)
-    return OlaDesign(sc.scenario, len(today.replications), base_seed, check_seed, RULE,
+    return OlaDesign(sc.scenario, len(today.replications), base_seed, check_seed, RULES[rule],
                      groups, vendors, today)
 
 
 def _design(loaded: LoadedScenario, m: dict[str, pd.DataFrame], clock: str, sev: str,
-            calendar: str, levels: list[str]) -> OlaGroup | None:
+            calendar: str, levels: list[str], rule: str = "path") -> OlaGroup | None:
     """The proposal of one (clock, severity, calendar) group; None without tickets."""
     org = loaded.scenario.organisation
-    path = [org.entry_tier()] if clock == "response" else org.path()
+    path = [org.entry_tier()] if clock == "response" else chain(org, rule)
     visits = m[f"visits.{clock}"]
     budgets = {lv: getattr(loaded.catalog.levels[lv].targets[sev], clock) for lv in levels}
     tight = min(levels, key=lambda lv: _covered_minutes(loaded, calendar, budgets[lv]))
     b_min = _covered_minutes(loaded, calendar, budgets[tight])
     target = max(_attainment_target(loaded, lv, clock) for lv in levels)
     links = [_bounds(org.tiers[t].handover) for t in path[:-1]]
-    unbounded = [i for i, (_, hi) in enumerate(links) if hi is None]
-    comps = len(path) + len(unbounded)
     mine = visits[(visits["severity"] == sev) & visits["level"].isin(levels)]
     counts = [int((mine["tier"] == t).sum()) for t in path]
     if not any(counts):
         return None  # no ticket of this severity and calendar in the demand
-    reach = [n / max(counts[0], 1) for n in counts]
-    targets = [component_target(target, comps, r) for r in reach]
-    reserve = 0.0
-    for i, (_, hi) in enumerate(links):
-        if hi is not None:
-            reserve += hi
-        else:
-            h = mine.loc[mine["tier"] == path[i], "handover_min"].dropna()
-            a_h = component_target(target, comps, reach[i + 1])
-            reserve += float(np.quantile(h, a_h)) if len(h) else 0.0
     floor = sum(lo for lo, _ in links)
-    qs, cis = [], []
-    for t, a in zip(path, targets, strict=True):
-        rows = mine[mine["tier"] == t]
-        x = rows["at_tier_min"].to_numpy(float)
-        qs.append(float(np.quantile(x, a)) if len(x) else 0.0)
-        cis.append(_ci(rows.groupby("replication")["at_tier_min"].quantile(a)))
+    today = _met_today(m["sla"], loaded, clock, sev, levels)
+    if rule == "union":
+        parts = _union_rule(path, links, mine, counts, target, b_min)
+    else:
+        parts = _path_rule(path, links, mine, target, b_min)
+    qs, shares, targets, reserve, comps, _depth, joint, realistic, plan, extra, res = parts
+    cis = [_ci(mine[mine["tier"] == t].groupby("replication")["at_tier_min"].quantile(a))
+           for t, a in zip(path, targets, strict=True)]
     a = targets[0]
-    shares = allocate(qs, b_min, reserve)
     tiers = []
-    for t, q, n, b, ci, a_t in zip(path, qs, counts, shares, cis, targets, strict=True):
+    for i, (t, q, n, b, ci, a_t) in enumerate(zip(path, qs, counts, shares, cis, targets,
+                                                  strict=True)):
         now = _today_budget(org, t, sev, clock)
-        tiers.append(TierBudget(
+        tiers.append(tb := TierBudget(
             t, None if now is None else now.text,
             None if now is None else _covered_minutes(loaded, calendar, now), None, n,
-            q, format_minutes(b), b, a_t, b >= q, None, ci))
-    if floor >= b_min:
+            q, format_minutes(b), b, a_t, realistic[i], None, ci))
+        if plan is not None:
+            tb.finish_attainment, tb.escalate_attainment = extra[i]
+            if i < len(plan.escalate):
+                tb.escalate_min = plan.escalate[i]
+                tb.escalate = format_minutes(plan.escalate[i])
+    note = ""
+    if floor >= b_min and (rule == "union" or joint < target):
         verdict = "impossible"
         note = (f"the hand-overs' fixed delays ({format_minutes(floor)}) already use the "
                 f"SLA budget {budgets[tight]}: no staffing protects it; shorten the "
                 f"hand-overs or sell a longer {clock} target")
-    elif reserve >= b_min:
+    elif rule == "union" and reserve >= b_min:
         verdict = "impossible"
         note = (f"the hand-overs' reserve ({format_minutes(reserve)}) uses the whole SLA "
                 f"budget {budgets[tight]}: no OLA budget is left for the tiers")
-    elif not all(tb.realistic for tb in tiers):
+    elif rule == "union" and not all(tb.realistic for tb in tiers):
         verdict = "unrealistic"
         late = [tb.tier for tb in tiers if not tb.realistic and tb.visits]
         note = (f"at today's staffing the tiers need {format_minutes(sum(qs))} at "
                 f"{a:.1%} but only {format_minutes(b_min - reserve)} is left after the "
                 f"hand-overs: {', '.join(late)} would miss their target; see "
                 "`itr-sim staff` for the staffing that gets there")
+    elif rule != "union" and not all(today.values()):
+        verdict = "unrealistic"
+        missed = [lv for lv, ok in today.items() if not ok]
+        note = (f"the SLA target is not met today by {', '.join(missed)} (missed or at risk "
+                f"by the interval rule of `itr-sim staff`): no OLA split protects it at "
+                "today's staffing; see `itr-sim staff` for the staffing that gets there")
+    elif rule != "union" and joint is not None and joint < target:
+        verdict = "unrealistic"
+        note = (f"at today's staffing at most {joint:.1%} of the tickets stay within every "
+                f"budget of their path, short of the SLA's {target:.0%}; see "
+                "`itr-sim staff` for the staffing that gets there")
     else:
-        verdict, note = "ok", ""
+        verdict = "ok"
+    if rule != "union":
+        for tb in tiers:
+            tb.realistic = verdict == "ok"
+    if plan is not None:
+        lost = [f"{t} ({share:.1%} of the tickets)" for t, (share, _), f in
+                zip(path, plan.paths, plan.finish, strict=True) if share > 0 and f <= 0]
+        if lost:
+            note = (note + "; " if note else "") + (
+                f"no finish budget is left for the paths ending at {', '.join(lost)}: "
+                "they count among the allowed breaches")
     few = [f"{t} ({n})" for t, n in zip(path, counts, strict=True) if 0 < n < FEW_VISITS]
     if few:
         note = (note + "; " if note else "") + (
@@ -441,7 +650,97 @@ def _design(loaded: LoadedScenario, m: dict[str, pd.DataFrame], clock: str, sev:
     met = ~g_sla["breached"].astype(bool)
     return OlaGroup(sev, calendar, levels, budgets[tight].text, b_min, target, path,
                     reserve, floor, comps, a, verdict, tiers, note, _share(met),
-                    _ci(met.groupby(g_sla["replication"]).mean()), clock=clock)
+                    _ci(met.groupby(g_sla["replication"]).mean()), clock=clock, rule=rule,
+                    paths=None if plan is None else plan.paths, joint_attainment=joint,
+                    reserves=res, met_today=today)
+
+
+def _union_rule(path: list[str], links: list[tuple[float, float | None]], mine: pd.DataFrame,
+                counts: list[int], target: float, b_min: float) -> tuple:
+    """The union-bound rule: every tier on the whole path, targets by reach."""
+    unbounded = [i for i, (_, hi) in enumerate(links) if hi is None]
+    comps = len(path) + len(unbounded)
+    reach = [n / max(counts[0], 1) for n in counts]
+    targets = [component_target(target, comps, r) for r in reach]
+    reserve = 0.0
+    for i, (_, hi) in enumerate(links):
+        if hi is not None:
+            reserve += hi
+        else:
+            h = mine.loc[mine["tier"] == path[i], "handover_min"].dropna()
+            a_h = component_target(target, comps, reach[i + 1])
+            reserve += float(np.quantile(h, a_h)) if len(h) else 0.0
+    qs = []
+    for t, a in zip(path, targets, strict=True):
+        x = mine.loc[mine["tier"] == t, "at_tier_min"].to_numpy(float)
+        qs.append(float(np.quantile(x, a)) if len(x) else 0.0)
+    shares = allocate(qs, b_min, reserve)
+    realistic = [b >= q for b, q in zip(shares, qs, strict=True)]
+    return (qs, shares, targets, reserve, comps, len(path), None, realistic, None,
+            [(None, None)] * len(path), None)
+
+
+def _path_rule(path: list[str], links: list[tuple[float, float | None]], mine: pd.DataFrame,
+               target: float, b_min: float) -> tuple:
+    """The path rule (:func:`path_allocation`); hand-overs reserved at their measured
+    quantile at the SLA's target (never above a bounded one's upper bound)."""
+    times, hand, _ = _wide(mine, path)
+    plan, reserves = None, []
+    for level in (1.0, target):  # the longest hand-over measured, or its target quantile
+        r = _reserves(path, links, mine, level)
+        p = path_allocation(times, hand, b_min, r)
+        if plan is None or p.joint > plan.joint + 1e-12:
+            plan, reserves = p, r
+    assert plan is not None
+    ends = _ends(times)
+    qs, targets, extra = [], [], []
+    for i in range(len(path)):
+        x = times[:, i]
+        fin, esc = x[(ends == i) & ~np.isnan(x)], x[(ends > i) & ~np.isnan(x)]
+        f_ok = float((fin <= plan.finish[i] + 1e-9).mean()) if len(fin) else None
+        e_ok = (float((esc <= plan.escalate[i] + 1e-9).mean()) if len(esc) else None) \
+            if i < len(plan.escalate) else None
+        hits = (0 if f_ok is None else f_ok * len(fin)) + (0 if e_ok is None else
+                                                           e_ok * len(esc))
+        share = hits / max(len(fin) + len(esc), 1) if len(fin) + len(esc) else 1.0
+        targets.append(math.floor(share * 1000 + 1e-9) / 1000)
+        seen = x[~np.isnan(x)]
+        qs.append(float(np.quantile(seen, targets[-1])) if len(seen) else 0.0)
+        extra.append((f_ok, e_ok))
+    ok = plan.joint >= target - 1e-12
+    realistic = [ok] * len(path)
+    return (qs, list(plan.finish), targets, float(sum(reserves)), len(path), len(path),
+            plan.joint, realistic, plan, extra, reserves)
+
+
+def _reserves(path: list[str], links: list[tuple[float, float | None]], mine: pd.DataFrame,
+              target: float) -> list[float]:
+    """Per hand-over: its measured ``target`` quantile (at most a bounded one's upper bound;
+    the upper bound, or nothing, when none was measured)."""
+    out = []
+    for i, (_, hi) in enumerate(links):
+        h = mine.loc[mine["tier"] == path[i], "handover_min"].dropna().to_numpy(float)
+        r = float(np.quantile(h, target)) if len(h) else (hi or 0.0)
+        out.append(r if hi is None else min(r, hi))
+    return out
+
+
+def _met_today(sla: pd.DataFrame, loaded: LoadedScenario, clock: str, sev: str,
+               levels: list[str], confidence: float = 0.95) -> dict[str, bool]:
+    """Per level: is its SLA target on ``clock`` for ``sev`` met today by the interval rule
+    (:func:`itr_sim.analysis.stats.share_interval` and :func:`~itr_sim.analysis.stats.verdict`,
+    the rule of `run --check` and `itr-sim staff`: the whole interval at or above the
+    target), on the measuring run. *At risk* counts as not met."""
+    out = {}
+    for lv in levels:
+        rows = sla[(sla["clock"] == clock) & (sla["severity"] == sev) & (sla["level"] == lv)]
+        if len(rows) == 0:
+            continue
+        met = ~rows["breached"].astype(bool)
+        by_rep = met.groupby(rows["replication"])
+        mean, lo, hi = share_interval(by_rep.mean(), by_rep.size(), confidence)
+        out[lv] = verdict(mean, lo, hi, _attainment_target(loaded, lv, clock)) == "met"
+    return out
 
 
 def _today_attainment(olas: pd.DataFrame, groups: list[OlaGroup]) -> None:
@@ -464,7 +763,9 @@ def _check(loaded: LoadedScenario, groups: list[OlaGroup], replications: int | N
     for clock in CLOCKS:
         on_clock = olas[olas["clock"] == clock]
         blame = attribute_breaches(sla[sla["clock"] == clock], on_clock)
-        for g in (g for g in groups if g.clock == clock):
+        for g in (g for g in groups if g.clock == clock and g.rule == "path"):
+            _check_paths(g, m[f"visits.{clock}"], sla[sla["clock"] == clock])
+        for g in (g for g in groups if g.clock == clock and g.rule != "path"):
             res = sla[(sla["clock"] == clock) & (sla["severity"] == g.severity)
                       & sla["level"].isin(g.levels)]
             mine = on_clock[(on_clock["severity"] == g.severity)
@@ -483,6 +784,37 @@ def _check(loaded: LoadedScenario, groups: list[OlaGroup], replications: int | N
                                              else None)
             b = blame[(blame["severity"] == g.severity) & blame["level"].isin(g.levels)]
             g.attribution_coverage = float((b["tiers"] != "").mean()) if len(b) else None
+
+
+def _check_paths(g: OlaGroup, visits: pd.DataFrame, sla: pd.DataFrame) -> None:
+    """The check figures of a path-rule group from the check run's visits: each tier's
+    share of visits within the budget that applies (escalate or finish), the joint
+    attainment, the SLA attainment of the tickets within every OLA of their path, and the
+    share of SLA breaches with an OLA miss."""
+    res = sla[(sla["severity"] == g.severity) & sla["level"].isin(g.levels)]
+    mine = visits[(visits["severity"] == g.severity) & visits["level"].isin(g.levels)]
+    times, hand, index = _wide(mine, g.path)
+    ends = _ends(times)
+    escalate = [tb.escalate_min or 0.0 for tb in g.tiers[:-1]]
+    finish = [tb.proposed_min for tb in g.tiers]
+    reserves = g.reserves or [0.0] * len(escalate)
+    joint = _path_ok(times, hand, ends, escalate, finish, reserves)
+    olas_met = _path_ok(times, hand, ends, escalate, finish, [math.inf] * len(reserves))
+    for i, tb in enumerate(g.tiers):
+        x = times[:, i]
+        seen = ~np.isnan(x)
+        limit = np.where(ends == i, finish[i], escalate[i] if i < len(escalate) else -1.0)
+        tb.checked_attainment = (float((x[seen] <= limit[seen] + 1e-9).mean())
+                                 if seen.any() else None)
+    g.joint_checked = float(joint.mean()) if len(joint) else None
+    met_ola = pd.Series(olas_met, index=index)
+    keys = pd.MultiIndex.from_frame(res[["replication", "ticket"]])
+    all_met = met_ola.reindex(keys, fill_value=True).to_numpy(bool)
+    met = ~res["breached"].astype(bool).to_numpy()
+    g.tickets_checked = len(res)
+    g.sla_attainment_checked = float(met.mean()) if len(met) else None
+    g.sla_attainment_all_olas_met = float(met[all_met].mean()) if all_met.any() else None
+    g.attribution_coverage = (float((~all_met[~met]).mean()) if (~met).any() else None)
 
 
 def _with_level(olas: pd.DataFrame, clocks: pd.DataFrame) -> pd.DataFrame:

@@ -31,7 +31,7 @@ from itr_sim.analysis.kpis import (
     with_attainment,
 )
 from itr_sim.analysis.ladders import notifications, weekly_load
-from itr_sim.analysis.ola import attribute_breaches, ola_clocks
+from itr_sim.analysis.ola import attribute_breaches, ola_clocks, vendor_clocks
 from itr_sim.analysis.stats import mean_ci, share_interval, verdict
 from itr_sim.engine.replicate import RunResult
 from itr_sim.engine.staffing import staffing_of
@@ -132,6 +132,7 @@ def analyse(result: RunResult) -> Analysis:
         attributed = blame[blame["tiers"].str.contains(str(tier), regex=False)]
         out["ola"][str(tier)] = {"attainment": ci["mean"], "ci95": ci["ci95"],
                                  "sla_breaches_attributed": len(attributed) / n}
+    out["vendors"] = vendor_figures(result, clocks, olas, kept, n)
     out["escalations_per_week"] = weekly_load(notes, start, end, n)
     b = backlog_summary
     out["backlog"] = {k: ci95(b[k]) for k in ("mean_open", "open_at_end", "mean_age_h_at_end")}
@@ -158,6 +159,37 @@ def analyse(result: RunResult) -> Analysis:
               "shift_utilisation": shift_util,
               "backlog": backlog_series, "backlog_summary": b, "quality": qual, "cost": cost}
     return Analysis(tables, strict_json(out))
+
+
+def vendor_figures(result: RunResult, clocks: pd.DataFrame, olas: pd.DataFrame,
+                   kept: pd.DataFrame, n: int) -> dict[str, Any]:
+    """Per tier with an underpinning contract (``waiting.vendor.contract``): the contract,
+    waits per replication, attainment (mean and 95% interval of the per-replication shares)
+    and the SLA breaches per replication attributed to the vendor (docs/ola.md)."""
+    loaded = result.loaded
+    org = loaded.scenario.organisation
+    first = result.replications[0]
+    vendors = vendor_clocks(result.events(), loaded.catalog, org, first.origin,
+                            first.horizon_min)
+    if len(vendors) == 0:
+        vendors = vendors.assign(breached=vendors["breached"].astype(bool))
+    kept_v = vendors.merge(kept[["replication", "ticket"]], on=["replication", "ticket"])
+    blame = attribute_breaches(clocks, olas, vendors)
+    out: dict[str, Any] = {}
+    for name, tier in org.tiers.items():
+        w = tier.waiting.vendor
+        if w is None or w.contract is None:
+            continue
+        rows = kept_v[kept_v["tier"] == name]
+        per = 1.0 - rows.groupby("replication")["breached"].mean()
+        ci = ci95(per.reindex(range(n)), share=True)
+        hit = blame["tiers"].str.split(",").apply(lambda xs, t=name: f"vendor@{t}" in xs)
+        out[str(name)] = {"target": w.contract.target.text,
+                          "calendar": w.contract.calendar or "24x7",
+                          "attainment_target": float(w.contract.attainment),
+                          "waits": len(rows) / n, "attainment": ci["mean"], "ci95": ci["ci95"],
+                          "sla_breaches_attributed": int(hit.sum()) / n}
+    return out
 
 
 def summary_sections(result: RunResult, by_kind: pd.DataFrame, tiers: pd.DataFrame,

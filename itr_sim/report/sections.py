@@ -286,16 +286,20 @@ def ola_budgets(page: Page) -> str:
 
 
 def ola_view(design: dict[str, Any] | None) -> str:
-    """Today's and the proposed OLA budgets per clock, severity and tier (docs/ola.md)."""
+    """Today's and the proposed OLA budgets per clock, severity and tier, and the vendors'
+    underpinning contracts (docs/ola.md)."""
     if not design or not design["groups"]:
         return ""
     rows = ["<section id='ola-budgets'><h2>OLA budgets: today and proposed</h2><p>Per-tier "
             "budgets that protect each SLA clock (rule: " + html.escape(design["rule"])
-            + "). <em>met</em>: share of visits within today's budget; <em>checked</em>: "
-            "within the proposal, simulated "
-            f"on seed {design['check_seed']}.</p><table><tr><th>clock</th><th>severity</th>"
+            + "). <em>met</em>: share of visits within today's budget; <em>escalate</em>: "
+            "the budget to hand over (path rule), <em>proposed</em>: to restore or resolve "
+            "at this line; <em>checked</em>: within the proposal, simulated "
+            f"on seed {design['check_seed']}; <em>joint</em>: tickets within every budget of "
+            "their path.</p><table><tr><th>clock</th><th>severity</th>"
             "<th>calendar</th><th>SLA</th><th>line</th><th>today</th><th>met</th>"
-            "<th>proposed</th><th>target</th><th>checked</th><th>verdict</th></tr>"]
+            "<th>escalate</th><th>proposed</th><th>target</th><th>checked</th>"
+            "<th>joint</th><th>verdict</th></tr>"]
     for g in design["groups"]:
         for t in g["tiers"]:
             verdict = g["verdict"] if t["realistic"] else "staffing: see itr-sim staff"
@@ -305,10 +309,28 @@ def ola_view(design: dict[str, Any] | None) -> str:
                 f"<td>{html.escape(g['calendar'])}</td><td>{html.escape(g['sla_budget'])} "
                 f"at {g['sla_attainment_target']:.0%}</td><td>{html.escape(t['tier'])}</td>"
                 f"<td>{html.escape(t['today'] or '-')}</td><td>{_pct(t['today_attainment'])}"
-                f"</td><td>{html.escape(t['proposed'])}</td>"
+                f"</td><td>{html.escape(t.get('escalate') or '-')}</td>"
+                f"<td>{html.escape(t['proposed'])}</td>"
                 f"<td>{t['attainment_target']:.1%}</td><td>{_pct(t['checked_attainment'])}"
-                f"</td><td{cls}>{html.escape(verdict)}</td></tr>")
-    rows.append("</table></section>")
+                f"</td><td>{_pct(g.get('joint_attainment'))}</td>"
+                f"<td{cls}>{html.escape(verdict)}</td></tr>")
+    rows.append("</table>")
+    vendors = design.get("vendors") or []
+    if vendors:
+        rows.append("<h3>Underpinning contracts (vendors)</h3><table><tr><th>vendor of</th>"
+                    "<th>target</th><th>calendar</th><th>attainment target</th><th>waits</th>"
+                    "<th>met</th><th>SLA breaches attributed</th></tr>")
+        for v in vendors:
+            low = v["attainment"] is not None and v["attainment"] < v["attainment_target"]
+            cls = " class='v-missed'" if low else ""
+            rows.append(f"<tr><td>{html.escape(v['tier'])}</td>"
+                        f"<td>{html.escape(v['target'])}</td>"
+                        f"<td>{html.escape(v['calendar'])}</td>"
+                        f"<td>{v['attainment_target']:.0%}</td><td>{v['waits']}</td>"
+                        f"<td{cls}>{_pct(v['attainment'])}</td>"
+                        f"<td>{v['sla_breaches_attributed']}</td></tr>")
+        rows.append("</table>")
+    rows.append("</section>")
     return "".join(rows)
 
 
