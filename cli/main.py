@@ -16,35 +16,107 @@ from __future__ import annotations
 
 import functools
 import json
+import sys
 from collections.abc import Callable
+from importlib import import_module
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from itr_sim.cli.backtest import backtest as backtest_command
-from itr_sim.cli.baseline import baseline as baseline_command
-from itr_sim.cli.check import check as check_command
-from itr_sim.cli.compare import compare as compare_command
-from itr_sim.cli.erlang import erlang as erlang_command
-from itr_sim.cli.export import export as export_command
-from itr_sim.cli.fit import fit as fit_command
-from itr_sim.cli.ingest import ingest as ingest_command
-from itr_sim.cli.init import init as init_command
-from itr_sim.cli.ola import ola_command
 from itr_sim.cli.output import github_annotation
-from itr_sim.cli.report import report as report_command
-from itr_sim.cli.run import run as run_command
-from itr_sim.cli.staff import staff_command
-from itr_sim.cli.sweep import sweep as sweep_command
+from typer.core import TyperCommand, TyperGroup
 
 from itr_sim import __version__
-from itr_sim.engine.replicate import ExecutorUnavailable
-from itr_sim.model.load import validate_file
-from itr_sim.model.schema import FORMATS, reference_markdown, schema_text
 from itr_sim.model.source import Level, ScenarioError
 from itr_sim.units import UnitError
 
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "run": ("itr_sim.cli.run", "run",
+        "Simulate a scenario for N replications; print KPIs; write the event log and tables."),
+    "compare": ("itr_sim.cli.compare", "compare",
+        "Run A and B with common random numbers; print KPI deltas B - A with 95% intervals, "
+        "significant after Benjamini-Hochberg control across the KPIs."),
+    "report": ("itr_sim.cli.report", "report",
+        "Write an HTML report a leader can mail around: are we keeping our SLAs, and where does "
+        "it hurt."),
+    "sweep": ("itr_sim.cli.sweep", "sweep",
+        "Run a grid of what-ifs with common random numbers; print one row per point: targets met, "
+        "at risk and missed (by their 95% intervals), the worst gap, cost, backlog and each "
+        "line's utilisation and mean wait."),
+    "staff": ("itr_sim.cli.staff", "staff_command",
+        "Find the fewest agents per tier and shift, at least cost, that keep every target."),
+    "ola": ("itr_sim.cli.ola", "ola_command",
+        "Propose per-tier OLA budgets and attainment targets that protect the SLA response, "
+        "restore and resolve clocks, beside today's, and check them by simulation."),
+    "erlang": ("itr_sim.cli.erlang", "erlang",
+        "Erlang C (or A with --patience): waits and service level for given agents, and the "
+        "agents needed for a target; or, given a SCENARIO, a first estimate per tier."),
+    "baseline": ("itr_sim.cli.baseline", "baseline",
+        "Run each scenario with its seed and replications; store its per-replication KPI values "
+        "as TO/<scenario file name>.json, to be committed and checked by `itr-sim check`."),
+    "check": ("itr_sim.cli.check", "check",
+        "Re-run each scenario with its baseline's seed and replications and fail on a regression: "
+        "a KPI that changed in its bad direction, significantly after Benjamini-Hochberg control "
+        "across the KPIs, by more than its tolerance (docs/ci.md)."),
+    "ingest": ("itr_sim.cli.ingest", "ingest",
+        "Read a ticket log with a mapping; write its event log, tickets and data checks as a run "
+        "folder (for `fit`, `backtest` and the KPI code)."),
+    "fit": ("itr_sim.cli.fit", "fit",
+        "Fit demand, handling times, routing, waits, reopens and work slots; write a runnable "
+        "scenario whose every value says where it came from."),
+    "backtest": ("itr_sim.cli.backtest", "backtest",
+        "Fit on cases arriving before the split; replay the rest's arrivals (and generate "
+        "demand); compare with what really happened, beside the naive forecast."),
+    "export": ("itr_sim.cli.export", "export",
+        "Export the event log of a run folder for process-mining tools: one case per ticket "
+        "(`REPLICATION-TICKET`), with concept:name, time:timestamp, org:group and "
+        "lifecycle:transition. Tickets of the warm-up and tickets still open are left out unless "
+        "asked for."),
+    "init": ("itr_sim.cli.init", "init",
+        "Copy the example scenarios (scenarios/), SLA catalogues (sla_catalog/) and the YAML "
+        "schema for editors (docs/schema/) into FOLDER, then say what to run next."),
+}
+"""The commands in their own modules: module, function and the first paragraph of its
+docstring (the help line of `itr-sim --help`, checked against the docstring by a test). A
+command's module is imported only when that command runs or shows its own help, so `--help`
+and `validate` do not load the simulation and analysis stack."""
+
+
+class LazyGroup(TyperGroup):
+    """The ``itr-sim`` group: the commands of :data:`COMMANDS` are built on first use."""
+
+    listing = False
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return [*super().list_commands(ctx), *(n for n in COMMANDS if n not in self.commands)]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name in self.commands or cmd_name not in COMMANDS:
+            return super().get_command(ctx, cmd_name)
+        module, attribute, help_text = COMMANDS[cmd_name]
+        if self.listing:  # the group's help: a name and a line, without importing
+            return TyperCommand(cmd_name, help=help_text)
+        callback = getattr(import_module(module), attribute)
+        single = typer.Typer(add_completion=False, pretty_exceptions_enable=False,
+                             context_settings=CONTEXT)
+        single.command(name=cmd_name)(_guarded(callback))
+        command = typer.main.get_command(single)
+        self.commands[cmd_name] = command
+        return command
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        self.listing = True
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            self.listing = False
+
+
+CONTEXT = {"help_option_names": ["-h", "--help"]}
+
 app = typer.Typer(
+    cls=LazyGroup,
+    context_settings=CONTEXT,
     name="itr-sim",
     help="Design a technical-support service and simulate it before selling it.",
     no_args_is_help=True,
@@ -102,19 +174,28 @@ def _guarded(command: Callable[..., Any]) -> Callable[..., Any]:
             for diagnostic in exc.diagnostics:
                 typer.echo(str(diagnostic), err=True)
             raise typer.Exit(EXIT_BAD_INPUT) from None
-        except (UnitError, OSError, ExecutorUnavailable) as exc:
-            if _debug["on"]:
-                raise
-            typer.echo(f"error: {_oneline(exc)}", err=True)
-            raise typer.Exit(EXIT_BAD_INPUT) from None
         except Exception as exc:
             if _debug["on"]:
                 raise
+            if isinstance(exc, _bad_input_types()):
+                typer.echo(f"error: {_oneline(exc)}", err=True)
+                raise typer.Exit(EXIT_BAD_INPUT) from None
             typer.echo(f"internal error: {type(exc).__name__}: {_oneline(exc)}", err=True)
             typer.echo(f"hint: {REPORT_HINT}", err=True)
             raise typer.Exit(EXIT_INTERNAL) from None
 
     return run
+
+
+def _bad_input_types() -> tuple[type[BaseException], ...]:
+    """Exceptions that mean bad input: a unit error, a file that cannot be read or written,
+    an executor that is not installed (its class only exists once the engine is loaded, and
+    only then can it be raised)."""
+    found: list[type[BaseException]] = [UnitError, OSError]
+    replicate = sys.modules.get("itr_sim.engine.replicate")
+    if replicate is not None:
+        found.append(replicate.ExecutorUnavailable)
+    return tuple(found)
 
 
 def _oneline(exc: BaseException) -> str:
@@ -136,6 +217,8 @@ def validate(
     """Check YAML files; print `file:line: key.path: message` for every problem.
 
     Exit 0 when every file is valid (warnings are printed), 2 otherwise."""
+    from itr_sim.model.load import validate_file
+
     found = [d for path in paths for d in validate_file(path)]
     errors = sum(d.level is Level.ERROR for d in found)
     warnings = len(found) - errors
@@ -169,6 +252,8 @@ def schema(
         help="Also write the Markdown YAML reference to this file.")] = None,
 ) -> None:
     """Print or write the JSON Schema of the YAML formats (for editors and CI)."""
+    from itr_sim.model.schema import FORMATS, reference_markdown, schema_text
+
     kinds = list(FORMATS) if kind is None else [kind]
     if kind is not None and kind not in FORMATS:
         typer.echo(f"unknown kind {kind!r}; use one of: {', '.join(FORMATS)}", err=True)
@@ -190,20 +275,6 @@ def schema(
         typer.echo(f"wrote {reference}", err=True)
 
 
-app.command(name="run")(run_command)
-app.command(name="erlang")(erlang_command)
-app.command(name="compare")(compare_command)
-app.command(name="report")(report_command)
-app.command(name="sweep")(sweep_command)
-app.command(name="staff")(staff_command)
-app.command(name="export")(export_command)
-app.command(name="init")(init_command)
-app.command(name="ola")(ola_command)
-app.command(name="ingest")(ingest_command)
-app.command(name="fit")(fit_command)
-app.command(name="backtest")(backtest_command)
-app.command(name="baseline")(baseline_command)
-app.command(name="check")(check_command)
 for _info in app.registered_commands:
     if _info.callback is not None:
         _info.callback = _guarded(_info.callback)
