@@ -82,7 +82,9 @@ def test_an_internal_error_exits_3_with_a_hint_and_a_traceback_only_with_debug(m
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(cli_main, "validate_file", broken)
+    import itr_sim.model.load
+
+    monkeypatch.setattr(itr_sim.model.load, "validate_file", broken)
     good = str(DATA / "good" / "mini_catalog.yaml")
     result = runner.invoke(cli_main.app, ["validate", good])
     assert result.exit_code == 3

@@ -145,3 +145,27 @@ def test_dask_executor_without_dask_is_bad_input(monkeypatch, command):
     result = CliRunner().invoke(app, [command, str(scenario), "-n", "2", "--executor", "dask"])
     assert result.exit_code == 2, result.output
     assert "pip install 'itr-sim[dask]'" in result.output
+
+
+def test_help_lines_are_the_commands_docstrings_and_help_loads_no_engine():
+    """Fails if a command's line in `itr-sim --help` drifts from its docstring (the group
+    shows it without importing the command), or if `--help`/`validate` import the simulation
+    and analysis stack (2 s of start-up for every command before)."""
+    import importlib
+    import inspect
+    import subprocess
+    import sys
+
+    from itr_sim.cli.main import COMMANDS
+
+    for name, (module, attribute, text) in COMMANDS.items():
+        doc = inspect.getdoc(getattr(importlib.import_module(module), attribute)) or ""
+        assert " ".join(doc.split("\n\n")[0].split()) == text, name
+    code = ("import sys; from itr_sim.cli.main import app\n"
+            "try:\n    app(['--help'])\nexcept SystemExit:\n    pass\n"
+            "heavy = [m for m in ('pandas', 'scipy', 'matplotlib', 'simpy', 'itr_sim.engine',"
+            " 'itr_sim.analysis') if m in sys.modules]\nprint(heavy, file=sys.stderr)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    assert "Commands" in done.stdout and "staff" in done.stdout
+    assert done.stderr.strip().splitlines()[-1] == "[]"
