@@ -21,6 +21,8 @@ from typing import Annotated, Any
 import typer
 from itr_sim.cli.compare import compare as compare_command
 from itr_sim.cli.erlang import erlang as erlang_command
+from itr_sim.cli.headroom import headroom_command
+from itr_sim.cli.price import price_command
 from itr_sim.cli.report import report as report_command
 from itr_sim.cli.run import run as run_command
 from itr_sim.cli.staff import staff_command
@@ -169,6 +171,8 @@ app.command(name="compare")(compare_command)
 app.command(name="report")(report_command)
 app.command(name="sweep")(sweep_command)
 app.command(name="staff")(staff_command)
+app.command(name="price")(price_command)
+app.command(name="headroom")(headroom_command)
 for _info in app.registered_commands:
     if _info.callback is not None:
         _info.callback = _guarded(_info.callback)
