@@ -36,10 +36,25 @@ from itr_sim.model.load import LoadedScenario, load_scenario
 from itr_sim.model.source import ScenarioError, read_yaml
 from itr_sim.units import MINUTES_PER_YEAR, WEEKS_PER_YEAR
 
-__all__ = ["MarginalCost", "NoPlan", "PriceResult", "RunEconomics", "check_margin",
-           "contracts_of", "credits_by_contract", "customer_of", "list_price", "load_product",
-           "marginal_between", "marginal_cost", "parts_used", "price", "run_economics",
-           "with_contracts"]
+__all__ = [
+    "MarginalCost",
+    "NoPlan",
+    "PriceResult",
+    "RunEconomics",
+    "check_margin",
+    "contracts_of",
+    "credits_by_contract",
+    "customer_of",
+    "economics_summary",
+    "list_price",
+    "load_product",
+    "marginal_between",
+    "marginal_cost",
+    "parts_used",
+    "price",
+    "run_economics",
+    "with_contracts",
+]
 
 
 class NoPlan(Exception):
@@ -497,3 +512,20 @@ def price(loaded: LoadedScenario | str | Path, level: str | None = None, *,
     marginal = marginal_between(loaded, with_contracts(loaded, group, added), level, group,
                                 added, seeds=seeds, **options)
     return PriceResult(level, False, listed, margin, marginal)
+
+
+def economics_summary(result: RunResult) -> dict[str, dict[str, Any]]:
+    """Per level, per contract-year (mean and 95% interval over replications): parts
+    consumed, fixed cost and expected service credits of a run; and the contracts. For
+    the report's economics section."""
+    econ = run_economics(result)
+    out: dict[str, dict[str, Any]] = {}
+    for level, g in econ.table.groupby("level", sort=False):
+        n = int(g["contracts"].iloc[0])
+        row: dict[str, Any] = {"contracts": n}
+        for name in ("parts", "fixed", "credits"):
+            x = g[name].to_numpy(float) / econ.years / n if n else np.full(len(g), math.nan)
+            mean, lo, hi = mean_ci(x)
+            row[name] = {"mean": mean, "ci": [lo, hi]}
+        out[str(level)] = row
+    return out

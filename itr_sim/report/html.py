@@ -30,13 +30,16 @@ class ReportInputs:
     sessions: pd.DataFrame
     staffing: dict[str, Staffing]
     origin: datetime
+    economics: dict[str, dict[str, Any]] | None = None  # economics_summary of a run
 
 
 def from_run(result: RunResult, analysis: Analysis) -> ReportInputs:
+    from itr_sim.analysis.economics import economics_summary
+
     first = result.replications[0]
     return ReportInputs(analysis.summary, analysis.tables["clocks"], analysis.tables["backlog"],
                         sessions(result.events(), first.horizon_min), first.staffing,
-                        first.origin)
+                        first.origin, economics_summary(result))
 
 
 def from_run_dir(folder: Path) -> ReportInputs:
@@ -92,6 +95,7 @@ def render(inputs: ReportInputs) -> str:
     body += _headline(k)
     body += _tier_table(k)
     body += _entitlement_table(k)
+    body += _economics_table(k, inputs.economics)
     if empty:
         body.append("<p>No ticket arrived after the warm-up, so there is nothing to chart: "
                     "check the demand of the scenario.</p>")
@@ -171,6 +175,36 @@ def _entitlement_table(k: dict[str, Any]) -> list[str]:
                 "through entitlement). Emergency-only and best-effort tickets have no SLA "
                 "clocks and are left out of the attainment above; their times are wall-clock "
                 "hours from arrival.</p>")
+    return rows
+
+
+def _economics_table(k: dict[str, Any], econ: dict[str, dict[str, Any]] | None) -> list[str]:
+    """Per level and contract-year: the fully allocated staff cost, parts, fixed cost and
+    expected service credits, against the list price (docs/economics.md)."""
+    per_level = k.get("cost", {}).get("per_level", {})
+    if econ is None or not per_level:
+        return []
+    cur = html.escape(str(k.get("currency", "")))
+    rows = ["<h2>Economics per contract-year</h2><table><tr><th>level</th><th>contracts</th>"
+            "<th>revenue</th><th>staff, fully allocated</th><th>parts</th><th>fixed</th>"
+            "<th>expected credits</th></tr>"]
+    for level, e in econ.items():
+        c = per_level.get(level, {})
+        n = e["contracts"]
+        if not n:
+            continue
+        years = k["measured_weeks"] / (365 / 7)
+        revenue = c.get("revenue", 0.0) / n / years
+        cells = [c.get("cost_per_contract_year")] + [e[x]["mean"] for x in
+                                                     ("parts", "fixed", "credits")]
+        shown = "".join(f"<td>{v:,.0f}</td>" if v is not None else "<td>-</td>"
+                        for v in cells)
+        rows.append(f"<tr><td>{html.escape(level)}</td><td>{n}</td><td>{revenue:,.0f}</td>"
+                    f"{shown}</tr>")
+    rows.append(f"</table><p class='meta'>In {cur}. Staff cost is fully allocated: today's "
+                "staff shared out by busy minutes, which moves when other levels' volumes "
+                "move; the cost of one more contract (marginal cost) and the price floor "
+                "come from <code>itr-sim price</code> (docs/economics.md).</p>")
     return rows
 
 
