@@ -37,6 +37,9 @@ _WHERE = {
     "staff": "itr_sim.analysis.staff",
     "StaffingResult": "itr_sim.analysis.staff",
     "validate_file": "itr_sim.model.load",
+    "price": "itr_sim.analysis.economics",
+    "marginal_cost": "itr_sim.analysis.economics",
+    "headroom": "itr_sim.analysis.headroom",
 }
 
 __all__ = [
@@ -56,10 +59,13 @@ __all__ = [
     "compare",
     "erlang_a",
     "erlang_c",
+    "headroom",
     "load_catalog",
     "load_scenario",
+    "marginal_cost",
     "parse_duration",
     "parse_fraction",
+    "price",
     "required_agents",
     "run_scenario",
     "run_streaming",
@@ -69,6 +75,8 @@ __all__ = [
 
 if TYPE_CHECKING:
     from itr_sim.analysis.compare import compare
+    from itr_sim.analysis.economics import marginal_cost, price
+    from itr_sim.analysis.headroom import headroom
     from itr_sim.analysis.queueing import erlang_a, erlang_c, required_agents
     from itr_sim.analysis.staff import StaffingResult, staff
     from itr_sim.analysis.streaming import run_streaming

@@ -266,3 +266,20 @@ def test_level_without_a_price_exits_2(tmp_path):
     out = runner.invoke(app, ["price", str(tmp_path / "step.yaml"), "--level", "desk"])
     assert out.exit_code == 2 and "catalog.yaml:" in out.output
     assert "has no price" in out.output
+
+
+@pytest.mark.slow
+def test_service_products_notebook_runs_and_is_committed_without_outputs(monkeypatch):
+    """Fails if the sales notebook errors, shows nothing, or is committed with outputs."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    path = ROOT / "notebooks" / "service_products.ipynb"
+    book = nbformat.read(path, as_version=4)
+    assert all(not cell.get("outputs") for cell in book.cells if cell.cell_type == "code")
+    monkeypatch.setenv("JUPYTER_PLATFORM_DIRS", "1")
+    NotebookClient(book, timeout=900, kernel_name="python3",
+                   resources={"metadata": {"path": str(ROOT / "notebooks")}}).execute()
+    outputs = [o for cell in book.cells if cell.cell_type == "code" for o in cell.outputs]
+    assert not [o for o in outputs if o.output_type == "error"]
+    assert any(o.output_type in ("execute_result", "display_data") for o in outputs)
