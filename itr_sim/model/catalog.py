@@ -290,6 +290,12 @@ class Charge(Strict):
         None, description="share of the contract's fee for the period")
     amount: Annotated[float, Field(ge=0)] | None = Field(None, description="an amount")
 
+    @model_validator(mode="after")
+    def _one(self) -> Charge:
+        if (self.share is None) == (self.amount is None):
+            raise ValueError("give a share of the fee (5%) or an amount (2000), not both")
+        return self
+
     @model_serializer
     def _as_text(self) -> Any:
         return f"{self.share * 100:g}%" if self.share is not None else self.amount
