@@ -39,8 +39,9 @@ def price_command(
     customer: Annotated[str | None, typer.Option(
         help="Customer group whose contracts are added (default: the level's largest).")
     ] = None,
-    added: Annotated[int, typer.Option(min=1, max=10_000,
-                                       help="Contracts added to measure the margin.")] = 1,
+    added: Annotated[int | None, typer.Option(
+        min=1, max=10_000, help="Contracts added to measure the marginal cost (default: a "
+        "quarter of the group's, at least 1).")] = None,
     seeds: Annotated[int, typer.Option(
         min=1, max=100, help="Independent seeds: one paired difference each; the interval "
         "is Student-t over them.")] = 3,

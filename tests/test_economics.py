@@ -219,8 +219,9 @@ def test_price_cli_json_and_reoptimised_headroom_curve(tmp_path):
 
 def test_product_extends_the_catalogue(tmp_path):
     """A product 'desk plus' sold to 1 contract like callers: the same marginal cost as a
-    third desk contract (one agent-year). Fails if the product's contracts are not added,
-    or the level is not in the catalogue the run uses."""
+    third desk contract (one agent-year), plus its fixed cost of 5,000 per contract-year.
+    Fails if the product's contracts are not added, the level is not in the catalogue the
+    run uses, or the fixed cost per contract is left out."""
     product = tmp_path / "plus.yaml"
     product.write_text("""\
 product: desk_plus
@@ -230,9 +231,10 @@ targets:
 price: {per_contract_year: 700000}
 sold_to: {customer: callers, contracts: 1}
 """, encoding="utf-8")
-    r = price(STEP, margin=0.25, product=product, seeds=1, confidence=0.0, replications=4)
+    loaded = load_scenario(STEP, {"organisation.cost_per_contract_year": {"desk_plus": 5000}})
+    r = price(loaded, margin=0.25, product=product, seeds=1, confidence=0.0, replications=4)
     assert r.level == "desk_plus" and r.list_price == 700_000
-    assert r.floor[0] == pytest.approx(ONE_AGENT_YEAR)
+    assert r.floor[0] == pytest.approx(ONE_AGENT_YEAR + 5000)  # + the fixed cost
 
 
 @pytest.mark.parametrize(("args", "text", "message"), [

@@ -170,6 +170,7 @@ class RunEconomics:
 
     table: pd.DataFrame  # replication, level, contracts, parts, fixed, credits, revenue
     years: float
+    parts_by_customer: pd.DataFrame  # replication, customer, parts (cost)
 
 
 def run_economics(result: RunResult) -> RunEconomics:
@@ -185,6 +186,9 @@ def run_economics(result: RunResult) -> RunEconomics:
     unit_cost = {name: c.cost_per_unit for name, c in org.parts.classes.items()} \
         if org.parts else {}
     contracts = contracts_of(loaded)
+    parts = parts.assign(cost=parts["units"].astype(float)
+                         * parts["part"].map(unit_cost).astype(float).fillna(0.0))
+    by_customer = parts.groupby(["replication", "customer"])["cost"].sum().rename("parts")
     rows = []
     for rep in range(len(result.replications)):
         pr = parts[parts["replication"] == rep]
@@ -194,12 +198,12 @@ def run_economics(result: RunResult) -> RunEconomics:
             price = spec.price.per_contract_year if spec.price else math.nan
             rows.append({
                 "replication": rep, "level": level, "contracts": contracts.get(level, 0),
-                "parts": float((used["units"] * used["part"].map(unit_cost).fillna(0)).sum()),
+                "parts": float(used["cost"].sum()),
                 "fixed": org.cost_per_contract_year.get(level, 0.0) * contracts.get(level, 0)
                 * years,
                 "credits": float(cr.loc[cr["level"] == level, "credit"].sum()),
                 "revenue": price * contracts.get(level, 0) * years})
-    return RunEconomics(pd.DataFrame(rows), years)
+    return RunEconomics(pd.DataFrame(rows), years, by_customer.reset_index())
 
 
 # ---------------------------------------------------------------- adding contracts
@@ -287,14 +291,22 @@ class MarginalCost:
                 "per_seed": self.per_seed.to_dict(orient="records")}
 
 
+def default_added(loaded: LoadedScenario, customer: str) -> int:
+    """A quarter of the group's contracts (at least 1): a staffing step is then shared by
+    the contracts that together make it necessary, not charged to one."""
+    return max(1, math.ceil(0.25 * loaded.scenario.demand.customers[customer].count))
+
+
 def marginal_cost(loaded: LoadedScenario | str | Path, level: str, *,
-                  customer: str | None = None, added: int = 1, seeds: int = 3,
+                  customer: str | None = None, added: int | None = None, seeds: int = 3,
                   **options: Any) -> MarginalCost:
     """Marginal cost per contract-year of ``level``: ``added`` contracts more in its customer
-    group (:func:`customer_of`); see :func:`marginal_between` for the options."""
+    group (:func:`customer_of`; default :func:`default_added`); see
+    :func:`marginal_between` for the options."""
     if not isinstance(loaded, LoadedScenario):
         loaded = load_scenario(loaded)
     group = customer_of(loaded, level, customer)
+    added = default_added(loaded, group) if added is None else added
     if added < 1:
         raise ValueError("added must be at least 1 contract")
     return marginal_between(loaded, with_contracts(loaded, group, added), level, group,
@@ -310,9 +322,13 @@ def marginal_between(base: LoadedScenario, more: LoadedScenario, level: str, cus
     """The marginal cost of going from ``base`` to ``more`` (``added`` more contracts of
     ``level``), per contract-year: for each of ``seeds`` seeds, both scenarios are staffed
     at least cost with that seed (``staffing="reoptimised"``; ``"fixed"`` keeps today's
-    roster), both plans are run with that seed, and the difference of staff cost, parts,
-    fixed costs and credits is divided by ``added`` and the measured years. The interval is
-    Student-t over the seeds (docs/economics.md)."""
+    roster) and both plans are run with that seed. Per contract-year: the difference of
+    staff cost divided by ``added``; the parts the group ``customer`` consumed in the run
+    with the added contracts, per contract of the group (variable costs are linear in the
+    contracts, and the group's own use is far less noisy than a difference of totals); the
+    level's fixed cost per contract; and the difference of every level's credits divided by
+    ``added`` (congestion raises other contracts' credits too). The interval is Student-t
+    over the seeds (docs/economics.md)."""
     if seeds < 1:
         raise ValueError("seeds must be at least 1")
     if staffing not in ("reoptimised", "fixed"):
@@ -322,7 +338,8 @@ def marginal_between(base: LoadedScenario, more: LoadedScenario, level: str, cus
     rows, plans = [], []
     for i in range(seeds):
         s = root + 1000 * i
-        per: list[tuple[float, pd.DataFrame, float, StaffingResult | None]] = []
+        per: list[tuple[float, pd.DataFrame, float, RunEconomics,
+                        StaffingResult | None]] = []
         for scenario in (base, more):
             if progress is not None:
                 progress(f"seed {s}: {'base' if scenario is base else 'more'}")
@@ -342,16 +359,21 @@ def marginal_between(base: LoadedScenario, more: LoadedScenario, level: str, cus
                 run = run_scenario(scenario, replications=reps, seed=s)
                 staff_cost, weeks = 0.0, 1.0  # today's roster in both: no change
             econ = run_economics(run)
-            per.append((staff_cost / weeks * WEEKS_PER_YEAR, econ.table, econ.years, plan))
-        (cost0, t0, years, p0), (cost1, t1, _, p1) = per
+            per.append((staff_cost / weeks * WEEKS_PER_YEAR, econ.table, econ.years, econ,
+                        plan))
+        (cost0, t0, years, _, p0), (cost1, t1, _, econ1, p1) = per
         plans.append((p0, p1))
-        a = t0.groupby("replication")[["parts", "fixed", "credits"]].sum()
-        b = t1.groupby("replication")[["parts", "fixed", "credits"]].sum()
-        diff = (b - a).mean() / years / added
+        credits = (t1.groupby("replication")["credits"].sum()
+                   - t0.groupby("replication")["credits"].sum()).mean() / years / added
+        group = more.scenario.demand.customers[customer].count
+        mine = econ1.parts_by_customer
+        used = mine.loc[mine["customer"] == customer, "parts"].sum() / reps
+        parts = float(used) / years / group
+        fixed = more.scenario.organisation.cost_per_contract_year.get(level, 0.0)
         staff_part = (cost1 - cost0) / added
-        rows.append({"seed": s, "staff": staff_part, "parts": float(diff["parts"]),
-                     "fixed": float(diff["fixed"]), "credits": float(diff["credits"]),
-                     "total": staff_part + float(diff.sum())})
+        rows.append({"seed": s, "staff": staff_part, "parts": parts, "fixed": fixed,
+                     "credits": float(credits), "total": staff_part + parts + fixed
+                     + float(credits)})
     interval = confidence if confidence > 0 else 0.95  # the mean rule still gets an interval
     return MarginalCost(level, customer, added, contracts_of(base).get(level, 0),
                         base.catalog.currency, interval,
@@ -489,7 +511,7 @@ def list_price(loaded: LoadedScenario, level: str, product: str | Path | None = 
 
 def price(loaded: LoadedScenario | str | Path, level: str | None = None, *,
           margin: float = 0.2, product: str | Path | None = None,
-          customer: str | None = None, added: int = 1, seeds: int = 3,
+          customer: str | None = None, added: int | None = None, seeds: int = 3,
           **options: Any) -> PriceResult:
     """Price floor per contract-year of ``level`` (or of the product in ``product``, sold
     to its contracts): the marginal cost with expected credits (:func:`marginal_between`
@@ -507,6 +529,7 @@ def price(loaded: LoadedScenario | str | Path, level: str | None = None, *,
         raise ValueError("give a level or a product")
     group = customer_of(loaded, level, customer)
     listed = list_price(loaded, level)
+    added = default_added(loaded, group) if added is None else added
     if added < 1:
         raise ValueError("added must be at least 1 contract")
     marginal = marginal_between(loaded, with_contracts(loaded, group, added), level, group,
