@@ -352,6 +352,11 @@ def marginal_between(base: LoadedScenario, more: LoadedScenario, level: str, cus
                     raise NoPlan("no roster within the staffing bounds carries the offered "
                                  "work" + (" with the added contracts" if scenario is more
                                            else "") + "; raise staffing.units.UNIT.max")
+                if plan.status != "optimal":  # the cheapest roster seen is no least cost
+                    raise NoPlan(f"the staffing search (seed {s}) used its "
+                                 f"{max_evaluations} evaluations before it ended, so its "
+                                 "roster is not a least-cost plan and a difference of two "
+                                 "such rosters is no marginal cost; raise max_evaluations")
                 run = run_scenario(with_agents(scenario, plan.plan), replications=reps,
                                    seed=s)
                 staff_cost, weeks = plan.cost, plan.weeks
