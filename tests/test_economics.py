@@ -285,3 +285,16 @@ def test_service_products_notebook_runs_and_is_committed_without_outputs(monkeyp
     outputs = [o for cell in book.cells if cell.cell_type == "code" for o in cell.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
     assert any(o.output_type in ("execute_result", "display_data") for o in outputs)
+
+
+def test_fixed_cost_of_an_unknown_level_exits_2(tmp_path):
+    """Fails if a fixed cost per contract for a level the catalogue lacks is silently
+    ignored (a typo would drop the cost from every price floor)."""
+    text = STEP.read_text(encoding="utf-8").replace(
+        "      cost_per_agent_hour: 40\n",
+        "      cost_per_agent_hour: 40\n  cost_per_contract_year: {dsk: 5000}\n")
+    (tmp_path / "step.yaml").write_text(text, encoding="utf-8")
+    (tmp_path / "catalog.yaml").write_text((DATA / "catalog.yaml").read_text("utf-8"), "utf-8")
+    out = runner.invoke(app, ["price", str(tmp_path / "step.yaml"), "--level", "desk"])
+    assert out.exit_code == 2, out.output
+    assert "step.yaml:" in out.output and "did you mean 'desk'" in out.output

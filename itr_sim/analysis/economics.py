@@ -209,6 +209,20 @@ def run_economics(result: RunResult) -> RunEconomics:
 # ---------------------------------------------------------------- adding contracts
 
 
+def check_costs(loaded: LoadedScenario) -> None:
+    """``organisation.cost_per_contract_year`` names levels of the catalogue."""
+    from itr_sim.model.fields import did_you_mean
+
+    levels = loaded.catalog.levels
+    bad = [name for name in loaded.scenario.organisation.cost_per_contract_year
+           if name not in levels]
+    if bad:
+        doc = read_yaml(loaded.path)
+        raise ScenarioError([doc.diagnostic(
+            ("organisation", "cost_per_contract_year", name),
+            did_you_mean(name, levels, "level of the catalogue")) for name in bad])
+
+
 def customer_of(loaded: LoadedScenario, level: str, customer: str | None = None) -> str:
     """The customer group whose contracts are added: ``customer`` (checked), or the level's
     active group with the most contracts."""
@@ -331,6 +345,7 @@ def marginal_between(base: LoadedScenario, more: LoadedScenario, level: str, cus
     over the seeds (docs/economics.md)."""
     if seeds < 1:
         raise ValueError("seeds must be at least 1")
+    check_costs(more)
     if staffing not in ("reoptimised", "fixed"):
         raise ValueError("staffing is reoptimised or fixed")
     root = base.scenario.seed if seed is None else seed
