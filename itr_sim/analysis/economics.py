@@ -305,6 +305,74 @@ class MarginalCost:
                 "per_seed": self.per_seed.to_dict(orient="records")}
 
 
+def restaff(more: LoadedScenario, start: StaffingResult, *, max_evaluations: int = 200,
+            jobs: int = 1) -> StaffingResult:
+    """Least-cost staffing of ``more`` searched from the plan ``start`` found for a smaller
+    volume, with its seed, replications and confidence: the bound is evaluated (targets it
+    misses are unreachable, as in ``staff``), then the greedy add and remove steps of
+    :func:`itr_sim.analysis.staff.staff` run from ``start``'s roster. Two independent
+    searches a few contracts apart can land on rosters far apart (the search is greedy and
+    judged on few replications); from a common start the difference is the staffing the
+    added work needs. Returns a :class:`StaffingResult` with the plan and its cost (its
+    verdicts are in-sample: no out-of-sample check)."""
+    from itr_sim.analysis.evaluate import Options, judge
+    from itr_sim.analysis.staff import (
+        STABLE_UTILISATION,
+        BudgetExhausted,
+        Evaluator,
+        _add,
+        _remove,
+        capacity_shortfall,
+        offered_work,
+        roster_point,
+        variables_of,
+    )
+    from itr_sim.model.staffing import StaffingSpec
+
+    spec = more.scenario.staffing or StaffingSpec()
+    variables = variables_of(more, spec)
+    options = Options(spec.ola_attainment, spec.occupancy_cap)
+    ev = Evaluator(more, variables, start.seed, start.replications, options,
+                   max_evaluations, jobs, "process", None, None)
+    cost = {v.key: v.cost_per_agent for v in variables}
+    cap = spec.occupancy_cap if spec.occupancy_cap is not None else STABLE_UTILISATION
+    high = {v.key: v.high for v in variables}
+    status = "optimal"
+    try:
+        e_high = ev.many([high], loads=True)[0]
+        at_bound = judge(e_high, start.confidence)
+        offered = offered_work(variables, e_high.busy or {})
+
+        def gaps(x: dict[Any, int]) -> dict[str, float]:
+            return capacity_shortfall(variables, offered, cap, x)
+
+        unreachable = sorted([k for k, v in at_bound.items() if not v.met] + list(gaps(high)))
+        reachable = set(at_bound) - set(unreachable)
+
+        def record(phase: str, x: dict[Any, int], e: Any) -> Any:
+            mine = {k: g for k, g in gaps(x).items() if k not in unreachable}
+            return roster_point(phase, x, e, start.confidence, reachable, mine, cost)
+
+        x = {v.key: start.plan.get(v.key, v.now) for v in variables}
+        if any(k.startswith("capacity.") for k in unreachable):
+            status = "infeasible_bounds"
+        else:
+            short = [k for k in gaps(x) if k not in unreachable]
+            current = record("start", x, None if short else ev.many([x])[0])
+            x, current = _add(ev, variables, x, current, record)
+            x, current, _ = _remove(ev, variables, x, current, record,
+                                    lambda y: [k for k in gaps(y) if k not in unreachable])
+    except BudgetExhausted:
+        status = "budget_exhausted"
+    finally:
+        ev.close()
+    total = sum(cost[k] * n for k, n in x.items())
+    return StaffingResult(status, variables, x, start.cost_now, total, start.weeks,
+                          start.currency, start.confidence, start.seed, start.replications,
+                          start.final_seed, start.final_replications, {}, at_bound, {}, {},
+                          unreachable, {}, evaluations=ev.count)
+
+
 def default_added(loaded: LoadedScenario, customer: str) -> int:
     """A quarter of the group's contracts (at least 1): a staffing step is then shared by
     the contracts that together make it necessary, not charged to one."""
@@ -355,14 +423,21 @@ def marginal_between(base: LoadedScenario, more: LoadedScenario, level: str, cus
         s = root + 1000 * i
         per: list[tuple[float, pd.DataFrame, float, RunEconomics,
                         StaffingResult | None]] = []
+        start: StaffingResult | None = None
         for scenario in (base, more):
             if progress is not None:
                 progress(f"seed {s}: {'base' if scenario is base else 'more'}")
             plan: StaffingResult | None = None
             if staffing == "reoptimised":
-                plan = staff(scenario, replications=reps, confidence=confidence,
-                             max_evaluations=max_evaluations, seed=s,
-                             final_replications=final_replications or reps, jobs=jobs)
+                if scenario is base:
+                    plan = staff(scenario, replications=reps, confidence=confidence,
+                                 max_evaluations=max_evaluations, seed=s,
+                                 final_replications=final_replications or reps, jobs=jobs)
+                    start = plan
+                else:
+                    assert start is not None
+                    plan = restaff(scenario, start, max_evaluations=max_evaluations,
+                                   jobs=jobs)
                 if plan.status == "infeasible_bounds":
                     raise NoPlan("no roster within the staffing bounds carries the offered "
                                  "work" + (" with the added contracts" if scenario is more
