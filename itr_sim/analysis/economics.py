@@ -52,6 +52,7 @@ __all__ = [
     "marginal_cost",
     "parts_used",
     "price",
+    "restaff",
     "run_economics",
     "with_contracts",
 ]

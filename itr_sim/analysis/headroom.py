@@ -5,9 +5,10 @@ With ``staffing="fixed"`` today's roster is kept: ``extra`` contracts hold when 
 met with today's volume is still met (:func:`itr_sim.analysis.evaluate.judge`) and no unit is
 busier than the staffing section's occupancy cap (95% without one: the capacity rule of
 ``staff``). With ``staffing="reoptimised"`` each volume is staffed at least cost within the
-staffing bounds (:func:`itr_sim.analysis.staff.staff`): ``extra`` holds when the search finds
-a plan and no target it could reach today becomes unreachable; the least cost of each volume
-on a grid up to the bound gives the curve contracts -> cost.
+staffing bounds (:func:`itr_sim.analysis.staff.staff` for today's volume, then
+:func:`itr_sim.analysis.economics.restaff` from today's plan for each larger one): ``extra``
+holds when the search finds a plan and no target it could reach today becomes unreachable;
+the least cost of each volume on a grid up to the bound gives the curve contracts -> cost.
 
 The search doubles ``extra`` (1, 2, 4, ...) until it fails or reaches the bound, then bisects
 between the last success and the first failure. Every evaluation uses the same seed and
@@ -22,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from itr_sim.analysis.economics import contracts_of, customer_of, with_contracts
+from itr_sim.analysis.economics import contracts_of, customer_of, restaff, with_contracts
 from itr_sim.analysis.evaluate import Options, evaluate_plan, judge
 from itr_sim.analysis.staff import STABLE_UTILISATION, staff
 from itr_sim.model.load import LoadedScenario, load_scenario
@@ -160,9 +161,8 @@ def headroom(loaded: LoadedScenario | str | Path, level: str, *, customer: str |
     else:
         def plan(added: int) -> Step:
             say(f"{added} more contracts: staffing")
-            r = staff(with_contracts(loaded, group, added), replications=reps,
-                      confidence=confidence, max_evaluations=max_evaluations, seed=root,
-                      final_replications=reps, jobs=jobs)
+            r = restaff(with_contracts(loaded, group, added), base,
+                        max_evaluations=max_evaluations, jobs=jobs)
             broken = sorted(set(r.unreachable) - set(base.unreachable))
             if r.status != "optimal":
                 broken = broken or [f"staffing search: {r.status}"]
