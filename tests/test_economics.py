@@ -298,3 +298,15 @@ def test_fixed_cost_of_an_unknown_level_exits_2(tmp_path):
     out = runner.invoke(app, ["price", str(tmp_path / "step.yaml"), "--level", "desk"])
     assert out.exit_code == 2, out.output
     assert "step.yaml:" in out.output and "did you mean 'desk'" in out.output
+
+
+def test_report_has_an_economics_section(tmp_path):
+    """The report's economics row for desk shows its revenue per contract-year (the list
+    price, 500,000) and labels the staff cost as fully allocated. Fails if the section is
+    missing or annualises the measured weeks wrongly."""
+    out = tmp_path / "r.html"
+    got = runner.invoke(app, ["report", str(STEP), "-n", "1", "-o", str(out)])
+    assert got.exit_code == 0, got.output
+    page = out.read_text("utf-8")
+    assert "Economics per contract-year" in page and "fully allocated" in page
+    assert "<tr><td>desk</td><td>2</td><td>500,000</td>" in page
