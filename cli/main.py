@@ -72,6 +72,14 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "(`REPLICATION-TICKET`), with concept:name, time:timestamp, org:group and "
         "lifecycle:transition. Tickets of the warm-up and tickets still open are left out unless "
         "asked for."),
+    "price": ("itr_sim.cli.price", "price_command",
+        "Price floor per contract-year: marginal cost to serve (re-optimised staffing, parts, "
+        "fixed costs) plus expected service credits, with an interval, next to the list price and "
+        "the margin it gives. Exit 0; 1 when staffing cannot carry the volume; 2 for bad input. "
+        "Method: docs/economics.md."),
+    "headroom": ("itr_sim.cli.headroom", "headroom_command",
+        "Largest number of additional contracts of LEVEL at which every target still holds, by "
+        "the confidence rule of `staff`. Exit 0; 2 for bad input. Method: docs/economics.md."),
     "init": ("itr_sim.cli.init", "init",
         "Copy the example scenarios (scenarios/), SLA catalogues (sla_catalog/) and the YAML "
         "schema for editors (docs/schema/) into FOLDER, then say what to run next."),

@@ -46,6 +46,9 @@ _WHERE = {
     "simulate": "itr_sim.report.run",
     "load_run": "itr_sim.report.run",
     "Run": "itr_sim.report.run",
+    "price": "itr_sim.analysis.economics",
+    "marginal_cost": "itr_sim.analysis.economics",
+    "headroom": "itr_sim.analysis.headroom",
 }
 
 __all__ = [
@@ -66,12 +69,15 @@ __all__ = [
     "compare",
     "erlang_a",
     "erlang_c",
+    "headroom",
     "load_catalog",
     "load_run",
     "load_scenario",
+    "marginal_cost",
     "ola",
     "parse_duration",
     "parse_fraction",
+    "price",
     "required_agents",
     "run_scenario",
     "run_streaming",
@@ -82,6 +88,8 @@ __all__ = [
 
 if TYPE_CHECKING:
     from itr_sim.analysis.compare import compare
+    from itr_sim.analysis.economics import marginal_cost, price
+    from itr_sim.analysis.headroom import headroom
     from itr_sim.analysis.ola_design import ola
     from itr_sim.analysis.queueing import erlang_a, erlang_c, required_agents
     from itr_sim.analysis.staff import StaffingResult, staff

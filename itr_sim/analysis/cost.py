@@ -1,4 +1,9 @@
-"""Cost to serve: staffed agent hours x cost per hour, allocated to service levels.
+"""Fully allocated cost to serve: staffed agent hours x cost per hour, allocated to service
+levels.
+
+This is an accounting view, not the cost of a contract: with unchanged staff it falls per
+contract as a level grows and moves for levels whose demand did not change. The marginal
+cost to serve and price floors are in :mod:`itr_sim.analysis.economics` (docs/economics.md).
 
 A unit's cost over the measured period is its staffed agent-minutes x its cost per agent
 hour (idle time included: staffing is paid whether busy or not). It is allocated to the

@@ -19,6 +19,7 @@ from itr_sim.calendar import Calendar
 from itr_sim.model.fields import (
     ClockShare,
     ClockTime,
+    CustomerName,
     DurationField,
     Fraction,
     HoursSpec,
@@ -32,15 +33,21 @@ __all__ = [
     "DEFAULT_PAUSES",
     "CalendarSpec",
     "Catalog",
+    "Charge",
     "ClockName",
+    "Credit",
     "EscalationRung",
     "LevelSpec",
     "PauseReason",
+    "Penalties",
     "Policies",
     "Price",
+    "Product",
     "RequestKind",
     "RequestType",
     "ServiceTargets",
+    "SoldTo",
+    "TargetChanges",
     "Targets",
     "Threshold",
 ]
@@ -267,6 +274,85 @@ class Price(Strict):
     per_contract_year: Annotated[float, Field(ge=0)]
 
 
+def _charge(value: Any) -> Any:
+    if isinstance(value, dict | Charge):
+        return value
+    if isinstance(value, str) and value.strip().endswith("%"):
+        return {"share": value}
+    return {"amount": value}
+
+
+class Charge(Strict):
+    """A credit or a cap: a share of the contract's fee for the period (``5%``) or an amount
+    in the catalogue currency (``2000``)."""
+
+    share: Fraction | None = Field(
+        None, description="share of the contract's fee for the period")
+    amount: Annotated[float, Field(ge=0)] | None = Field(None, description="an amount")
+
+    @model_validator(mode="after")
+    def _one(self) -> Charge:
+        if (self.share is None) == (self.amount is None):
+            raise ValueError("give a share of the fee (5%) or an amount (2000), not both")
+        return self
+
+    @model_serializer
+    def _as_text(self) -> Any:
+        return f"{self.share * 100:g}%" if self.share is not None else self.amount
+
+    def value(self, period_fee: float) -> float:
+        """The charge in currency, for a period whose fee is ``period_fee``."""
+        return self.share * period_fee if self.share is not None else float(self.amount or 0)
+
+
+ChargeField = Annotated[
+    Charge,
+    BeforeValidator(_charge),
+    WithJsonSchema({"anyOf": [{"type": "string", "pattern": r"^\d+(\.\d+)?%$"},
+                              {"type": "number", "minimum": 0}],
+                    "examples": ["5%", 2000]}),
+]
+
+
+class Credit(Strict):
+    """One service credit: ``per_miss`` for every missed clock, or ``below_target`` for
+    every period in which the contract's attainment of the clock is below the level's
+    target. ``severity`` limits it to one severity (default: every severity)."""
+
+    clock: ClockName = Field(description="the clock whose misses earn the credit")
+    severity: Name | None = Field(None, description="only this severity; default every one")
+    per_miss: ChargeField | None = Field(None, description="credit per missed clock: 5% of "
+                                         "the period's fee, or an amount")
+    below_target: ChargeField | None = Field(
+        None, description="credit per period whose attainment of the clock is below target")
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Credit:
+        if (self.per_miss is None) == (self.below_target is None):
+            raise ValueError("give exactly one of per_miss (a credit per missed clock) and "
+                             "below_target (a credit per period below the attainment target)")
+        return self
+
+
+class Penalties(Strict):
+    """Service credits owed to a contract of the level, per billing period, with a cap."""
+
+    period: Literal["month", "quarter", "year"] = Field(
+        "month", description="billing period: credits and the cap count per period")
+    credits: Annotated[list[Credit], Field(min_length=1)] = Field(
+        description="the credits, e.g. {clock: restore, severity: critical, per_miss: 5%}")
+    cap: ChargeField | None = Field(
+        None, description="at most this per contract and period: 20% of the period's fee, or "
+        "an amount; default no cap")
+
+    def periods_per_year(self) -> int:
+        return {"month": 12, "quarter": 4, "year": 1}[self.period]
+
+    def uses_shares(self) -> bool:
+        charges = [c.per_miss or c.below_target for c in self.credits] + [self.cap]
+        return any(c is not None and c.share is not None for c in charges)
+
+
 class LevelSpec(Strict):
     """A service level sold (platinum, gold, silver): clocks per severity on a calendar."""
 
@@ -285,6 +371,33 @@ class LevelSpec(Strict):
                                   description="NBD cut-off, local time of the calendar")
     escalation: list[EscalationRung] = Field(default_factory=list)
     price: Price | None = None
+    penalties: Penalties | None = Field(
+        None, description="service credits per missed clock or per period below target "
+        "(docs/economics.md)")
+
+    @model_validator(mode="after")
+    def _penalties_fit(self) -> LevelSpec:
+        p = self.penalties
+        if p is None:
+            return self
+        if p.uses_shares() and self.price is None:
+            raise ValueError("penalties: a credit given as a share of the fee needs the "
+                             "level's price: add price: {per_contract_year: ...} or give "
+                             "the credit as an amount")
+        for i, credit in enumerate(p.credits):
+            where = f"penalties.credits.{i}"
+            if credit.severity is not None and credit.severity not in self.targets:
+                raise ValueError(f"{where}.severity: {credit.severity!r} has no targets in "
+                                 f"this level; use one of: {', '.join(self.targets)}")
+            budgets = [t for s, t in self.targets.items()
+                       if credit.severity in (None, s) and getattr(t, credit.clock.value)]
+            if not budgets:
+                raise ValueError(f"{where}.clock: this level has no {credit.clock.value} "
+                                 "target for that severity, so it can never be missed")
+            if credit.below_target is not None and self.attainment_for(credit.clock) is None:
+                raise ValueError(f"{where}.below_target: the level has no attainment target "
+                                 f"for {credit.clock.value}; add it to `attainment`")
+        return self
 
     def attainment_for(self, clock: ClockName) -> float | None:
         return self.attainment.get(clock)
@@ -371,3 +484,42 @@ class Catalog(Strict):
     def calendar(self, name: str) -> Calendar:
         return self.calendars[name].to_calendar(name)
 
+
+
+class TargetChanges(Strict):
+    """Clock budgets that replace the extended level's for one severity."""
+
+    response: DurationField | None = None
+    restore: DurationField | None = None
+    resolve: DurationField | None = None
+    update: DurationField | None = None
+    onsite: DurationField | None = None
+    parts: DurationField | None = None
+
+
+class SoldTo(Strict):
+    customer: CustomerName = Field(description="customer group of the scenario whose volume per "
+                                 "contract (tickets, mixes) the new contracts have")
+    contracts: Annotated[int, Field(ge=1, le=100_000)] = Field(
+        description="contracts of the product sold")
+
+
+class Product(Strict):
+    """A new service level for ``itr-sim price --product``: a catalogue level with some
+    clocks, the price or the credits changed, sold to N contracts like a named group's."""
+
+    product: Name = Field(description="name of the new level")
+    extends: Name = Field(description="the catalogue level it starts from")
+    description: str = ""
+    calendar: Name | None = Field(None, description="coverage calendar (default: extended's)")
+    targets: dict[Name, TargetChanges] = Field(
+        default_factory=dict, description="per severity, the clock budgets that change, "
+        "e.g. {critical: {restore: 2h}}")
+    attainment: Annotated[
+        dict[ClockName, Fraction] | None,
+        BeforeValidator(_attainment, json_schema_input_type=Fraction | dict[ClockName, Fraction]
+                        | None),
+    ] = Field(None, description="replaces the extended level's attainment targets")
+    price: Price | None = Field(None, description="list price (default: extended's)")
+    penalties: Penalties | None = Field(None, description="credits (default: extended's)")
+    sold_to: SoldTo = Field(description="{customer: GROUP, contracts: N}")

@@ -218,6 +218,8 @@ class PartClass(Strict):
     stock: Annotated[int, Field(ge=0, le=1_000_000)] = Field(description="units at the start")
     replenish: Distribution = Field(description="lead time of a replenishment order, placed "
                                     "when a unit is taken")
+    cost_per_unit: Annotated[float, Field(ge=0)] = Field(
+        0.0, description="cost of one part consumed, in the catalogue currency (economics)")
 
 
 class Parts(Strict):
@@ -251,6 +253,9 @@ class Organisation(Strict):
         None, description="customer confirmation delay between resolved and closed (KCP5); "
         "none: closed when resolved")
     callback: Callback | None = Field(None, description="callback/survey after closure")
+    cost_per_contract_year: dict[Name, Annotated[float, Field(ge=0)]] = Field(
+        default_factory=dict, description="fixed cost per contract-year by service level "
+        "(account management, tools), in the catalogue currency (economics)")
 
     def entry_tier(self) -> str:
         """The one entry tier, or with entry shares the tier with the largest default share."""

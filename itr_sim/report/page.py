@@ -44,14 +44,18 @@ class ReportInputs:
     loaded: LoadedScenario | None = None
     scenario_file: str | None = None
     ola: dict[str, Any] | None = None   # an OLA design (`itr-sim ola --report`), to show
+    economics: dict[str, dict[str, Any]] | None = None  # economics_summary of a run
 
 
 def from_run(result: RunResult, analysis: Analysis) -> ReportInputs:
+    from itr_sim.analysis.economics import economics_summary
+
     first = result.replications[0]
     return ReportInputs(analysis.summary, analysis.tables["clocks"], analysis.tables["backlog"],
                         sessions(result.events(), first.horizon_min), first.staffing,
                         first.origin, result.tickets(), analysis.tables["attribution"],
-                        result.loaded, str(result.loaded.path))
+                        result.loaded, str(result.loaded.path),
+                        economics=economics_summary(result))
 
 
 def from_run_dir(folder: Path) -> ReportInputs:

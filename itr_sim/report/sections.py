@@ -429,6 +429,44 @@ def cost(page: Page) -> str:
     return "".join(out)
 
 
+def economics(page: Page) -> str:
+    """Per level and contract-year: the fully allocated staff cost, parts, fixed cost and
+    expected service credits, against the list price (docs/economics.md); shown for a run
+    simulated with the report (a run folder keeps no per-contract economics)."""
+    return economics_table(page.kpis, page.inputs.economics)
+
+
+def economics_table(k: dict[str, Any], econ: dict[str, dict[str, Any]] | None) -> str:
+    """Per level and contract-year: the fully allocated staff cost, parts, fixed cost and
+    expected service credits, against the list price (docs/economics.md)."""
+    per_level = k.get("cost", {}).get("per_level", {})
+    if econ is None or not per_level:
+        return ""
+    cur = _e(str(k.get("currency", "")))
+    rows = ["<section id='economics'><h2>Economics per contract-year</h2><table><tr>"
+            "<th>level</th><th>contracts</th>"
+            "<th>revenue</th><th>staff, fully allocated</th><th>parts</th><th>fixed</th>"
+            "<th>expected credits</th></tr>"]
+    for level, e in econ.items():
+        c = per_level.get(level, {})
+        n = e["contracts"]
+        if not n:
+            continue
+        years = k["measured_weeks"] / (365 / 7)
+        revenue = c.get("revenue", 0.0) / n / years
+        cells = [c.get("cost_per_contract_year")] + [e[x]["mean"] for x in
+                                                     ("parts", "fixed", "credits")]
+        shown = "".join(f"<td>{v:,.0f}</td>" if v is not None else "<td>-</td>"
+                        for v in cells)
+        rows.append(f"<tr><td>{_e(level)}</td><td>{n}</td><td>{revenue:,.0f}</td>"
+                    f"{shown}</tr>")
+    rows.append(f"</table><p class='meta'>In {cur}. Staff cost is fully allocated: today's "
+                "staff shared out by busy minutes, which moves when other levels' volumes "
+                "move; the cost of one more contract (marginal cost) and the price floor "
+                "come from <code>itr-sim price</code> (docs/economics.md).</p></section>")
+    return "".join(rows)
+
+
 def glossary(page: Page) -> str:
     items = "".join(f"<dt>{_e(term)}</dt><dd>{_e(text)}</dd>" for term, text in GLOSSARY.items())
     return f"<section id='glossary'><h2>Glossary</h2><dl>{items}</dl></section>"
@@ -444,6 +482,6 @@ def footer(page: Page) -> str:
 SECTIONS: list[Section] = [
     header, status, what_to_change, where_it_hurts, attainment_chart, weekly_chart,
     monthly_report, lines, ola_budgets, load_chart, backlog_chart, resolve_chart, entitlement,
-    escalations_chart, cost, glossary, footer,
+    escalations_chart, cost, economics, glossary, footer,
 ]
 """The report's sections in page order."""
