@@ -62,7 +62,7 @@ def header(page: Page) -> str:
     first, last = measured_period(page.inputs.origin, page.start_min, page.end_min)
     desc = f"<p>{_e(page.description)}</p>" if page.description else ""
     if page.real:
-        return _real_header(page, first, last)
+        return _real_header(page)
     out = [f"<header id='header'><h1>Service report: {_e(label(k['scenario']))}</h1>{desc}",
            f"<p class='meta'>Measured {first} to {last} ({k['measured_weeks']:g} weeks after "
            f"a warm-up, {_e(meta['timezone'])}); {k['replications']} replications, seed "
@@ -81,14 +81,14 @@ def header(page: Page) -> str:
     return "".join(out)
 
 
-def _real_header(page: Page, first: str, last: str) -> str:
+def _real_header(page: Page) -> str:
     k, src = page.kpis, page.kpis.get("source", {})
     return (f"<header id='header'><h1>Service report: {_e(label(k['scenario']))}</h1>"
-            f"<p class='meta'>Measured {first} to {last} ({k['measured_weeks']:.1f} weeks, "
-            f"{_e(page.meta['timezone'])}); {_e(page.source)} (mapping "
-            f"{_e(str(src.get('mapping', '?')))}, catalogue {_e(str(src.get('catalog', '?')))})"
-            ". One set of measured figures: no replications, no intervals; an attainment "
-            "below its target is missed.</p></header>")
+            f"<p class='meta'>Measured on the {_e(page.source)} ({k['measured_weeks']:.1f} "
+            f"weeks, {_e(page.meta['timezone'])}; mapping {_e(str(src.get('mapping', '?')))}, "
+            f"catalogue {_e(str(src.get('catalog', '?')))}). One set of measured figures: no "
+            "replications, no intervals; an attainment below its target is missed.</p>"
+            "</header>")
 
 
 def _not_in_log(anchor: str, title: str, what: str) -> str:
@@ -167,14 +167,16 @@ def where_it_hurts(page: Page) -> str:
                 month[["level", "severity", "clock", *months]].itertuples(index=False)}
     weeks = page.kpis["measured_weeks"]
     out.append("<table><tr><th class='l'>level</th><th class='l'>severity</th>"
-               "<th class='l'>budget</th><th>attainment (95% interval)</th><th>target</th>"
+               f"<th class='l'>budget</th><th>attainment{'' if page.real else ' (95% interval)'}"
+               "</th><th>target</th>"
                "<th>gap, points</th><th>breaches a week</th><th class='l'>blamed on "
                "(share of breaches)</th><th class='l'>verdict</th></tr>")
     for r in bad.itertuples(index=False):
         per_week = per_cell.get((r.level, r.severity, r.clock), 0.0) / weeks
         out.append(f"<tr><td>{_e(label(r.level))}</td><td class='l'>{_e(r.severity)}</td>"
                    f"<td class='l'>{_e(r.words)}</td><td class='n'>{_pct(r.attainment)} "
-                   f"<span class='meta'>({_interval(r)})</span></td><td>{_pct(r.target, 0)}</td>"
+                   + ("" if page.real else f"<span class='meta'>({_interval(r)})</span>")
+                   + f"</td><td>{_pct(r.target, 0)}</td>"
                    f"<td>{r.gap_points:+.1f}</td><td>{per_week:,.1f}</td>"
                    f"<td class='l'>{_e(_blamed(page, r.level, r.severity, r.clock))}</td>"
                    f"<td class='l'>{_badge(r.verdict)}</td></tr>")
