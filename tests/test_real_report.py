@@ -42,11 +42,17 @@ lines:
 #        Closed 16:00  (25 min met, 3 h met; handed L1 -> L2, resolved at L2)
 #   E  P3 g1: New 09:00, In Progress 10:00, Resolved 11:00, Closed 12:00
 #        (minor: 1 h response met, 2 h resolve met; L1)
-# critical response and resolve: 3 of 4 met = 75% < 90% -> missed; minor: 1 of 1 -> met.
-# Resolved at L1: A, C, E = 3 of 5 -> 60%; at L2: B, D -> 40%. L1 hands over 2 and resolves
-# 3: escalation rate 2 / 5 = 40%. Waits at L1 (New -> In Progress): 20, 45, 10, 25, 60 min,
-# mean 32 min. Open at 12:00 (minute 720): arrived A, B, E, C, D (5), closed A (11:00) and E
-# (12:00) -> 3.
+#   F  P3 g1: New 17:00, In Progress 17:30; never resolved (minor response: no office time
+#        between 17:00 and 17:30, met; resolve not due by the end)
+#   G  P1 g1: New 18:10; nothing else (response due 18:40, after the log's last row at 18:30:
+#        not due, so not counted)
+# critical response and resolve: 3 of 4 met = 75% < 90% -> missed; minor response 2 of 2,
+# resolve 1 of 1 -> met. Resolved at L1: A, C, E = 3 of 5 -> 60%; at L2: B, D -> 40%. L1
+# hands over 2 and resolves 3: escalation rate 2 / 5 = 40%. First-time fix: A, C, E of 5
+# resolved = 60%. Waits at L1 (New -> In Progress): 20, 45, 10, 25, 60, 30 min, mean 190/6.
+# 7 cases arrived, 5 closed, 2 open at the end (F, G). Backlog, hourly from minute 0: at 09:00
+# (540) A, B, E arrived -> 3; at 12:00 (720) arrived A, B, E, C, D, closed A (11:00) and E
+# (12:00) -> 3; at 18:00 (1080) F arrived too, C and D closed, B not yet (18:30) -> 2.
 LOG = """\
 case,status,at,group,priority
 A,New,2024-03-04T09:00:00,g1,1
@@ -71,6 +77,9 @@ E,New,2024-03-04T09:00:00,g1,3
 E,In Progress,2024-03-04T10:00:00,g1,3
 E,Resolved,2024-03-04T11:00:00,g1,3
 E,Closed,2024-03-04T12:00:00,g1,3
+F,New,2024-03-04T17:00:00,g1,3
+F,In Progress,2024-03-04T17:30:00,g1,3
+G,New,2024-03-04T18:10:00,g1,1
 """
 
 
@@ -97,16 +106,20 @@ def test_attainment_and_line_figures_equal_the_hand_worked_ones(folder):
     sla = k["sla"]["standard"]
     assert sla["critical"]["response"]["attainment"] == pytest.approx(0.75)
     assert sla["critical"]["resolve"]["attainment"] == pytest.approx(0.75)
-    assert sla["critical"]["resolve"]["n"] == 4
+    assert sla["critical"]["resolve"]["n"] == 4 and sla["critical"]["response"]["n"] == 4
     assert sla["minor"]["response"]["attainment"] == 1.0
-    assert sla["minor"]["resolve"]["attainment"] == 1.0
+    assert sla["minor"]["response"]["n"] == 2
+    assert (sla["minor"]["resolve"]["attainment"], sla["minor"]["resolve"]["n"]) == (1.0, 1)
     l1, l2 = k["tiers"]["L1"], k["tiers"]["L2"]
     assert (l1["resolved_share"], l2["resolved_share"]) == pytest.approx((0.6, 0.4))
     assert (l1["escalation_rate"], l2["escalation_rate"]) == pytest.approx((0.4, 0.0))
-    assert l1["mean_wait_min"] == pytest.approx(32.0)
-    assert k["tickets"]["arrived"] == 5 and k["tickets"]["closed"] == 5
+    assert l1["mean_wait_min"] == pytest.approx(190 / 6)
+    assert k["quality"]["first_time_fix"]["mean"] == pytest.approx(0.6)
+    assert k["tickets"]["arrived"] == 7 and k["tickets"]["closed"] == 5
+    assert k["backlog"]["open_at_end"]["mean"] == 2
     backlog = pd.read_csv(folder / "backlog.csv").set_index("time_min")["open"]
-    assert backlog[720.0] == 3
+    assert backlog.index[0] == 0.0
+    assert (backlog[540.0], backlog[720.0], backlog[1080.0]) == (3, 3, 2)
     # what a log cannot give is absent, not zero
     assert l1["utilisation"] is None and "cost" not in k and "entitlement" not in k
     assert {"utilisation", "cost", "revenue"} <= set(k["not_in_log"])
