@@ -30,6 +30,7 @@ from itr_sim.analysis.kpis import (
     tier_figures,
 )
 from itr_sim.analysis.ladders import notifications, weekly_load
+from itr_sim.analysis.stats import TOLERANCE
 from itr_sim.analysis.summary import Analysis, ci95, strict_json, summary_sections
 from itr_sim.model.catalog import Catalog
 from itr_sim.units import MINUTES_PER_WEEK
@@ -106,6 +107,7 @@ def analyse_log(events: pd.DataFrame, catalog: Catalog, origin: datetime, end_mi
     out.update(summary_sections(run, ticket_counts(tickets), tiers, no_util, att,  # type: ignore[arg-type]
                                 service_counts(clocks, tickets), times,
                                 outcomes=entitlement_counts(events, tickets), no_sla=no_sla))
+    _measured(out["sla"], out["services"])
     out.pop("entitlement", None)  # a log has no KCP1 outcomes
     out.pop("teams", None)  # tiers keep ``utilisation: null``: not in the log
     out["ola"] = {}
@@ -120,3 +122,15 @@ def analyse_log(events: pd.DataFrame, catalog: Catalog, origin: datetime, end_mi
               "tiers": tiers, "backlog": backlog_series, "backlog_summary": b,
               "quality": qual}
     return Analysis(tables, strict_json(out))
+
+
+def _measured(sla: dict[str, Any], services: dict[str, Any]) -> None:
+    """A log's attainments are measured, not sampled: no interval, and the verdict is
+    ``missed`` when the attainment is below the target (``met`` otherwise)."""
+    cells = [c for sevs in sla.values() for clocks in sevs.values() for c in clocks.values()]
+    cells += [c for clocks in services.values() for c in clocks.values()]
+    for cell in cells:
+        cell["ci95"] = [None, None]
+        if cell.get("target") is not None and cell["attainment"] is not None:
+            cell["verdict"] = ("met" if cell["attainment"] >= cell["target"] - TOLERANCE
+                               else "missed")

@@ -173,9 +173,6 @@ class Page:
         cat = self.inputs.loaded.catalog if self.inputs.loaded else None
         table = tables.sla_table(self.kpis, self.levels, list(cat.severities) if cat else None,
                                  tables.budgets_of(self.inputs.clocks))
-        if self.real:  # measured, not sampled: below the target is a miss
-            table["verdict"] = (table["attainment"] >= table["target"]).map(
-                {True: "met", False: "missed"})
         return table.assign(words=tables.with_words(table))
 
     @cached_property
