@@ -37,8 +37,9 @@ def ingest(
         "backlog and kpis.json, so that `itr-sim report DIR` works.")] = None,
 ) -> None:
     """Read a ticket log with a mapping; write its event log, tickets and data checks as a
-    run folder (for `fit`, `backtest` and the KPI code); with --catalog also its KPIs (for
-    `report` and `itr_sim.load_run`)."""
+    run folder (for `fit`, `backtest` and the KPI code).
+
+    With --catalog also its KPIs, for `itr-sim report DIR` and `itr_sim.load_run(DIR)`."""
     m = load_mapping(mapping)
     done = ingest_log(log, m)
     stats = {"rows": done.rows, "duplicates": done.duplicates,
