@@ -3,27 +3,24 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
-import pandas as pd
 import typer
 
 from itr_sim import __version__
-from itr_sim.analysis.clock_table import evaluate_clocks
 from itr_sim.analysis.datachecks import data_checks
+from itr_sim.analysis.logsummary import KIND, analyse_log
 from itr_sim.analysis.visits import ticket_outcomes
 from itr_sim.ingest import ingest_log
 from itr_sim.ingest.mapping import load_mapping
 from itr_sim.model.load import load_catalog
-from itr_sim.model.source import Diagnostic, ScenarioError
-from itr_sim.report.runfolder import RunFolderError, open_run_folder
+from itr_sim.report.run import load_ingested
 from itr_sim.report.runwrite import write_run_folder
 
+__all__ = ["checks_text", "ingest", "load_ingested"]  # load_ingested: for `fit`, `backtest`
+
 EXIT_BAD_INPUT = 2
-KIND = "ingested"
 
 
 def ingest(
@@ -36,11 +33,13 @@ def ingest(
     json_out: Annotated[bool, typer.Option("--json", help="Print the data checks as JSON.")
                         ] = False,
     catalog: Annotated[Path | None, typer.Option(
-        help="Also write the SLA clocks of every case against this catalogue (clocks table)."
-    )] = None,
+        help="Also measure the log against this SLA catalogue: clocks, attainment, lines, "
+        "backlog and kpis.json, so that `itr-sim report DIR` works.")] = None,
 ) -> None:
     """Read a ticket log with a mapping; write its event log, tickets and data checks as a
-    run folder (for `fit`, `backtest` and the KPI code)."""
+    run folder (for `fit`, `backtest` and the KPI code).
+
+    With --catalog also its KPIs, for `itr-sim report DIR` and `itr_sim.load_run(DIR)`."""
     m = load_mapping(mapping)
     done = ingest_log(log, m)
     stats = {"rows": done.rows, "duplicates": done.duplicates,
@@ -53,13 +52,16 @@ def ingest(
             "end_min": done.end_min, "replications": 1, "seed": None,
             "lines": done.lines}
     tables = {"events": done.events, "tickets": tickets}
+    documents: dict[str, Any] = {"ingest": {**stats, "lines": done.lines}, "checks": checks}
     if catalog is not None:
         cat, _ = load_catalog(catalog)
-        tables["clocks"] = evaluate_clocks(done.events, cat, done.origin.to_pydatetime(),
-                                           done.end_min)
-    write_run_folder(out, tables,
-                     {"ingest": {**stats, "lines": done.lines}, "checks": checks}, meta,
-                     force=force)
+        source = {"file": log.name, "mapping": m.mapping, "catalog": catalog.name}
+        analysis = analyse_log(done.events, cat, done.origin.to_pydatetime(), done.end_min,
+                               source)
+        tables.update(analysis.tables)
+        documents["kpis"] = analysis.summary
+        meta["catalog_file"] = str(catalog)
+    write_run_folder(out, tables, documents, meta, force=force)
     if json_out:
         typer.echo(json.dumps(checks, indent=2))
     else:
@@ -81,25 +83,3 @@ def checks_text(checks: dict[str, Any]) -> str:
     lines += [f"warning: {w}" for w in checks["warnings"]]
     lines += [f"refused: {r}" for r in checks["refusals"]]
     return "\n".join(lines)
-
-
-def load_ingested(folder: Path) -> tuple[pd.DataFrame, datetime, dict[str, Any]]:
-    """Events, origin and metadata of a folder written by ``itr-sim ingest``; bad input
-    (exit 2) otherwise."""
-    try:
-        run = open_run_folder(folder)
-    except RunFolderError as exc:
-        raise ScenarioError([Diagnostic(str(folder), 0, "", f"{exc.message}; give a folder "
-                                        "written by `itr-sim ingest LOG --mapping M --out "
-                                        "DIR`")]) from None
-    if run.metadata.get("kind") != KIND:
-        raise ScenarioError([Diagnostic(str(folder), 0, "", "not an ingested log (a simulated "
-                                        "run?); write one with `itr-sim ingest`")])
-    text = ["event", "unit", "detail", "kind", "customer", "level", "severity", "type",
-            "number", "group", "resource", "product", "time"]
-    events = pd.read_csv(run.path / "events.csv", dtype=dict.fromkeys(text, str),
-                         keep_default_na=False)
-    origin = datetime.fromisoformat(run.metadata["origin"]).astimezone(
-        ZoneInfo(run.metadata["timezone"]))
-    meta = {**run.metadata, "checks": run.document("checks")}
-    return events, origin, meta

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 
 from itr_sim.analysis.kpis import sessions
+from itr_sim.analysis.logsummary import KIND
 from itr_sim.analysis.summary import Analysis
 from itr_sim.engine.replicate import RunResult, scenario_hash
 from itr_sim.engine.staffing import Staffing
@@ -22,7 +23,7 @@ from itr_sim.model.load import LoadedScenario, load_scenario
 from itr_sim.model.source import ScenarioError
 from itr_sim.report import tables
 from itr_sim.report.loadgrid import load_grid
-from itr_sim.report.runfolder import open_run_folder
+from itr_sim.report.runfolder import RunFolder, RunFolderError, open_run_folder
 
 __all__ = ["Page", "ReportInputs", "Section", "from_run", "from_run_dir"]
 
@@ -63,8 +64,11 @@ def from_run_dir(folder: Path) -> ReportInputs:
     against the folder's manifest (:func:`itr_sim.report.runfolder.open_run_folder` raises
     :class:`~itr_sim.report.runfolder.RunFolderError` otherwise). The scenario file named in
     the metadata is read again for its description, catalogue order and holidays when it
-    still has the run's scenario hash."""
+    still has the run's scenario hash. A folder written by ``itr-sim ingest --catalog`` (a
+    real log) gives its measured KPIs, without staffing."""
     run = open_run_folder(folder)
+    if run.metadata.get("kind") == KIND:
+        return _from_ingested(run)
     kpis = run.document("kpis")
     meta = kpis["metadata"]
     origin = datetime.fromisoformat(meta["start"]).replace(tzinfo=ZoneInfo(meta["timezone"]))
@@ -78,6 +82,21 @@ def from_run_dir(folder: Path) -> ReportInputs:
                         sessions(events, float(meta["horizon_min"])), staffing, origin,
                         run.table("tickets"), run.table("attribution"),
                         _same_scenario(meta, folder), meta.get("scenario_file"))
+
+
+def _from_ingested(run: RunFolder) -> ReportInputs:
+    """Inputs of a real log ingested with a catalogue: no staffing, sessions or breach
+    attribution (a log has none of them)."""
+    if "kpis.json" not in run.metadata["files"]:
+        raise RunFolderError(run.path, "an ingested log without a catalogue has no SLA "
+                             "figures to report", "ingest it again with `itr-sim ingest LOG "
+                             "--mapping M --out DIR --catalog CATALOG.yaml`")
+    kpis = run.document("kpis")
+    meta = kpis["metadata"]
+    origin = datetime.fromisoformat(meta["start"]).replace(tzinfo=ZoneInfo(meta["timezone"]))
+    no_sessions = pd.DataFrame(columns=["replication", "ticket", "unit", "start", "end"])
+    return ReportInputs(kpis, run.table("clocks"), run.table("backlog"), no_sessions, {},
+                        origin, None, None, None, None)
 
 
 def _same_scenario(meta: dict[str, Any], folder: Path) -> LoadedScenario | None:
@@ -127,6 +146,21 @@ class Page:
     @property
     def replications(self) -> int:
         return int(self.kpis["replications"])
+
+    @property
+    def real(self) -> bool:
+        """A real ticket log (``itr-sim ingest``), not a simulation: one set of figures, no
+        staffing, cost or intervals."""
+        return self.meta.get("kind") == KIND
+
+    @property
+    def source(self) -> str:
+        """What the figures come from, in words: "real log: FILE, FIRST to LAST" or the
+        scenario file."""
+        if not self.real:
+            return self.scenario_file
+        first, last = tables.measured_period(self.inputs.origin, self.start_min, self.end_min)
+        return f"real log: {self.kpis['source'].get('file', '?')}, {first} to {last}"
 
     @property
     def empty(self) -> bool:
@@ -184,8 +218,9 @@ class Page:
     def grid(self) -> pd.DataFrame:
         local = self.inputs.origin
         offset = local.weekday() * 1440 + local.hour * 60 + local.minute
-        return load_grid(self.inputs.sessions, self.inputs.staffing, list(self.kpis["tiers"]),
-                         offset, self.start_min, self.end_min, self.replications)
+        staffed = [t for t in self.kpis["tiers"] if t in self.inputs.staffing]
+        return load_grid(self.inputs.sessions, self.inputs.staffing, staffed, offset,
+                         self.start_min, self.end_min, self.replications)
 
     @cached_property
     def holidays(self) -> list[tuple[date, str]]:

@@ -12,23 +12,27 @@ from __future__ import annotations
 import html
 import sys
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 
 from itr_sim.analysis.compare import compare as paired
+from itr_sim.analysis.logsummary import KIND
 from itr_sim.analysis.stats import MIN_USEFUL_REPLICATIONS, VERDICTS
 from itr_sim.analysis.summary import Analysis, analyse
 from itr_sim.engine.replicate import run_scenario
 from itr_sim.model.load import load_scenario
+from itr_sim.model.source import Diagnostic, ScenarioError
 from itr_sim.report import figures, tables
 from itr_sim.report.html import render
 from itr_sim.report.page import Page, ReportInputs, from_run, from_run_dir
-from itr_sim.report.runfolder import open_run_folder
+from itr_sim.report.runfolder import RunFolderError, open_run_folder
 from itr_sim.report.tables import measured_period
 
-__all__ = ["Plots", "Run", "load_run", "simulate"]
+__all__ = ["Plots", "Run", "load_ingested", "load_run", "simulate"]
 
 _COMPARED = ("attainment", "backlog_summary", "cost", "entitlement", "quality", "tiers",
              "utilisation", "notifications")
@@ -44,11 +48,13 @@ class Run:
 
     def __init__(self, inputs: ReportInputs, *, analysis: Analysis | None = None,
                  events: Callable[[], pd.DataFrame], source: str,
-                 tables_of: Callable[[str], pd.DataFrame] | None = None) -> None:
+                 tables_of: Callable[[str], pd.DataFrame] | None = None,
+                 present: frozenset[str] = frozenset(_COMPARED)) -> None:
         self._page = Page(inputs)
         self._analysis = analysis
         self._events = events
         self._tables_of = tables_of
+        self._present = present
         self.source = source
         """The scenario file simulated or the run folder loaded."""
         self.plot = Plots(self)
@@ -74,6 +80,12 @@ class Run:
                                self._page.end_min)
 
     @property
+    def real(self) -> bool:
+        """Whether this is a real ticket log (``itr-sim ingest --catalog``): one set of
+        measured figures, without staffing, cost or intervals."""
+        return self._page.real
+
+    @property
     def levels(self) -> list[str]:
         """Service levels in catalogue order."""
         return self._page.levels
@@ -96,7 +108,10 @@ class Run:
     @property
     def cost(self) -> pd.DataFrame:
         """Cost to serve, revenue and margin per level over the measured weeks (mean over
-        replications), in the catalogue's currency (:attr:`currency`)."""
+        replications), in the catalogue's currency (:attr:`currency`); no rows for a real
+        log (not in it)."""
+        if "cost" not in self.kpis:
+            return tables.cost_table({"cost": {"per_level": {}}}, self.levels)
         return tables.cost_table(self.kpis, self.levels)
 
     @property
@@ -117,7 +132,8 @@ class Run:
     @property
     def load(self) -> pd.DataFrame:
         """Busy agents, agents on duty and utilisation per tier, weekday (0 = Monday) and
-        local hour, averaged over the measured weeks and replications."""
+        local hour, averaged over the measured weeks and replications; no rows for a real
+        log (agents on duty are not in it)."""
         return self._page.grid.copy()
 
     @property
@@ -131,8 +147,8 @@ class Run:
         them (read from the folder for a loaded run)."""
         if self._analysis is None:
             assert self._tables_of is not None
-            self._analysis = Analysis({name: self._tables_of(name) for name in _COMPARED},
-                                      self.kpis)
+            self._analysis = Analysis({name: self._tables_of(name) for name in _COMPARED
+                                       if name in self._present}, self.kpis)
         return self._analysis
 
     def compare(self, other: Run) -> pd.DataFrame:
@@ -159,6 +175,8 @@ class Run:
     def __repr__(self) -> str:
         first, last = self.period
         counts = ", ".join(f"{n} {v}" for v, n in self._counts().items())
+        if self.real:
+            return f"<Run {self._page.source}; {len(self._page.sla)} SLA targets: {counts}>"
         return (f"<Run {self.scenario}: {self.replications} replications, {first} to {last}; "
                 f"{len(self._page.sla)} SLA targets: {counts}>")
 
@@ -166,7 +184,10 @@ class Run:
         first, last = self.period
         counts = self._counts()
         warn = ""
-        if self.replications < MIN_USEFUL_REPLICATIONS:
+        runs = f"{self.replications} replications"
+        if self.real:
+            runs = "real log"
+        elif self.replications < MIN_USEFUL_REPLICATIONS:
             warn = (f"<p><b>Only {self.replications} replications:</b> intervals too wide "
                     "for useful verdicts.</p>")
         rows = "".join(
@@ -174,8 +195,8 @@ class Run:
             + "".join(f"<td>{int((g['verdict'] == v).sum())}</td>" for v in VERDICTS)
             + "</tr>"
             for level, g in self._page.sla.groupby("level", sort=False))
-        return (f"<div><b>Run {html.escape(self.scenario)}</b>: {self.replications} "
-                f"replications, measured {first} to {last}; {counts['missed']} missed, "
+        return (f"<div><b>Run {html.escape(self.scenario)}</b>: {runs}, "
+                f"measured {first} to {last}; {counts['missed']} missed, "
                 f"{counts['at risk']} at risk, {counts['met']} met of "
                 f"{sum(counts.values())} SLA targets.{warn}<table><tr><th>level</th>"
                 + "".join(f"<th>{v}</th>" for v in VERDICTS) + f"</tr>{rows}</table></div>")
@@ -203,7 +224,16 @@ class Plots:
         return figures.backlog(page.inputs.backlog, page.inputs.origin, ax=ax)
 
     def load(self, tier: str | None = None, ax: Any = None) -> Any:
-        """Utilisation by hour of the week: every tier (a Figure), or one ``tier`` on ``ax``."""
+        """Utilisation by hour of the week: every tier (a Figure), or one ``tier`` on ``ax``;
+        for a real log, an empty Axes saying that agents on duty are not in the log."""
+        if self._run.real:
+            import matplotlib.pyplot as plt
+
+            ax = ax if ax is not None else plt.subplots(figsize=(9, 1.5))[1]
+            ax.set_axis_off()
+            ax.text(0.5, 0.5, "Not in the log: agents on duty, so no utilisation by hour",
+                    ha="center", va="center", transform=ax.transAxes)
+            return ax
         return figures.load_heatmap(self._run._page.grid, tier, ax=ax)
 
     def flow(self, ax: Any = None) -> Any:
@@ -253,9 +283,38 @@ def simulate(path: str | Path, replications: int | None = None, *, seed: int | N
 def load_run(folder: str | Path) -> Run:
     """The run in a folder written by ``itr-sim run SCENARIO --out FOLDER``, checked against
     its manifest (raises :class:`itr_sim.report.runfolder.RunFolderError` when a file is
-    missing, extra or changed). The same numbers as ``itr-sim report FOLDER``."""
+    missing, extra or changed), or by ``itr-sim ingest LOG --catalog CAT --out FOLDER`` (a
+    real log: :attr:`Run.real`). The same numbers as ``itr-sim report FOLDER``."""
     path = Path(folder)
     inputs = from_run_dir(path)
     run = open_run_folder(path)
+    present = frozenset(n for n in _COMPARED if f"{n}.{run.format}" in run.metadata["files"])
     return Run(inputs, events=lambda: run.table("events"), source=str(path),
-               tables_of=run.table)
+               tables_of=run.table, present=present)
+
+
+TEXT_COLUMNS = ["event", "unit", "detail", "kind", "customer", "level", "severity", "type",
+                "number", "group", "resource", "product", "time"]
+"""Columns of an ingested event log read as text ("" for empty)."""
+
+
+def load_ingested(folder: str | Path) -> tuple[pd.DataFrame, datetime, dict[str, Any]]:
+    """Events, origin and metadata (with the data ``checks``) of a folder written by
+    ``itr-sim ingest``; raises :class:`~itr_sim.model.source.ScenarioError` (bad input,
+    exit 2) for anything else."""
+    path = Path(folder)
+    try:
+        run = open_run_folder(path)
+    except RunFolderError as exc:
+        raise ScenarioError([Diagnostic(str(path), 0, "", f"{exc.message}; give a folder "
+                                        "written by `itr-sim ingest LOG --mapping M --out "
+                                        "DIR`")]) from None
+    if run.metadata.get("kind") != KIND:
+        raise ScenarioError([Diagnostic(str(path), 0, "", "not an ingested log (a simulated "
+                                        "run?); write one with `itr-sim ingest`")])
+    events = pd.read_csv(run.path / "events.csv", dtype=dict.fromkeys(TEXT_COLUMNS, str),
+                         keep_default_na=False)
+    origin = datetime.fromisoformat(run.metadata["origin"]).astimezone(
+        ZoneInfo(run.metadata["timezone"]))
+    meta = {**run.metadata, "checks": run.document("checks")}
+    return events, origin, meta

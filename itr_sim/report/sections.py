@@ -61,6 +61,8 @@ def header(page: Page) -> str:
     k, meta = page.kpis, page.meta
     first, last = measured_period(page.inputs.origin, page.start_min, page.end_min)
     desc = f"<p>{_e(page.description)}</p>" if page.description else ""
+    if page.real:
+        return _real_header(page)
     out = [f"<header id='header'><h1>Service report: {_e(label(k['scenario']))}</h1>{desc}",
            f"<p class='meta'>Measured {first} to {last} ({k['measured_weeks']:g} weeks after "
            f"a warm-up, {_e(meta['timezone'])}); {k['replications']} replications, seed "
@@ -79,6 +81,22 @@ def header(page: Page) -> str:
     return "".join(out)
 
 
+def _real_header(page: Page) -> str:
+    k, src = page.kpis, page.kpis.get("source", {})
+    return (f"<header id='header'><h1>Service report: {_e(label(k['scenario']))}</h1>"
+            f"<p class='meta'>Measured on the {_e(page.source)} ({k['measured_weeks']:.1f} "
+            f"weeks, {_e(page.meta['timezone'])}; mapping {_e(str(src.get('mapping', '?')))}, "
+            f"catalogue {_e(str(src.get('catalog', '?')))}). One set of measured figures: no "
+            "replications, no intervals; an attainment below its target is missed.</p>"
+            "</header>")
+
+
+def _not_in_log(anchor: str, title: str, what: str) -> str:
+    """The one line a real log's report shows for a section the log cannot fill."""
+    return (f"<section id='{anchor}'><h2>{_e(title)}</h2><p class='meta'>Not in the log: "
+            f"{_e(what)}.</p></section>")
+
+
 def status(page: Page) -> str:
     sla = page.sla
     out = ["<section id='status'><h2>Are we keeping our SLAs?</h2>"]
@@ -86,10 +104,12 @@ def status(page: Page) -> str:
         out.append("<p>No SLA clock was due in the measured period.</p></section>")
         return "".join(out)
     counts = sla["verdict"].value_counts()
+    rule = ("<i>Missed</i> means the measured attainment is below the target." if page.real
+            else "<i>Missed</i> means the whole 95% interval lies below the target; "
+            "<i>at risk</i> that it straddles the target.")
     out.append(f"<p>Of {len(sla)} targets (level x severity x clock): "
                + ", ".join(f"{_badge(v)} {int(counts.get(v, 0))}" for v in VERDICTS)
-               + ". <i>Missed</i> means the whole 95% interval lies below the target; "
-               "<i>at risk</i> that it straddles the target.</p><div class='tiles'>")
+               + f". {rule}</p><div class='tiles'>")
     for level, g in sla.groupby("level", sort=False):
         worst = next(v for v in reversed(VERDICTS) if (g["verdict"] == v).any())
         low = g.sort_values("gap_points").iloc[0]
@@ -147,28 +167,31 @@ def where_it_hurts(page: Page) -> str:
                 month[["level", "severity", "clock", *months]].itertuples(index=False)}
     weeks = page.kpis["measured_weeks"]
     out.append("<table><tr><th class='l'>level</th><th class='l'>severity</th>"
-               "<th class='l'>budget</th><th>attainment (95% interval)</th><th>target</th>"
+               f"<th class='l'>budget</th><th>attainment{'' if page.real else ' (95% interval)'}"
+               "</th><th>target</th>"
                "<th>gap, points</th><th>breaches a week</th><th class='l'>blamed on "
                "(share of breaches)</th><th class='l'>verdict</th></tr>")
     for r in bad.itertuples(index=False):
         per_week = per_cell.get((r.level, r.severity, r.clock), 0.0) / weeks
         out.append(f"<tr><td>{_e(label(r.level))}</td><td class='l'>{_e(r.severity)}</td>"
                    f"<td class='l'>{_e(r.words)}</td><td class='n'>{_pct(r.attainment)} "
-                   f"<span class='meta'>({_interval(r)})</span></td><td>{_pct(r.target, 0)}</td>"
+                   + ("" if page.real else f"<span class='meta'>({_interval(r)})</span>")
+                   + f"</td><td>{_pct(r.target, 0)}</td>"
                    f"<td>{r.gap_points:+.1f}</td><td>{per_week:,.1f}</td>"
                    f"<td class='l'>{_e(_blamed(page, r.level, r.severity, r.clock))}</td>"
                    f"<td class='l'>{_badge(r.verdict)}</td></tr>")
     more = f" {rest} more at risk in the chart below." if rest > 0 else ""
+    blame = ("Breaches a week: in the log. Blamed on: not in the log (no OLAs)." if page.real
+             else "Breaches a week: mean per replication. Blamed on: the lines whose OLA "
+             "overran before the SLA clock stopped (response, restore and resolve only; a "
+             "breach can be blamed on two lines).")
     out.append(f"</table><p class='meta'>Targets missed or at risk, missed first, then by "
-               f"gap.{more} "
-               "Breaches a week: mean per replication. Blamed on: the lines whose OLA "
-               "overran before the SLA clock stopped (response, restore and resolve only; a "
-               "breach can be blamed on two lines).</p></section>")
+               f"gap.{more} {blame}</p></section>")
     return "".join(out)
 
 
 def what_to_change(page: Page) -> str:
-    if page.empty:
+    if page.empty or page.real:  # staffing advice needs agents on duty
         return ""
     hot = overloaded_hours(page.grid, OVERLOADED)
     out = ["<section id='what-to-change'><h2>What to change</h2><ul>"]
@@ -269,10 +292,12 @@ def lines(page: Page) -> str:
         target = "-" if t["target_share_991"] is None else f"{t['target_share_991']:.0%}"
         wait = "-" if t["mean_wait_min"] is None else f"{t['mean_wait_min'] / 60:,.1f} h"
         rows.append(f"<tr><td>{_e(name)}</td><td>{_pct(t['resolved_share'])}</td>"
-                    f"<td>{target}</td><td>{_pct(t['utilisation'])}</td><td>{wait}</td>"
+                    f"<td>{target}</td><td>{_pct(t.get('utilisation'))}</td><td>{wait}</td>"
                     f"<td>{_pct(ola.get('attainment'))}</td>"
                     f"<td>{_num(ola.get('sla_breaches_attributed'), 1)}</td></tr>")
-    rows.append("</table></section>")
+    note = (" <p class='meta'>Not in the log: utilisation (agents on duty), OLA attainment "
+            "and breaches blamed on a line.</p>" if page.real else "")
+    rows.append(f"</table>{note}</section>")
     if not page.empty:
         rows.append(_figure("Escalation flow", figures.flow(k).figure,
                             "Tickets per week reaching each line, resolved there, and handed "
@@ -335,6 +360,9 @@ def ola_view(design: dict[str, Any] | None) -> str:
 
 
 def load_chart(page: Page) -> str:
+    if page.real:
+        return _not_in_log("fig-load", "Load by hour of week",
+                           "agents on duty, so no utilisation by hour")
     if page.empty:
         return ""
     return _figure("Load by hour of week", figures.load_heatmap(page.grid),
@@ -346,9 +374,11 @@ def load_chart(page: Page) -> str:
 def backlog_chart(page: Page) -> str:
     if page.empty:
         return ""
+    caption = ("Open cases of the log over the measured period (cases opened before the "
+               "extract are not in it)." if page.real else "Open customer tickets over the "
+               "measured period: mean and the range over replications.")
     return _figure("Backlog", figures.backlog(page.inputs.backlog, page.inputs.origin).figure,
-                   "Open customer tickets over the measured period: mean and the range over "
-                   "replications.", "fig-backlog")
+                   caption, "fig-backlog")
 
 
 def resolve_chart(page: Page) -> str:
@@ -396,14 +426,17 @@ def _pooled_mean(cells: list[dict[str, Any]]) -> str:
 
 
 def escalations_chart(page: Page) -> str:
-    if page.empty:
+    if page.empty or (page.real and not page.kpis["escalations_per_week"]):
         return ""
+    sent = ("Notices the catalogue's escalation ladders would have sent on these cases"
+            if page.real else "Notices sent by the escalation ladders")
     return _figure("Management escalations", figures.escalations(page.kpis).figure,
-                   "Notices sent by the escalation ladders, per role and week.",
-                   "fig-escalations")
+                   f"{sent}, per role and week.", "fig-escalations")
 
 
 def cost(page: Page) -> str:
+    if "cost" not in page.kpis:
+        return _not_in_log("cost", "Cost to serve", "agents' hours, cost and revenue")
     k = page.kpis
     table = cost_table(k, page.levels)
     c = k["cost"]
@@ -475,7 +508,7 @@ def glossary(page: Page) -> str:
 def footer(page: Page) -> str:
     when = page.generated.strftime("%Y-%m-%d %H:%M UTC")
     return (f"<footer class='meta' id='footer'><hr>Generated by itr-sim {_e(__version__)} on "
-            f"{when} from {_e(page.scenario_file)}; method and verdict rule: docs/reports.md."
+            f"{when} from {_e(page.source)}; method and verdict rule: docs/reports.md."
             "</footer>")
 
 
