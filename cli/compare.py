@@ -108,9 +108,13 @@ def _stored(a: Path) -> tuple[pd.DataFrame, dict[str, Any]] | None:
     try:
         if a.is_dir():
             run = open_run_folder(a)
+            kpis = run.document("kpis")
+            meta = {k: kpis[k] for k in ("scenario", "seed", "replications")}
+            if f"kpi_values.{run.format}" in run.metadata["files"]:
+                return run.table("kpi_values"), meta
+            # a folder written before kpi_values existed: what its tables hold
             tables = {name: run.table(name) for name in STORED_TABLES}
-            analysis = Analysis(tables, run.document("kpis"))
-            return per_replication(analysis), _meta(analysis)
+            return per_replication(Analysis(tables, kpis)), meta
         if a.suffix == ".json":
             stored = read_baseline(a)
             return stored.values, {"scenario": stored.scenario, "seed": stored.seed,

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from itr_sim.analysis.compare import run_kpis
 from itr_sim.analysis.evaluate import Verdict, evaluation_of, judge, run_options
 from itr_sim.analysis.kpis import with_attainment
 from itr_sim.analysis.streaming import replication_sums, run_streaming
@@ -32,7 +33,8 @@ EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report Ctrl-C
 def write_run(result: RunResult, out: Path, fmt: str, analysis: Analysis | None = None, *,
               force: bool = False, lock: RunFolderLock | None = None) -> list[Path]:
     """Write the event log (with the ladders' ``notified`` events), tickets, staffing, the
-    per-ticket clocks and the KPI tables of a run into the run folder ``out``, plus
+    per-ticket clocks, the KPI tables of a run and the tidy long table of every KPI per
+    replication (``kpi_values``: replication, kpi, value) into the run folder ``out``, plus
     metadata.json with the manifest and, given an analysis, kpis.json (see
     :mod:`itr_sim.report.runwrite`)."""
     events = result.events()
@@ -41,6 +43,7 @@ def write_run(result: RunResult, out: Path, fmt: str, analysis: Analysis | None 
     if analysis is not None:
         tables["events"] = _with_notices(events, analysis.tables["notifications"])
         tables.update(analysis.tables)
+        tables["kpi_values"] = run_kpis(result, analysis)
         documents["kpis"] = analysis.summary
     return write_run_folder(out, tables, documents, result.metadata, fmt, force=force,
                             lock=lock)

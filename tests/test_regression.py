@@ -333,6 +333,27 @@ def test_compare_fails_on_worse_against_a_stored_baseline(stored, tmp_path):
     assert json.loads(result.stdout)["paired"]
 
 
+def test_a_run_folder_as_side_a_has_every_kpi_of_the_baseline(stored, tmp_path):
+    """Fails if a run folder lacks the tidy per-replication KPI table, or if compare with a
+    run folder as side A leaves out KPIs that only the tickets give (service clocks, OLA
+    attainment): the folder of the same scenario and seed must give the baseline's KPIs,
+    value for value."""
+    folder = tmp_path / "run"
+    written = runner.invoke(app, ["run", str(SMALL), "--out", str(folder)])
+    assert written.exit_code == 0, written.output
+    stored_values = json.loads((stored / "small.json").read_text("utf-8"))
+    table = pd.read_csv(folder / "kpi_values.csv")
+    assert list(table.columns) == ["replication", "kpi", "value"]
+    result = runner.invoke(app, ["compare", str(folder), str(SMALL), "--json", "--all"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)["kpis"]
+    kpis = {r["kpi"] for r in rows}
+    assert any(k.startswith("ola.") for k in kpis)
+    assert kpis == set(table["kpi"])
+    assert all(r["delta"] == 0 or r["delta"] is None for r in rows)
+    assert kpis == {row[1] for row in stored_values["rows"]}
+
+
 # ------------------------------------------------------------------------------ run --check
 
 
