@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import pandas as pd
 import typer
+from itr_sim.cli.output import step
 from rich.console import Console
 from rich.table import Table
 
@@ -25,6 +27,11 @@ EXIT_WORSE = 1
 EXIT_BAD_INPUT = 2
 
 
+class FailOn(StrEnum):
+    NEVER = "never"
+    WORSE = "worse"
+
+
 def compare(
     a: Annotated[Path, typer.Argument(
         help="A, the reference: a scenario, a run folder (`itr-sim run --out`) or a baseline "
@@ -40,9 +47,9 @@ def compare(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     all_rows: Annotated[bool, typer.Option(
         "--all", help="Show every KPI, not only the significant changes.")] = False,
-    fail_on: Annotated[str, typer.Option(
-        "--fail-on", help="never, or worse: exit 1 when a KPI is significantly worse in B "
-        "by more than its tolerance (as `itr-sim check`).")] = "never",
+    fail_on: Annotated[FailOn, typer.Option(
+        "--fail-on", help="worse: exit 1 when a KPI is significantly worse in B by more than "
+        "its tolerance (as `itr-sim check`).")] = FailOn.NEVER,
     tolerance: Annotated[list[str] | None, typer.Option(
         help="Practical tolerance KPI=VALUE for --fail-on worse (repeatable; as `itr-sim "
         "check`).")] = None,
@@ -51,9 +58,6 @@ def compare(
     significant after Benjamini-Hochberg control across the KPIs.
 
     Exit 0 done, 1 a KPI worse in B with --fail-on worse, 2 bad input."""
-    if fail_on not in ("never", "worse"):
-        typer.echo(f"--fail-on must be never or worse, got {fail_on!r}", err=True)
-        raise typer.Exit(EXIT_BAD_INPUT)
     try:
         tolerances = tuple(parse_tolerance(t) for t in tolerance or [])
     except ValueError as exc:
@@ -81,12 +85,15 @@ def compare(
         assert loaded_a is not None
         n = replications or max(loaded_a.scenario.replications, 2)
         root = loaded_a.scenario.seed if seed is None else seed
-        result_a = run_scenario(loaded_a, replications=n, seed=root)
-        analysis_a = analyse(result_a)
-        values_a, meta_a = run_kpis(result_a, analysis_a), _meta(analysis_a)
-    result_b = run_scenario(loaded_b, replications=n, seed=root)
-    analysis_b = analyse(result_b)
-    report = compare_values(values_a, run_kpis(result_b, analysis_b), meta_a, _meta(analysis_b),
+        with step(f"simulating A, {n} replications"):
+            result_a = run_scenario(loaded_a, replications=n, seed=root)
+            analysis_a = analyse(result_a)
+            values_a, meta_a = run_kpis(result_a, analysis_a), _meta(analysis_a)
+    with step(f"simulating B, {n} replications"):
+        result_b = run_scenario(loaded_b, replications=n, seed=root)
+        analysis_b = analyse(result_b)
+        values_b = run_kpis(result_b, analysis_b)
+    report = compare_values(values_a, values_b, meta_a, _meta(analysis_b),
                             tolerances=tolerances)
     if b is None:
         report["b"] = f"{report['a']} + " + ", ".join(f"{k}={v}" for k, v in sets.items())
@@ -94,7 +101,7 @@ def compare(
         typer.echo(json.dumps(report, indent=2, allow_nan=False))
     else:
         render(report, all_rows)
-    if fail_on == "worse" and any(r["verdict"] == "regression" for r in report["kpis"]):
+    if fail_on is FailOn.WORSE and any(r["verdict"] == "regression" for r in report["kpis"]):
         raise typer.Exit(EXIT_WORSE)
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from itr_sim.cli.output import info
 
 from itr_sim.files import check_target
 from itr_sim.report.export import export_events
@@ -49,6 +50,5 @@ def export(
     except RunFolderError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None
-    typer.echo(f"wrote {out}: {summary.cases} cases, {summary.events} events; left out "
-               f"{summary.left_out_warmup} warm-up and {summary.left_out_open} open tickets",
-               err=True)
+    info(f"wrote {out}: {summary.cases} cases, {summary.events} events; left out "
+         f"{summary.left_out_warmup} warm-up and {summary.left_out_open} open tickets")

@@ -10,6 +10,7 @@ from typing import Annotated
 import pandas as pd
 import typer
 from itr_sim.cli.ingest import checks_text, load_ingested
+from itr_sim.cli.output import info
 
 from itr_sim.analysis.fit import fit_scenario, relative_ref
 from itr_sim.model.load import load_catalog, load_scenario
@@ -89,4 +90,4 @@ def fit(
         typer.echo(f"{what:<24} {f.chosen:<44} n={f.n}")
     for note in result.notes:
         typer.echo(f"note: {note}", err=True)
-    typer.echo(f"wrote {output}", err=True)
+    info(f"wrote {output}")

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from itr_sim.cli.output import info
 
 from itr_sim import __version__
 from itr_sim.analysis.datachecks import data_checks
@@ -66,7 +67,7 @@ def ingest(
         typer.echo(json.dumps(checks, indent=2))
     else:
         typer.echo(checks_text(checks))
-    typer.echo(f"wrote {out} ({checks['cases']} cases, {len(done.events)} events)", err=True)
+    info(f"wrote {out} ({checks['cases']} cases, {len(done.events)} events)")
 
 
 def checks_text(checks: dict[str, Any]) -> str:

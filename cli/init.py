@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from itr_sim.cli.output import info
 
 from itr_sim.starter import StarterError, copy_examples
 
@@ -26,7 +27,7 @@ def init(
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None
     scenarios = sorted(p.name for p in written if p.parent.name == "scenarios")
-    typer.echo(f"wrote {len(written)} files into {folder}: {len(scenarios)} scenarios "
-               f"({', '.join(scenarios)}), catalogues and schema", err=True)
+    info(f"wrote {len(written)} files into {folder}: {len(scenarios)} scenarios "
+         f"({', '.join(scenarios)}), catalogues and schema")
     where = "" if folder == Path(".") else f"cd {folder} && "
-    typer.echo(f"next: {where}itr-sim run scenarios/baseline.yaml", err=True)
+    info(f"next: {where}itr-sim run scenarios/baseline.yaml")

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from itr_sim.cli.output import github_annotation
+from itr_sim.cli.output import github_annotation, info, set_verbosity
 from typer.core import TyperCommand, TyperGroup
 
 from itr_sim import __version__
@@ -154,12 +154,18 @@ def main(
                                           help="Print the version and exit.")] = False,
     debug: Annotated[bool, typer.Option(
         "--debug", help="Show the traceback of an internal error (exit status 3).")] = False,
+    quiet: Annotated[bool, typer.Option(
+        "--quiet", "-q", help="Say nothing on stderr but errors and input warnings: no "
+        "progress, no 'wrote' lines.")] = False,
+    verbose: Annotated[bool, typer.Option(
+        "--verbose", "-v", help="Also say each step on stderr, with its time.")] = False,
 ) -> None:
     """itr-sim: SLA catalogue + support organisation + demand -> predicted service.
 
     Exit status: 0 ok, 1 a target missed (run --check, staff) or a regression (check,
     compare --fail-on worse), 2 bad input, 3 internal error."""
     _debug["on"] = debug
+    set_verbosity(quiet, verbose)
 
 
 _USAGE_ERROR = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
@@ -277,10 +283,10 @@ def schema(
         out.mkdir(parents=True, exist_ok=True)
         for k in kinds:
             (out / f"{k}.schema.json").write_text(schema_text(k), encoding="utf-8")
-            typer.echo(f"wrote {out / f'{k}.schema.json'}", err=True)
+            info(f"wrote {out / f'{k}.schema.json'}")
     if reference is not None:
         reference.write_text(reference_markdown(), encoding="utf-8")
-        typer.echo(f"wrote {reference}", err=True)
+        info(f"wrote {reference}")
 
 
 for _info in app.registered_commands:

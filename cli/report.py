@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from itr_sim.cli.output import info, step
 
 from itr_sim.analysis.summary import analyse
 from itr_sim.engine.replicate import run_scenario
@@ -44,8 +45,10 @@ def report(
             inputs = from_run_dir(source)
         else:
             loaded = load_scenario(source, sets=parse_assignments(set_ or []))
-            result = run_scenario(loaded, replications=replications)
-            inputs = from_run(result, analyse(result))
+            with step(f"simulating {loaded.scenario.scenario}"):
+                result = run_scenario(loaded, replications=replications)
+            with step("analysing"):
+                inputs = from_run(result, analyse(result))
     except ScenarioError as exc:
         for diagnostic in exc.diagnostics:
             typer.echo(str(diagnostic), err=True)
@@ -53,8 +56,10 @@ def report(
     except RunFolderError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None
-    write_atomic(output, render(inputs))
-    typer.echo(f"wrote {output}", err=True)
+    with step("drawing the report"):
+        page = render(inputs)
+    write_atomic(output, page)
+    info(f"wrote {output}")
 
 
 def _is_report(path: Path) -> bool:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
-import sys
 import time
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import pandas as pd
 import typer
+from itr_sim.cli.output import bars_off, info, step
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -179,6 +180,21 @@ def summary(result: RunResult) -> str:
     return "\n".join(lines)
 
 
+class TableFormat(StrEnum):
+    CSV = "csv"
+    PARQUET = "parquet"
+
+
+class FailOn(StrEnum):
+    MISSED = "missed"
+    AT_RISK = "at-risk"
+
+
+class Executor(StrEnum):
+    PROCESS = "process"
+    DASK = "dask"
+
+
 def run(
     scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
     replications: Annotated[int | None, typer.Option(
@@ -190,18 +206,20 @@ def run(
     out: Annotated[Path | None, typer.Option(
         help="Run folder for the event log, KPI tables, kpis.json and metadata.json "
         "[default: out/SCENARIO-NAME; none with --json]")] = None,
-    fmt: Annotated[str, typer.Option("--format", help="csv or parquet.")] = "csv",
+    fmt: Annotated[TableFormat, typer.Option(
+        "--format", help="File format of the run folder's tables.")] = TableFormat.CSV,
     as_json: Annotated[bool, typer.Option(
         "--json", help="Print the KPI object (docs/kpis.md) instead of the summary.")] = False,
     check: Annotated[bool, typer.Option(
         help="Exit 1 when a target of the catalogue (SLA, complaints, non-technical "
         "requests, OLA) is missed: its whole 95% interval below the target.")] = False,
-    fail_on: Annotated[str, typer.Option(
-        "--fail-on", help="With --check: missed, or at-risk to fail also when a target's "
-        "interval straddles it.")] = "missed",
+    fail_on: Annotated[FailOn, typer.Option(
+        "--fail-on", help="With --check: fail on missed targets only, or also on targets at "
+        "risk (interval straddling the target).")] = FailOn.MISSED,
     jobs: Annotated[int, typer.Option(
         "--jobs", "-j", min=1, help="Replications in parallel (local processes).")] = 1,
-    executor: Annotated[str, typer.Option(help="process or dask.")] = "process",
+    executor: Annotated[Executor, typer.Option(
+        help="Where replications run with --jobs > 1 or --scheduler.")] = Executor.PROCESS,
     scheduler: Annotated[str | None, typer.Option(
         help="dask.distributed scheduler address, e.g. tcp://10.0.0.5:8786.")] = None,
     stream: Annotated[bool, typer.Option(
@@ -215,15 +233,6 @@ def run(
 
     Exit 0 ok, 1 a target missed with --check (or at risk, with --fail-on at-risk), 2 bad
     input, 130 interrupted (the --out folder is left as it was)."""
-    if fail_on not in FAIL_ON:
-        typer.echo(f"--fail-on must be missed or at-risk, got {fail_on!r}", err=True)
-        raise typer.Exit(EXIT_BAD_INPUT)
-    if executor not in ("process", "dask"):
-        typer.echo(f"--executor must be process or dask, got {executor!r}", err=True)
-        raise typer.Exit(EXIT_BAD_INPUT)
-    if fmt not in ("csv", "parquet"):
-        typer.echo(f"--format must be csv or parquet, got {fmt!r}", err=True)
-        raise typer.Exit(EXIT_BAD_INPUT)
     try:
         loaded = load_scenario(scenario, sets=parse_assignments(set_ or []))
     except ScenarioError as exc:
@@ -245,14 +254,15 @@ def run(
         previous = folder.is_dir() and any(folder.iterdir())
     try:
         options: dict[str, Any] = {"replications": replications, "seed": seed, "jobs": jobs,
-                                   "executor": executor, "scheduler": scheduler}
+                                   "executor": executor.value, "scheduler": scheduler}
         result, analysis = _simulate(loaded, options, stream, quiet=as_json)
         verdicts = _show(result, analysis, stream, as_json, check)
         if folder is not None:
-            written = write_streamed(result, folder, analysis, lock=lock) if stream else \
-                write_run(result, folder, fmt, analysis, lock=lock)
-            typer.echo(f"wrote {len(written)} files to {folder}/ "
-                       f"({', '.join(p.name for p in written)})", err=True)
+            with step(f"writing {folder}"):
+                written = write_streamed(result, folder, analysis, lock=lock) if stream else \
+                    write_run(result, folder, fmt.value, analysis, lock=lock)
+            info(f"wrote {len(written)} files to {folder}/ "
+                 f"({', '.join(p.name for p in written)})")
     except KeyboardInterrupt:
         state = "nothing was written"
         if folder is not None and previous:
@@ -265,7 +275,7 @@ def run(
     finally:
         if lock is not None:
             lock.release()
-    if check and any(v.verdict in FAIL_ON[fail_on] for v in verdicts):
+    if check and any(v.verdict in FAIL_ON[fail_on.value] for v in verdicts):
         raise typer.Exit(1)
 
 
@@ -277,7 +287,7 @@ def _simulate(loaded: LoadedScenario, options: dict[str, Any], stream: bool, qui
     total = options["replications"] or loaded.scenario.replications
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=Console(stderr=True),
-                  disable=quiet or not sys.stderr.isatty()) as bar:
+                  disable=quiet or bars_off()) as bar:
         task = bar.add_task(f"simulating {loaded.scenario.scenario}", total=total)
         options = {**options, "progress": lambda done, _n: bar.update(task, completed=done)}
         if stream:
@@ -287,7 +297,7 @@ def _simulate(loaded: LoadedScenario, options: dict[str, Any], stream: bool, qui
             result = run_scenario(loaded, **options)
             bar.update(task, description="analysing")
             analysis = analyse(result)
-    typer.echo(f"simulated and analysed in {time.perf_counter() - started:.1f} s", err=True)
+    info(f"simulated and analysed in {time.perf_counter() - started:.1f} s")
     return result, analysis
 
 

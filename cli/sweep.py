@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 import math
-import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from itr_sim.cli.output import bars_off, info
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -59,7 +59,7 @@ def sweep(
         points = grid_points(axes)
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                       TimeElapsedColumn(), console=Console(stderr=True),
-                      disable=not sys.stderr.isatty()) as bar:
+                      disable=bars_off()) as bar:
             task = bar.add_task("sweeping", total=len(points))
             table = run_sweep(scenario, axes, replications=replications, seed=seed, jobs=jobs,
                               executor=executor.value, scheduler=scheduler,
@@ -78,7 +78,7 @@ def sweep(
         console.print(_table(rows, list(axes), console.width))
     if out is not None:
         write_atomic(out, table.to_csv(index=False, lineterminator="\n"))
-        typer.echo(f"wrote {out}", err=True)
+        info(f"wrote {out}")
 
 
 def _plain(value: Any) -> Any:

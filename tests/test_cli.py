@@ -169,3 +169,19 @@ def test_help_lines_are_the_commands_docstrings_and_help_loads_no_engine():
                           check=True)
     assert "Commands" in done.stdout and "staff" in done.stdout
     assert done.stderr.strip().splitlines()[-1] == "[]"
+
+
+def test_quiet_and_verbose_set_what_goes_to_stderr(tmp_path):
+    """Fails if --quiet still prints progress or 'wrote' lines (a CI log full of noise), or
+    if --verbose does not name the steps with their times; the results on stdout are the
+    same either way."""
+    trace = ROOT / "tests" / "data" / "engine" / "trace.yaml"
+    quiet = CliRunner().invoke(app, ["-q", "run", str(trace), "--out", str(tmp_path / "q"),
+                                     "--json"])
+    loud = CliRunner().invoke(app, ["-v", "run", str(trace), "--out", str(tmp_path / "v"),
+                                    "--json"])
+    assert quiet.exit_code == loud.exit_code == 0
+    assert "wrote" not in quiet.stderr and "simulated" not in quiet.stderr
+    assert "warning" in quiet.stderr  # input warnings still show
+    assert "wrote 21 files" in loud.stderr and f"writing {tmp_path / 'v'}:" in loud.stderr
+    assert json.loads(quiet.stdout)["tickets"] == json.loads(loud.stdout)["tickets"]
