@@ -22,6 +22,7 @@ import math
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Literal
 
 __all__ = [
     "MINUTES_PER_DAY",
@@ -48,7 +49,8 @@ WEEKS_PER_YEAR = MINUTES_PER_YEAR / MINUTES_PER_WEEK
 MINUTES_PER_UNIT = {"m": 1.0, "h": 60.0, "d": MINUTES_PER_DAY, "w": MINUTES_PER_WEEK}
 MAX_DURATION_MIN = 100 * MINUTES_PER_YEAR
 """Longest duration accepted (100 years): longer ones are unit mistakes."""
-WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+WEEKDAYS: tuple[Literal["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"], ...] = (
+    "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 _NUMBER = r"\d+(?:\.\d+)?"
 _ELAPSED = re.compile(rf"^(?:{_NUMBER}[wdhm])+$")

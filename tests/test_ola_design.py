@@ -697,3 +697,24 @@ def test_ola_designs_entry_shares_and_forward_skips(tmp_path):
     assert any(g.paths[2][0] > 0 for g in resolve)  # paths ending at L3
     for g in resolve:
         assert g.sla_attainment_all_olas_met in (None, 1.0), g
+
+
+def test_business_day_budget_in_covered_minutes():
+    """Hand-worked: Mon-Fri 09:00-17:00 covers 2400 min over 5 open days, so 2bd is
+    2 x 480 = 960 covered minutes; a calendar with no week (every day whole) but with
+    holidays is open 7 days of 1440 min, so 2bd is 2880. Fails if closed days count as
+    business days, or if a week-less calendar with holidays breaks the design (it
+    indexed the missing week)."""
+    from types import SimpleNamespace
+
+    from itr_sim.analysis.ola_design import _covered_minutes
+    from itr_sim.calendar import Calendar
+    from itr_sim.units import Duration, DurationKind
+
+    office = Calendar(name="office", week=(((540, 1020),),) * 5 + ((), ()))
+    whole = Calendar(name="whole", holiday_country="DE")
+    calendars = {"office": office, "whole": whole}
+    loaded = SimpleNamespace(catalog=SimpleNamespace(calendar=calendars.__getitem__))
+    two = Duration(kind=DurationKind.BUSINESS_DAYS, text="2bd", days=2)
+    assert _covered_minutes(loaded, "office", two) == 960
+    assert _covered_minutes(loaded, "whole", two) == 2880

@@ -11,10 +11,10 @@ Tickets whose severity changed or that were reopened go through the reference ev
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -39,6 +39,9 @@ __all__ = ["evaluate_clocks", "run_clocks"]
 
 REASONS = ("waiting_customer", "waiting_parts", "waiting_vendor")
 ORDER = {"response": 0, "restore": 1, "resolve": 2, "update": 3, "parts": 4}
+_Row = dict[str, Any]
+"""One batch of clock rows: column -> array, or (label, count) for a label repeated count
+times (see :func:`_assemble`)."""
 
 
 class _Codes:
@@ -116,8 +119,8 @@ class _Pauses:
     reason: np.ndarray      # index into REASONS-like labels
     labels: list[str]
 
-    def matrix(self, groups: np.ndarray, allowed: set[str]) -> tuple[np.ndarray, np.ndarray,
-                                                                     np.ndarray]:
+    def matrix(self, groups: np.ndarray, allowed: Collection[str]
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Start, stop and reason of the allowed pauses of ``groups`` (sorted group indices)
         as (k, len(groups)) matrices, padded with NaN; k is the pause's rank in its ticket."""
         codes = [i for i, name in enumerate(self.labels) if name in allowed]
@@ -154,7 +157,7 @@ def _pair_pauses(log: _Log, is_resumed: np.ndarray) -> _Pauses:
     ``resumed`` with nothing open, are ignored; one still open ends at the end of the log."""
     labels = sorted(name for name in log.event.labels if name.startswith("waiting_"))
     parts: list[tuple[np.ndarray, ...]] = []
-    for r, name in enumerate(labels):
+    for code, name in enumerate(labels):
         opens = log.event.is_(name)
         closes = is_resumed & log.detail.is_(name)
         rows = np.flatnonzero(opens | closes)
@@ -171,7 +174,7 @@ def _pair_pauses(log: _Log, is_resumed: np.ndarray) -> _Pauses:
         closed[closed] = (g[nxt[closed]] == g[starts[closed]]) & ~is_open[nxt[closed]]
         stop = np.full(len(starts), log.end)
         stop[closed] = log.time[rows[nxt[closed]]]
-        parts.append((g[starts], log.time[rows[starts]], stop, np.full(len(starts), r)))
+        parts.append((g[starts], log.time[rows[starts]], stop, np.full(len(starts), code)))
     if not parts:
         z = np.zeros(0)
         return _Pauses(z.astype(int), z, z, z.astype(int), labels)
@@ -186,17 +189,17 @@ class _Batch:
     def __init__(self, evaluator: ClockEvaluator, log: _Log, pauses: _Pauses,
                  groups: np.ndarray, bc: BusinessClock) -> None:
         self.ev, self.log, self.pauses, self.groups, self.bc = evaluator, log, pauses, groups, bc
-        self.rows: list[dict[str, np.ndarray]] = []
+        self.rows: list[_Row] = []
         self._matrices: dict[frozenset[str], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
 
-    def matrix(self, allowed: set[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def matrix(self, allowed: Collection[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """:meth:`_Pauses.matrix` of this batch's tickets, laid out once per reason set."""
         key = frozenset(allowed)
         if key not in self._matrices:
             self._matrices[key] = self.pauses.matrix(self.groups, allowed)
         return self._matrices[key]
 
-    def paused(self, a: np.ndarray, b: np.ndarray, allowed: set[str]
+    def paused(self, a: np.ndarray, b: np.ndarray, allowed: Collection[str]
                ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         """Covered paused minutes within [a, b] per ticket, in total and by reason."""
         p0, p1, why = self.matrix(allowed)
@@ -249,7 +252,8 @@ class _Batch:
         bc, end = self.bc, np.where(np.isnan(stop), self.log.end, stop)
         allowed = set(self.ev.catalog.pauses(clock))
         deadline = bc.deadline_array(start, budget, nbd_cutoff_min=cutoff)
-        paused, by_reason = np.zeros(len(start)), {}
+        paused = np.zeros(len(start))
+        by_reason: dict[str, np.ndarray] = {}
         if allowed:
             p0, p1, _ = self.matrix(allowed)
             deadline = bc.extend_array(deadline, start, p0, p1)
@@ -466,7 +470,7 @@ def _evaluate(evaluator: ClockEvaluator, log: _Log, g_level: _Codes, g_sev: _Cod
     special[log.group[log.event.in_(("severity_changed", "reopened"))]] = True
     technical = ~np.isin(g_kind, ("non_technical", "complaint"))
     pauses = _pair_pauses(log, log.event.is_("resumed"))
-    rows: list[dict[str, np.ndarray]] = []
+    rows: list[_Row] = []
     for li, level in enumerate(g_level.labels):
         if level not in catalog.levels:
             continue
@@ -493,7 +497,7 @@ def _evaluate(evaluator: ClockEvaluator, log: _Log, g_level: _Codes, g_sev: _Cod
     return table[CLOCK_COLUMNS].reset_index(drop=True)
 
 
-def _assemble(rows: list[dict[str, np.ndarray]], rep: np.ndarray, tid: np.ndarray,
+def _assemble(rows: list[_Row], rep: np.ndarray, tid: np.ndarray,
               g_level: _Codes) -> pd.DataFrame:
     """The batches' rows as one frame in (replication, ticket, clock order, start) order;
     text columns are categoricals with their categories sorted."""
@@ -519,7 +523,7 @@ def _assemble(rows: list[dict[str, np.ndarray]], rep: np.ndarray, tid: np.ndarra
     return pd.DataFrame(out, copy=False)
 
 
-def _sorted_categorical(codes: np.ndarray, labels: list[str | None]) -> pd.Categorical:
+def _sorted_categorical(codes: np.ndarray, labels: Sequence[str | None]) -> pd.Categorical:
     """``labels[codes]`` (-1, None or the empty label: missing) as a categorical of the labels
     used, sorted."""
     used = sorted({labels[i] for i in np.unique(codes) if i >= 0 and labels[i]})

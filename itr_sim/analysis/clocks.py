@@ -24,6 +24,7 @@ end of the log is ``open``, or ``breached`` once past its deadline; lateness kee
 from __future__ import annotations
 
 import math
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -250,7 +251,8 @@ def pause_intervals(events: list[tuple[float, str, str, str]], end: float
     """(start, end, reason) of a ticket's pauses from its (time, event, unit, detail) rows:
     ``waiting_<reason>`` to the ``resumed`` with that detail; one still open ends at
     ``end``."""
-    out, open_at = [], {}
+    out: list[tuple[float, float, str]] = []
+    open_at: dict[str, float] = {}
     for t, e, _, d in events:
         if e.startswith("waiting_"):
             open_at.setdefault(e, t)
@@ -260,9 +262,10 @@ def pause_intervals(events: list[tuple[float, str, str, str]], end: float
     return sorted(out)
 
 
-def _paused(bc: BusinessClock, pauses: list, a: float, b: float, allowed: set[str]
+def _paused(bc: BusinessClock, pauses: list, a: float, b: float, allowed: Collection[str]
             ) -> tuple[float, dict[str, float]]:
-    total, by_reason = 0.0, {}
+    total = 0.0
+    by_reason: dict[str, float] = {}
     for p0, p1, why in pauses:
         if why not in allowed:
             continue

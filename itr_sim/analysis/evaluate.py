@@ -217,12 +217,12 @@ def measure(result: RunResult, options: Options = Options(), *,
     services["service"] = np.where(services["kind"].astype(str) == "complaint", "complaints",
                                    "non_technical")
     for (service, clock), g in services.groupby(["service", "clock"], observed=True):
-        spec = cat.non_technical if service == "non_technical" else cat.complaints
-        if spec is None:
+        service_spec = cat.non_technical if service == "non_technical" else cat.complaints
+        if service_spec is None:
             continue
         key = f"service.{service}.{clock}"
         g = g.set_index("replication")
-        add(key, TargetInfo(key, "service", float(spec.attainment), level=str(service),
+        add(key, TargetInfo(key, "service", float(service_spec.attainment), level=str(service),
                             clock=str(clock)), g["attainment"], g["n"])
     long_form = _ola_long_targets(org) if options.ola_targets else {}
     need_events = options.ola_attainment is not None or options.occupancy_cap is not None \

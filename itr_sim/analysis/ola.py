@@ -78,19 +78,22 @@ def ola_clocks(events: pd.DataFrame, catalog: Catalog, org: Organisation, origin
             continue
         all_pauses = pause_intervals(ticket_events, end_min)
         visits: list[tuple[str, float, float | None, float | None, float | None]] = []
-        open_at: dict[str, list[float | None]] = {}
+        # unit -> (queued at, [engaged at, restored at]) of its open visit
+        open_at: dict[str, tuple[float, list[float | None]]] = {}
         for t, name, unit, _ in ticket_events:
             if name == "queued" and unit in tiers and unit not in open_at:
-                open_at[unit] = [t, None, None]
+                open_at[unit] = (t, [None, None])
             elif unit in open_at:
-                if name == "engaged" and open_at[unit][1] is None:
-                    open_at[unit][1] = t
-                elif name == "restored" and open_at[unit][2] is None:
-                    open_at[unit][2] = t
+                marks = open_at[unit][1]
+                if name == "engaged" and marks[0] is None:
+                    marks[0] = t
+                elif name == "restored" and marks[1] is None:
+                    marks[1] = t
                 elif name in STOPS:
-                    start, engaged, restored = open_at.pop(unit)
+                    start, (engaged, restored) = open_at.pop(unit)
                     visits.append((unit, start, t, engaged, restored))
-        visits += [(unit, v[0], None, v[1], v[2]) for unit, v in open_at.items()]
+        visits += [(unit, start, None, engaged, restored)
+                   for unit, (start, (engaged, restored)) in open_at.items()]
         for unit, start, stop, engaged, restored in visits:
             for clock in clocks:
                 budget = tiers[unit].ola_budget(

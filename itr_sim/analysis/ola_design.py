@@ -103,7 +103,8 @@ def _covered_minutes(loaded: LoadedScenario, calendar: str, budget: Duration) ->
     if budget.kind is DurationKind.ELAPSED:
         return budget.minutes
     cal = loaded.catalog.calendar(calendar)
-    days = sum(1 for i in range(7) if cal.is_24x7 or cal.week[i])
+    week = cal.week  # None: every day is open (24x7, or a week-less calendar with holidays)
+    days = sum(1 for i in range(7) if week is None or week[i])
     per_day = cal.weekly_minutes() / max(days, 1)
     return per_day * (budget.days if budget.kind is DurationKind.BUSINESS_DAYS else 1)
 
@@ -229,7 +230,7 @@ def _groups(loaded: LoadedScenario, level: str | None, rule: str = "union"
                 f"level {level!r} has no customers in the demand of this scenario: no ticket "
                 f"of it reaches any tier, so there is no path to design OLAs on (levels with "
                 f"customers: {', '.join(sorted(str(x) for x in used)) or 'none'})")
-    out: dict[tuple[str, str, str], list[str]] = {}
+    out: dict[tuple[str, ...], list[str]] = {}
     for clock in CLOCKS:
         for name, spec in cat.levels.items():
             if name not in used or (level is not None and name != level):
@@ -244,16 +245,16 @@ def _groups(loaded: LoadedScenario, level: str | None, rule: str = "union"
         return out
     # the path rule designs per target: levels of one calendar with different SLA budgets
     # or attainment targets are groups of their own (each judged against its own target)
-    split: dict[tuple[str, str, str], list[str]] = {}
+    split: dict[tuple[str, ...], list[str]] = {}
     for (clock, sev, calendar), names in out.items():
         by_target: dict[tuple[str, float], list[str]] = {}
         for name in names:
-            target = (str(getattr(cat.levels[name].targets[sev], clock)),
-                      _attainment_target(loaded, name, clock))
-            by_target.setdefault(target, []).append(name)
+            goal = (str(getattr(cat.levels[name].targets[sev], clock)),
+                    _attainment_target(loaded, name, clock))
+            by_target.setdefault(goal, []).append(name)
         for i, same in enumerate(by_target.values()):
             split[(clock, sev, calendar, *(() if i == 0 else (str(i),)))] = same
-    return split  # type: ignore[return-value]
+    return split
 
 
 def chain(org: Organisation, rule: str = "path") -> list[str]:
@@ -551,7 +552,7 @@ def ola(loaded: LoadedScenario, *, level: str | None = None, replications: int |
     today = run_scenario(loaded, replications=replications, seed=base_seed, jobs=jobs)
     m = _measure(today)
     groups = [g for key, levels in wanted.items()
-              if (g := _design(loaded, m, *key[:3], levels, rule)) is not None]
+              if (g := _design(loaded, m, key[0], key[1], key[2], levels, rule)) is not None]
     _today_attainment(m["olas"], groups)
     check_seed = base_seed + 1
     if groups:

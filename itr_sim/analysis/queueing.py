@@ -240,7 +240,7 @@ class TierEstimate:
         return self.load / self.agents if self.agents else math.inf
 
 
-def tier_estimates(loaded) -> list[TierEstimate]:  # type: ignore[no-untyped-def]
+def tier_estimates(loaded) -> list[TierEstimate]:
     """Instant first estimates per tier and team of a loaded scenario. Average staffing
     rounds down to whole agents for Erlang C; shifts, coverage calendars and waiting states
     are ignored: the simulation decides."""

@@ -62,7 +62,7 @@ def hourly_weights(sc: Scenario, origin: datetime, horizon_min: float) -> np.nda
     profile = sc.demand.profile
     hourly = np.ones(24) if profile.hourly is None else np.asarray(profile.hourly, float)
     hourly = hourly / hourly.mean()
-    weekly = np.array([profile.weekly.get(d, 1.0) for d in WEEKDAYS], float)  # type: ignore[call-overload]
+    weekly = np.array([profile.weekly.get(d, 1.0) for d in WEEKDAYS], np.float64)
     if weekly.sum() <= 0:
         weekly = np.ones(7)
     weekly = weekly / weekly.mean()

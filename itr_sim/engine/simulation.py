@@ -203,7 +203,7 @@ class Replication:
                                  self.origin, self.horizon, self.sc.warmup.minutes,
                                  self.replication, streamed, self.peak_rows)
 
-    def _flushes(self):  # type: ignore[no-untyped-def]
+    def _flushes(self):
         while True:
             yield self.env.timeout(self.flush_every)
             self.flush(final=False)

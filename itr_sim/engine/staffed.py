@@ -162,7 +162,7 @@ class Unit:
                 self.sim.release(self, ticket)
         self.dispatch(now)
 
-    def shifts(self):  # type: ignore[no-untyped-def]
+    def shifts(self):
         env = self.sim.env
         for t, capacity in zip(self.staffing.times, self.staffing.capacity, strict=True):
             if t <= env.now:

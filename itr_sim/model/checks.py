@@ -343,19 +343,19 @@ def _check_tiers(org: Organisation, severities: set[str], types: set[str],
     reported: set[frozenset[str]] = set()
     for start in org.tiers:
         seen: list[str] = []
-        name: str | None = start
-        while name is not None and name in org.tiers:
-            if name in seen:
-                cycle = seen[seen.index(name):]
+        node: str | None = start
+        while node is not None and node in org.tiers:
+            if node in seen:
+                cycle = seen[seen.index(node):]
                 key = frozenset(cycle)
                 if key not in reported:
                     reported.add(key)
                     err(("organisation", "tiers", cycle[-1], "escalates_to"),
-                        "escalation cycle: " + " -> ".join([*cycle, name])
+                        "escalation cycle: " + " -> ".join([*cycle, node])
                         + "; the last tier must not escalate")
                 break
-            seen.append(name)
-            name = org.tiers[name].escalates_to
+            seen.append(node)
+            node = org.tiers[node].escalates_to
     targets = {t.escalates_to for t in org.tiers.values()}
     roots = [n for n in org.tiers if n not in targets]
     if org.entry is None and len(roots) > 1 and targets - {None} <= tiers and not any(
@@ -370,7 +370,8 @@ def _check_routing(org: Organisation, severities: set[str], err: Report) -> None
     entry = org.entry
     if isinstance(entry, dict):
         per_severity = any(isinstance(v, dict) for v in entry.values())
-        groups = entry.items() if per_severity else [(None, entry)]
+        groups: list[tuple[str | None, object]] = (
+            list(entry.items()) if per_severity else [(None, entry)])
         if per_severity:
             for key in entry:
                 if key != "default" and key not in severities:
@@ -380,9 +381,9 @@ def _check_routing(org: Organisation, severities: set[str], err: Report) -> None
             if "default" not in entry and missing:
                 err(("organisation", "entry"), f"no entry shares for severity "
                     f"{', '.join(missing)}; add them or a `default:`")
-        for key, shares in groups:
+        for severity, shares in groups:
             path: tuple[str | int, ...] = ("organisation", "entry") + (
-                () if key is None else (key,))
+                () if severity is None else (severity,))
             if not isinstance(shares, dict):
                 err(path, "give shares per tier here, such as {L1: 90%, L2: 10%}, as for "
                     "the other severities")
@@ -531,7 +532,8 @@ def _check_ola_forms(org: Organisation, cat: Catalog, customers: set[str],
                 if who not in customers:
                     err((*base, "ola", sev, "customers", who),
                         did_you_mean(who, customers, "customer"))
-            budgets = [(("customers", who), b) for who, b in spec.customers.items()]
+            budgets: list[tuple[tuple[str, ...], Duration | None]] = [
+                (("customers", who), b) for who, b in spec.customers.items()]
             budgets += [((clock,), getattr(spec, clock))
                         for clock in ("resolve", "response", "restore")]
             on_24x7 = sorted(lname for lname, level in cat.levels.items()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import matplotlib
 
@@ -26,6 +26,9 @@ from matplotlib.ticker import FuncFormatter
 from itr_sim.report.loadgrid import DAYS
 from itr_sim.report.words import label
 
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
+
 __all__ = ["OKABE_ITO", "VERDICT_STYLE", "attainment", "backlog", "cost", "escalations",
            "flow", "load_heatmap", "png", "resolve_times", "svg", "weekly_attainment"]
 
@@ -37,7 +40,7 @@ VERDICT_STYLE = {"met": ("#009E73", "o"), "at risk": ("#E69F00", "D"),
                  "missed": ("#D55E00", "X")}
 """Colour and marker of each verdict."""
 
-_RC = {"svg.fonttype": "none", "font.size": 9, "axes.spines.top": False,
+_RC: dict[RcKeyType, Any] = {"svg.fonttype": "none", "font.size": 9, "axes.spines.top": False,
        "axes.spines.right": False, "axes.titlesize": 10, "axes.titleweight": "bold"}
 
 
@@ -117,7 +120,10 @@ def weekly_attainment(weekly: pd.DataFrame, holidays: list[tuple[date, str]] | N
     shaded = False
     for day, _name in holidays or []:
         start = datetime(day.year, day.month, day.day)
-        ax.axvspan(start, start + timedelta(days=1), color="#cccccc", alpha=0.6, linewidth=0,
+        # matplotlib's stub wants floats, but a date axis takes datetimes through its units
+        # converter (as plot() does), which also makes the axis a date axis
+        ax.axvspan(start, start + timedelta(days=1),  # type: ignore[arg-type]
+                   color="#cccccc", alpha=0.6, linewidth=0,
                    label=None if shaded else "holiday")
         shaded = True
     for i, (level, g) in enumerate(weekly.groupby("level", sort=False)):

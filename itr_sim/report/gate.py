@@ -1,7 +1,5 @@
 """The outcome of ``itr-sim check`` as text, JUnit XML, Markdown and CI annotations."""
 
-from __future__ import annotations
-
 import math
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field

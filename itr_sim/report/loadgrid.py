@@ -72,8 +72,8 @@ def overloaded_hours(grid: pd.DataFrame, threshold: float = 0.85) -> dict[str, l
                 mean = float(np.mean([util[day, a:b].mean() for a, b in runs]))
                 by_runs.setdefault(tuple(runs), []).append((day, mean))
         words = []
-        for runs, days in by_runs.items():
-            span = ", ".join(f"{a:02d}:00-{b:02d}:00" for a, b in runs)
+        for day_runs, days in by_runs.items():
+            span = ", ".join(f"{a:02d}:00-{b:02d}:00" for a, b in day_runs)
             level = np.mean([m for _, m in days])
             words.append(f"{_days([d for d, _ in days])} {span} ({level:.0%})")
         out[str(tier)] = words
