@@ -21,7 +21,8 @@ from itr_sim.report.baseline import (
     inputs_hash,
     read_baseline,
 )
-from itr_sim.report.gate import ScenarioCheck, annotations, junit_xml, markdown, text_lines
+from itr_sim.report.gate import ScenarioCheck, junit_xml, markdown, text_lines
+from itr_sim.report.gate import annotations as gate_annotations
 
 EXIT_REGRESSION = 1
 EXIT_BAD_INPUT = 2
@@ -129,7 +130,7 @@ def check(
     if markdown_file is not None:
         write_atomic(markdown_file, markdown(checks))
     if github:
-        for kind, file, title, message in annotations(checks):
+        for kind, file, title, message in gate_annotations(checks):
             typer.echo(github_annotation(kind, message, file=file, title=title))
     failed = sum(c.status == "regression" for c in checks)
     errors = sum(c.status == "error" for c in checks)

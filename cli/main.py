@@ -168,7 +168,8 @@ def main(
     set_verbosity(quiet, verbose)
 
 
-_USAGE_ERROR = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
+_USAGE_ERROR: type[Exception] = next(
+    c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
 """The base of Typer's usage errors: click's in older Typer releases, Typer's own copy of it
 in newer ones (which no longer install click), so it is found, not imported."""
 

@@ -173,9 +173,9 @@ def _print(result: StaffingResult, name: str) -> None:
                   f"{len(reachable)} reachable targets met, {len(unclear)} within the interval, "
                   f"{len(missed)} missed", markup=False)
     for key in missed + unclear:
-        v = result.out_of_sample[key]
-        console.print(f"  {v.verdict}: {key} {v.value:.1%} (CI {v.ci[0]:.1%}-{v.ci[1]:.1%}) "
-                      f"vs {v.info.target:.0%}", markup=False)
+        judged = result.out_of_sample[key]
+        console.print(f"  {judged.verdict}: {key} {judged.value:.1%} (CI {judged.ci[0]:.1%}-"
+                      f"{judged.ci[1]:.1%}) vs {judged.info.target:.0%}", markup=False)
     rows = result.to_json()["unreachable"]
     for reason, title in (("missed", "missed even with every shift at its maximum"),
                           ("unproven", "unproven at the maximum: the interval contains the "

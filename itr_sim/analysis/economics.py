@@ -473,7 +473,7 @@ def marginal_between(base: LoadedScenario, more: LoadedScenario, level: str, cus
     interval = confidence if confidence > 0 else 0.95  # the mean rule still gets an interval
     return MarginalCost(level, customer, added, contracts_of(base).get(level, 0),
                         base.catalog.currency, interval,
-                        [r["seed"] for r in rows], staffing, pd.DataFrame(rows), plans)
+                        [int(r["seed"]) for r in rows], staffing, pd.DataFrame(rows), plans)
 
 
 # ---------------------------------------------------------------- products and prices
@@ -517,8 +517,8 @@ def load_product(path: str | Path, loaded: LoadedScenario
             problems.append(doc.diagnostic(("targets", severity), did_you_mean(
                 severity, targets, f"severity with targets in {spec.extends}")))
             continue
-        update = {k: v for k, v in changes if v is not None}
-        targets[severity] = targets[severity].model_copy(update=update)
+        changed = {k: v for k, v in changes if v is not None}
+        targets[severity] = targets[severity].model_copy(update=changed)
     update: dict[str, Any] = {"targets": targets,
                               "description": spec.description or base_level.description}
     for key in ("calendar", "attainment", "price", "penalties"):
@@ -526,7 +526,9 @@ def load_product(path: str | Path, loaded: LoadedScenario
             update[key] = getattr(spec, key)
     level: LevelSpec = base_level.model_copy(update=update)
     try:
-        LevelSpec._penalties_fit(level)
+        # the level's own model validator, run on the copy (model_copy does not validate);
+        # the pydantic plugin types the decorated method as a descriptor, not a callable
+        LevelSpec._penalties_fit(level)  # type: ignore[operator]
     except ValueError as exc:
         problems.append(doc.diagnostic(("penalties",), str(exc)))
     if problems:

@@ -204,11 +204,11 @@ def figure(result: HeadroomResult) -> Any:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6, 3.5))
-    pts = [s for s in result.curve if s.cost_per_year is not None]
-    x = [result.contracts + s.added for s in pts]
-    y = [s.cost_per_year for s in pts]
+    pts = [(s, s.cost_per_year) for s in result.curve if s.cost_per_year is not None]
+    x = [result.contracts + s.added for s, _ in pts]
+    y = [cost for _, cost in pts]
     ax.plot(x, y, marker="o", color="tab:blue")
-    for s, xi, yi in zip(pts, x, y, strict=True):
+    for (s, _), xi, yi in zip(pts, x, y, strict=True):
         if not s.holds:
             ax.plot([xi], [yi], marker="x", color="tab:red", markersize=10)
     ax.axvline(result.contracts + result.headroom, color="grey", linestyle="--",

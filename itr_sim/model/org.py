@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 import numpy as np
 from pydantic import Discriminator, Field, Tag
@@ -291,14 +291,14 @@ class Organisation(Strict):
         entry = self.entry
         if entry is None or isinstance(entry, str):
             return {self.entry_tier() if entry is None else entry: 1.0}
+        shares: dict[str, Any]
         first = next(iter(entry.values()))
         if isinstance(first, dict):
-            shares = entry.get(severity or "", entry.get("default"))  # type: ignore[arg-type]
-            if shares is None:
-                shares = first
+            per_severity: dict[str, Any] = dict(entry)
+            shares = per_severity.get(severity or "", per_severity.get("default")) or first
         else:
-            shares = entry
-        return {k: float(v) for k, v in shares.items() if v > 0}  # type: ignore[union-attr]
+            shares = dict(entry)
+        return {k: float(v) for k, v in shares.items() if v > 0}
 
     def uses_routing(self) -> bool:
         """Whether anything beyond the one-way chain is in use (entry shares, a routing
