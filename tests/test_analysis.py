@@ -419,6 +419,7 @@ def test_verdict_by_the_whole_interval_for_attainments_and_caps():
     assert verdict(0.90, 0.85, 0.95, 0.90) == "at risk"
     assert verdict(0.96, 0.95, 0.97, 0.95) == "met"          # the bound reaching it is enough
     assert verdict(0.80, 0.75, 0.8999, 0.90) == "missed"
+    assert verdict(0.85, 0.80, 0.90, 0.90) == "at risk"      # an upper end at the target
     assert verdict(0.80, None, None, 0.90) == "at risk"      # one run never proves a miss
     assert verdict(0.80, 0.70, 0.90, 0.85, higher_is_better=False) == "at risk"
     assert verdict(0.70, 0.60, 0.85, 0.85, higher_is_better=False) == "met"

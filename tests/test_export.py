@@ -119,3 +119,24 @@ def test_export_never_replaces_a_file_without_force_and_refuses_a_non_run(run_di
     assert runner.invoke(app, ["export", str(tmp_path), "-o", str(tmp_path / "x.xes")]
                          ).exit_code == 2
     assert runner.invoke(app, ["export", str(run_dir), "--format", "pdf"]).exit_code == 2
+
+
+def test_escalation_notices_to_managers_are_not_steps_of_the_case(tmp_path):
+    """Fails if the ladders' `notified` rows (a run folder's events hold them) reach the
+    export as activities: one platinum critical ticket handled for 6 h breaches its 4 h
+    restore clock, so the run folder has notices at 2, 3 and 4 h; the case must hold only
+    arrived, entitled, queued, engaged, restored, resolved and closed."""
+    trace = tmp_path / "t.csv"
+    trace.write_text("time,customer,severity,type\n0,telco,critical,fault\n", encoding="utf-8")
+    folder = tmp_path / "run"
+    done = runner.invoke(app, ["run", str(EXACT), "--set", f"demand.trace.file={trace}",
+                               "--set", "organisation.tiers.L1.handling.default="
+                               "{fixed: {value: 6h}}", "--out", str(folder)])
+    assert done.exit_code == 0, done.output
+    assert "notified" in (folder / "events.csv").read_text("utf-8")
+    out = tmp_path / "one.csv"
+    assert runner.invoke(app, ["export", str(folder), "--format", "csv", "-o", str(out)]
+                         ).exit_code == 0
+    table = pd.read_csv(out, keep_default_na=False)
+    assert table["concept:name"].tolist() == ["arrived", "entitled", "queued", "engaged",
+                                              "restored", "resolved", "closed"]
