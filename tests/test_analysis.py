@@ -437,3 +437,15 @@ def test_summary_cells_carry_the_verdict_of_their_interval(analysis):
         c["verdict"] == (None if c["target"] is None else
                          verdict(c["attainment"], *c["ci95"], c["target"])) for c in cells)
     assert {c["verdict"] for c in cells} - {None} <= {"met", "at risk", "missed"}
+
+
+def test_summary_lists_levels_severities_and_clocks_in_catalogue_order(analysis):
+    """Fails if the summary (and so `run`, the report and the JSON) lists levels
+    alphabetically (gold, platinum, silver) instead of as the catalogue sells them, or
+    clocks in another order than a ticket's life."""
+    sla = analysis.summary["sla"]
+    assert list(sla) == ["platinum", "gold", "silver"]
+    assert list(sla["platinum"]) == ["critical", "major", "minor"]
+    order = ["response", "restore", "resolve", "update", "onsite", "parts"]
+    clocks = list(sla["platinum"]["critical"])
+    assert clocks == sorted(clocks, key=order.index)
