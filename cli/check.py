@@ -11,7 +11,7 @@ from itr_sim.cli.output import github_annotation
 
 from itr_sim.analysis.compare import run_kpis
 from itr_sim.analysis.regression import Tolerance, compare_tables, identical, parse_tolerance
-from itr_sim.files import write_atomic
+from itr_sim.files import check_target, write_atomic
 from itr_sim.model.load import load_scenario
 from itr_sim.model.source import ScenarioError
 from itr_sim.report.baseline import (
@@ -102,6 +102,9 @@ def check(
         "for measuring false alarms).")] = None,
     jobs: Annotated[int, typer.Option(
         "--jobs", "-j", min=1, help="Replications in parallel (local processes).")] = 1,
+    force: Annotated[bool, typer.Option(
+        help="Let --junit/--markdown replace a file that is not an earlier check report.")
+    ] = False,
 ) -> None:
     """Re-run each scenario with its baseline's seed and replications and fail on a
     regression: a KPI that changed in its bad direction, significantly after
@@ -114,6 +117,12 @@ def check(
     except ValueError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None
+    for path, mark, example in ((junit, b'<testsuites name="itr-sim check"', "check.xml"),
+                                (markdown_file, b"# itr-sim check", "check.md")):
+        if path is not None and (problem := check_target(
+                path, force or _written_by_check(path, mark), example=example)):
+            typer.echo(f"error: {problem}", err=True)
+            raise typer.Exit(EXIT_BAD_INPUT)
     if not baseline.is_dir():
         typer.echo(f"error: {baseline}: no such folder of baselines; store them with "
                    f"`itr-sim baseline SCENARIO... --to {baseline}`", err=True)
@@ -125,7 +134,7 @@ def check(
         checks.append(one)
         for line in text_lines(one):
             typer.echo(line, err=one.status == "error")
-    if junit is not None:  # reports of this command: replaced on every run, atomically
+    if junit is not None:  # an earlier report of this command is replaced, atomically
         write_atomic(junit, junit_xml(checks))
     if markdown_file is not None:
         write_atomic(markdown_file, markdown(checks))
@@ -140,3 +149,13 @@ def check(
         raise typer.Exit(EXIT_BAD_INPUT)
     if failed:
         raise typer.Exit(EXIT_REGRESSION)
+
+
+def _written_by_check(path: Path, mark: bytes) -> bool:
+    """Whether ``path`` is a report an earlier `itr-sim check` wrote (its mark near the
+    start), which a new run replaces without --force."""
+    try:
+        with path.open("rb") as handle:
+            return mark in handle.read(512)
+    except OSError:
+        return False

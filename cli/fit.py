@@ -13,6 +13,7 @@ from itr_sim.cli.ingest import checks_text, load_ingested
 from itr_sim.cli.output import info
 
 from itr_sim.analysis.fit import fit_scenario, relative_ref
+from itr_sim.files import check_target, write_atomic
 from itr_sim.model.load import load_catalog, load_scenario
 from itr_sim.model.source import Diagnostic, ScenarioError
 
@@ -50,9 +51,9 @@ def fit(
 ) -> None:
     """Fit demand, handling times, routing, waits, reopens and work slots; write a runnable
     scenario whose every value says where it came from."""
-    if output.exists() and not force:
-        raise ScenarioError([Diagnostic(str(output), 0, "", "exists; pass --force to "
-                                        "overwrite it, or choose another --output")])
+    for path, example in ((output, "fitted.yaml"), (gof, "gof.csv")):
+        if path is not None and (problem := check_target(path, force, example=example)):
+            raise ScenarioError([Diagnostic(str(path), 0, "", problem)])
     events, origin, meta = load_ingested(run_dir)
     checks = meta["checks"]
     for w in checks["warnings"]:
@@ -80,12 +81,12 @@ def fit(
     except ValueError as exc:
         raise ScenarioError([Diagnostic(str(run_dir), 0, "", str(exc))]) from None
     output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(result.text, encoding="utf-8")
+    write_atomic(output, result.text)
     load_scenario(output)  # what was written must load; a failure here is a bug
     table = pd.DataFrame(result.gof_table())
     if gof is not None:
-        table.assign(params=table["params"].map(json.dumps, na_action="ignore")).to_csv(
-            gof, index=False)
+        write_atomic(gof, table.assign(params=table["params"].map(
+            json.dumps, na_action="ignore")).to_csv(index=False, lineterminator="\n"))
     for what, f in result.fits.items():
         typer.echo(f"{what:<24} {f.chosen:<44} n={f.n}")
     for note in result.notes:

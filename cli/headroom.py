@@ -3,6 +3,7 @@ breaks."""
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 from typing import Annotated
@@ -12,6 +13,7 @@ from rich.console import Console
 
 from itr_sim.analysis.headroom import HeadroomResult, figure, headroom
 from itr_sim.analysis.summary import strict_json
+from itr_sim.files import check_target, write_atomic
 from itr_sim.model.load import load_scenario
 from itr_sim.units import UnitError, parse_fraction
 
@@ -47,6 +49,8 @@ def headroom_command(
     figure_path: Annotated[Path | None, typer.Option(
         "--figure", help="Save the contracts -> least-cost curve as an image "
         "(reoptimised).")] = None,
+    force: Annotated[bool, typer.Option(help="Let --figure replace an existing file.")
+                     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Largest number of additional contracts of LEVEL at which every target still holds,
@@ -62,6 +66,10 @@ def headroom_command(
     if staffing not in ("fixed", "reoptimised"):
         err.print(f"--staffing: {staffing!r}: use fixed or reoptimised", markup=False)
         raise typer.Exit(EXIT_BAD_INPUT)
+    if figure_path is not None and (problem := check_target(figure_path, force,
+                                                            example="headroom.png")):
+        err.print(f"--figure: {problem}", markup=False)
+        raise typer.Exit(EXIT_BAD_INPUT)
     if figure_path is not None and staffing != "reoptimised":
         err.print("--figure: the cost curve needs --staffing reoptimised", markup=False)
         raise typer.Exit(EXIT_BAD_INPUT)
@@ -75,7 +83,9 @@ def headroom_command(
                       if err.is_terminal else None)
     if figure_path is not None:
         fig = figure(result)
-        fig.savefig(figure_path, dpi=110)
+        image = io.BytesIO()
+        fig.savefig(image, dpi=110, format=figure_path.suffix.lstrip(".").lower() or "png")
+        write_atomic(figure_path, image.getvalue())
         err.print(f"wrote {figure_path}", markup=False)
     if as_json:
         typer.echo(json.dumps(strict_json(result.to_json()), indent=2, allow_nan=False))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Annotated
 
@@ -21,9 +20,10 @@ from itr_sim.analysis.ola_design import (
     proposal_overrides,
 )
 from itr_sim.analysis.summary import analyse, strict_json
+from itr_sim.files import check_target, write_atomic
 from itr_sim.model.load import LoadedScenario, load_scenario
 from itr_sim.model.source import ScenarioError, dotted, read_yaml
-from itr_sim.report.html import from_run, render
+from itr_sim.report.html import from_run, is_report, render
 
 EXIT_NOT_PROTECTED = 1
 EXIT_BAD_INPUT = 2
@@ -58,9 +58,14 @@ def ola_command(
     input. Method: docs/ola.md."""
     err = Console(stderr=True)
     if write is not None:
-        problem = _check_target(write, force)
+        problem = check_target(write, force, example="ola.yaml")
         if problem:
             err.print(f"--write: {problem}", markup=False)
+            raise typer.Exit(EXIT_BAD_INPUT)
+    if report is not None:
+        problem = check_target(report, force or is_report(report), example="ola.html")
+        if problem:
+            err.print(f"--report: {problem}", markup=False)
             raise typer.Exit(EXIT_BAD_INPUT)
     loaded = load_scenario(scenario)
     for warning in loaded.warnings:
@@ -76,12 +81,12 @@ def ola_command(
     else:
         _print(design)
     if write is not None:
-        _write(write, whatif_text(scenario, write, design, loaded))
+        write_atomic(write, whatif_text(scenario, write, design, loaded))
         err.print(f"wrote {write}", markup=False)
     if report is not None and design.run is not None:
         inputs = from_run(design.run, analyse(design.run))
         inputs.ola = design.to_dict()
-        _write(report, render(inputs))
+        write_atomic(report, render(inputs))
         err.print(f"wrote {report}", markup=False)
     if not design.protected:
         raise typer.Exit(EXIT_NOT_PROTECTED)
@@ -97,18 +102,6 @@ def _design_error(scenario: Path, exc: OlaDesignError) -> str:
     except ScenarioError:
         line = 0
     return f"{scenario}:{line}: {dotted(exc.key)}: {exc}"
-
-
-def _check_target(path: Path, force: bool) -> str | None:
-    if path.is_dir():
-        return f"{path} is a folder; give a file name such as {path / 'ola.yaml'}"
-    if path.exists() and not force:
-        return f"{path} exists; choose another name or add --force to replace it"
-    if not path.parent.exists():
-        return f"folder {path.parent} does not exist"
-    if not os.access(path.parent, os.W_OK):
-        return f"cannot write into {path.parent}"
-    return None
 
 
 def whatif_text(base: Path, target: Path, design: OlaDesign, loaded: LoadedScenario) -> str:
@@ -135,18 +128,6 @@ def whatif_text(base: Path, target: Path, design: OlaDesign, loaded: LoadedScena
     if not overrides:
         lines[-1] = "overrides: {}"
     return "\n".join(lines) + "\n"
-
-
-def _write(path: Path, text: str) -> None:
-    """Write atomically: a temporary file in the same folder, renamed into place."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _pct(x: float | None) -> str:

@@ -13,7 +13,7 @@ from itr_sim.engine.replicate import run_scenario
 from itr_sim.files import check_target, write_atomic
 from itr_sim.model.load import load_scenario, parse_assignments
 from itr_sim.model.source import ScenarioError
-from itr_sim.report.html import GENERATOR, from_run, from_run_dir, render
+from itr_sim.report.html import from_run, from_run_dir, is_report, render
 from itr_sim.report.runfolder import RunFolderError
 
 EXIT_BAD_INPUT = 2
@@ -36,7 +36,7 @@ def report(
 
     An existing OUTPUT is replaced only when it is an earlier itr-sim report, or with
     --force; the new file appears in one rename."""
-    problem = check_target(output, force or _is_report(output), example="report.html")
+    problem = check_target(output, force or is_report(output), example="report.html")
     if problem is not None:
         typer.echo(f"error: {problem}", err=True)
         raise typer.Exit(EXIT_BAD_INPUT)
@@ -60,14 +60,3 @@ def report(
         page = render(inputs)
     write_atomic(output, page)
     info(f"wrote {output}")
-
-
-def _is_report(path: Path) -> bool:
-    """Whether ``path`` is a file an earlier ``itr-sim report`` wrote (its generator mark in
-    the first kilobytes)."""
-    try:
-        with path.open("rb") as handle:
-            head = handle.read(4096)
-    except OSError:
-        return False
-    return f'<meta name="generator" content="{GENERATOR}">'.encode() in head

@@ -348,3 +348,26 @@ def test_an_atomic_write_that_fails_leaves_the_old_file_and_no_temporary(tmp_pat
     assert files.check_target(target, force=False) is not None
     assert files.check_target(target, force=True) is None
     assert "is a folder" in files.check_target(tmp_path, force=True)
+
+
+@pytest.mark.parametrize("args", [
+    ["report", "{scenario}", "-o", "{file}"],
+    ["ola", "{scenario}", "--write", "{file}"],
+    ["ola", "{scenario}", "--report", "{file}"],
+    ["staff", "{scenario}", "--write", "{file}"],
+    ["sweep", "{scenario}", "--grid", "seed=1", "--out", "{file}"],
+    ["headroom", "{scenario}", "--level", "platinum", "--staffing", "reoptimised",
+     "--figure", "{file}"],
+    ["check", "{scenario}", "--baseline", ".", "--junit", "{file}"],
+    ["check", "{scenario}", "--baseline", ".", "--markdown", "{file}"],
+], ids=lambda a: f"{a[0]} {a[-2]}")
+def test_no_command_overwrites_a_users_file_without_force(args, tmp_path):
+    """Fails if any command that writes one output file replaces a file the user has (one it
+    did not write) without --force, or truncates it on the way to refusing."""
+    mine = tmp_path / "mine.txt"
+    mine.write_text("the user's own file\n", encoding="utf-8")
+    line = [a.format(scenario=TRACE, file=mine) for a in args]
+    result = runner.invoke(app, line)
+    assert result.exit_code == 2, result.output
+    assert "exists" in result.output and "--force" in result.output
+    assert mine.read_text("utf-8") == "the user's own file\n"

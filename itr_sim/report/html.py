@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import html
 from datetime import datetime
+from pathlib import Path
 
 from itr_sim.report.page import Page, ReportInputs, from_run, from_run_dir
 from itr_sim.report.sections import SECTIONS
 
-__all__ = ["GENERATOR", "Page", "ReportInputs", "from_run", "from_run_dir", "render"]
+__all__ = ["GENERATOR", "Page", "ReportInputs", "from_run", "from_run_dir", "is_report",
+           "render"]
 
 
 def render(inputs: ReportInputs, *, generated: datetime | None = None) -> str:
@@ -25,6 +27,17 @@ def render(inputs: ReportInputs, *, generated: datetime | None = None) -> str:
 GENERATOR = "itr-sim"
 """The generator of every report page; `itr-sim report` replaces an existing file without
 --force only when it carries this mark (a report it wrote before)."""
+
+
+def is_report(path: Path) -> bool:
+    """Whether ``path`` is a page an earlier itr-sim report wrote (its generator mark in the
+    first kilobytes), which a new report may replace without --force."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(4096)
+    except OSError:
+        return False
+    return f'<meta name="generator" content="{GENERATOR}">'.encode() in head
 
 _STYLE = """
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; max-width: 1040px;

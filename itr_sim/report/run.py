@@ -24,6 +24,7 @@ from itr_sim.analysis.logsummary import KIND
 from itr_sim.analysis.stats import MIN_USEFUL_REPLICATIONS, VERDICTS
 from itr_sim.analysis.summary import Analysis, analyse
 from itr_sim.engine.replicate import run_scenario
+from itr_sim.files import write_atomic
 from itr_sim.model.load import load_scenario
 from itr_sim.model.source import Diagnostic, ScenarioError
 from itr_sim.report import figures, tables
@@ -163,9 +164,10 @@ class Run:
                                                  "significant"]]
 
     def report(self, path: str | Path = "report.html") -> Path:
-        """Write the HTML report of this run to ``path`` (replaced if it exists)."""
+        """Write the HTML report of this run to ``path`` (replaced if it exists, in one
+        rename, so a reader never sees half a page)."""
         out = Path(path)
-        out.write_text(render(self._page.inputs), encoding="utf-8")
+        write_atomic(out, render(self._page.inputs))
         return out
 
     def _counts(self) -> dict[str, int]:
