@@ -26,7 +26,6 @@ import typer
 from itr_sim.cli.output import github_annotation, info, set_verbosity
 from typer.core import TyperCommand, TyperGroup
 
-from itr_sim import __version__
 from itr_sim.model.source import Level, ScenarioError
 from itr_sim.units import UnitError
 
@@ -144,6 +143,8 @@ _debug = {"on": False}
 
 def _version(value: bool) -> None:
     if value:
+        from itr_sim import __version__
+
         typer.echo(f"itr-sim {__version__}")
         raise typer.Exit()
 

@@ -8,14 +8,9 @@ the analysis stack (SciPy) it does not need.
 from __future__ import annotations
 
 from importlib import import_module
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
-try:
-    __version__ = version("itr-sim")
-    """The installed distribution's version: pyproject.toml is its one source."""
-except PackageNotFoundError:  # pragma: no cover - imported from a source tree never installed
-    __version__ = "0+unknown"
+__version__: str  # set on first use by __getattr__ (from the installed metadata)
 
 _WHERE = {
     "Analysis": "itr_sim.analysis.summary",
@@ -105,7 +100,21 @@ if TYPE_CHECKING:
     from itr_sim.units import Duration, parse_duration, parse_fraction
 
 
+def _version() -> str:
+    """The installed distribution's version: pyproject.toml is its one source. Read on first
+    use (``itr_sim.__version__``): importlib.metadata costs a tenth of the CLI's start-up."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("itr-sim")
+    except PackageNotFoundError:  # pragma: no cover - a source tree never installed
+        return "0+unknown"
+
+
 def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        value = globals()["__version__"] = _version()
+        return value
     if name in _WHERE:
         value = getattr(import_module(_WHERE[name]), name)
         globals()[name] = value
