@@ -371,3 +371,24 @@ def test_no_command_overwrites_a_users_file_without_force(args, tmp_path):
     assert result.exit_code == 2, result.output
     assert "exists" in result.output and "--force" in result.output
     assert mine.read_text("utf-8") == "the user's own file\n"
+
+
+def test_a_run_never_replaces_an_ingested_log_without_force(tmp_path):
+    """Fails if `itr-sim run --out DIR` silently replaces a folder that holds an ingested
+    ticket log (a newcomer named the fitted scenario like the log's folder, and the run
+    wrote over it), or if --force does not let it."""
+    import pandas as pd
+
+    from itr_sim.report.runwrite import write_run_folder
+
+    folder = tmp_path / "uci"
+    write_run_folder(folder, {"events": pd.DataFrame({"ticket": [0], "time_min": [0.0]})},
+                     {"checks": {"cases": 1}}, {"kind": "ingested", "source": "log.csv"})
+    before = sorted(p.name for p in folder.iterdir())
+    refused = run("--out", str(folder))
+    assert refused.exit_code == 2
+    assert "holds an ingested ticket log" in refused.output and "--force" in refused.output
+    assert sorted(p.name for p in folder.iterdir()) == before
+    assert json.loads((folder / "metadata.json").read_text("utf-8"))["kind"] == "ingested"
+    assert run("--out", str(folder), "--force").exit_code == 0
+    assert "kind" not in json.loads((folder / "metadata.json").read_text("utf-8"))

@@ -26,7 +26,13 @@ from typing import Any
 
 import pandas as pd
 
-from itr_sim.report.runfolder import FOLDER_FORMAT, RunFolderError, file_sha256, foreign_entries
+from itr_sim.report.runfolder import (
+    FOLDER_FORMAT,
+    RunFolderError,
+    file_sha256,
+    foreign_entries,
+    read_metadata,
+)
 
 __all__ = ["RunFolderLock", "lock_run_folder", "write_run_folder"]
 
@@ -100,10 +106,13 @@ class RunFolderLock:
         self.release()
 
 
-def lock_run_folder(folder: Path, *, force: bool = False) -> RunFolderLock:
+def lock_run_folder(folder: Path, *, force: bool = False, kind: str | None = None
+                    ) -> RunFolderLock:
     """Check, before simulating, that a run can be written to ``folder``: its parent can be
     created and written, no other run is writing it, and it is missing, empty or an itr-sim
-    run folder (anything else only with ``force``). Returns the held lock."""
+    run folder of the same ``kind`` (None: a simulated run; ``"ingested"``: a real log), so
+    a simulation never replaces an ingested log or the other way round (anything else only
+    with ``force``). Returns the held lock."""
     for path in (folder, *folder.parents):
         if path.exists() and not path.is_dir():
             raise RunFolderError(folder, f"{path} is a file, not a folder",
@@ -131,6 +140,13 @@ def lock_run_folder(folder: Path, *, force: bool = False) -> RunFolderLock:
             raise RunFolderError(folder, f"is not empty and not an itr-sim run folder "
                                  f"(holds {shown})", "choose another --out, or pass --force "
                                  "to replace the folder and everything in it")
+        there = read_metadata(folder) if not foreign else None
+        if there is not None and there.get("kind") != kind and not force:
+            names = {None: "a simulated run", "ingested": "an ingested ticket log"}
+            was = names.get(there.get("kind"), f"a {there.get('kind')} folder")
+            raise RunFolderError(folder, f"holds {was}, which this would replace with "
+                                 f"{names.get(kind, kind)}", "choose another --out (or "
+                                 "-o), or pass --force to replace it")
     except BaseException:
         lock.release()
         raise
@@ -170,7 +186,8 @@ def write_run_folder(folder: Path, tables: dict[str, pd.DataFrame],
     if fmt not in ("csv", "parquet"):
         raise ValueError(f"format must be csv or parquet, got {fmt!r}")
     own = lock is None
-    held = lock_run_folder(folder, force=force) if lock is None else lock
+    held = lock_run_folder(folder, force=force, kind=metadata.get("kind")) if lock is None \
+        else lock
     created = datetime.now(UTC)
     run_id = f"{created:%Y%m%dT%H%M%SZ}-{secrets.token_hex(4)}"
     real = _absolute(folder)
