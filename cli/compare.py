@@ -17,11 +17,12 @@ from itr_sim.analysis.compare import compare_values, per_replication, run_kpis
 from itr_sim.analysis.regression import parse_tolerance
 from itr_sim.analysis.summary import Analysis, analyse
 from itr_sim.engine.replicate import run_scenario
-from itr_sim.model.load import load_scenario, parse_assignments
+from itr_sim.model.load import LoadedScenario, load_scenario, parse_assignments
 from itr_sim.model.source import ScenarioError
 from itr_sim.report.baseline import BaselineError, read_baseline
 from itr_sim.report.gate import format_value
 from itr_sim.report.runfolder import RunFolderError, open_run_folder
+from itr_sim.units import MINUTES_PER_WEEK
 
 EXIT_WORSE = 1
 EXIT_BAD_INPUT = 2
@@ -77,6 +78,13 @@ def compare(
         for diagnostic in exc.diagnostics:
             typer.echo(str(diagnostic), err=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None
+    weeks_a = _weeks(loaded_a) if loaded_a is not None else \
+        (stored[1].get("measured_weeks") if stored is not None else None)
+    if weeks_a is not None and abs(weeks_a - _weeks(loaded_b)) > 1e-9:  # before simulating
+        typer.echo(f"error: A measures {weeks_a:g} weeks and B {_weeks(loaded_b):g}: totals, "
+                   "counts and costs of different periods are not comparable; give both the "
+                   "same horizon and warm-up (--set overrides apply to B only)", err=True)
+        raise typer.Exit(EXIT_BAD_INPUT)
     if stored is not None:
         values_a, meta_a = stored
         n = replications or meta_a["replications"]
@@ -106,7 +114,13 @@ def compare(
 
 
 def _meta(analysis: Analysis) -> dict[str, Any]:
-    return {k: analysis.summary[k] for k in ("scenario", "seed", "replications")}
+    return {k: analysis.summary[k]
+            for k in ("scenario", "seed", "replications", "measured_weeks")}
+
+
+def _weeks(loaded: LoadedScenario) -> float:
+    sc = loaded.scenario
+    return (sc.horizon.minutes - sc.warmup.minutes) / MINUTES_PER_WEEK
 
 
 def _stored(a: Path) -> tuple[pd.DataFrame, dict[str, Any]] | None:
@@ -116,7 +130,8 @@ def _stored(a: Path) -> tuple[pd.DataFrame, dict[str, Any]] | None:
         if a.is_dir():
             run = open_run_folder(a)
             kpis = run.document("kpis")
-            meta = {k: kpis[k] for k in ("scenario", "seed", "replications")}
+            meta = {k: kpis[k]
+                    for k in ("scenario", "seed", "replications", "measured_weeks")}
             if f"kpi_values.{run.format}" in run.metadata["files"]:
                 return run.table("kpi_values"), meta
             # a folder written before kpi_values existed: what its tables hold
@@ -125,7 +140,8 @@ def _stored(a: Path) -> tuple[pd.DataFrame, dict[str, Any]] | None:
         if a.suffix == ".json":
             stored = read_baseline(a)
             return stored.values, {"scenario": stored.scenario, "seed": stored.seed,
-                                   "replications": stored.replications}
+                                   "replications": stored.replications,
+                                   "measured_weeks": stored.measured_weeks}
     except (RunFolderError, BaselineError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None

@@ -415,3 +415,19 @@ def test_service_and_ola_kpis_agree_with_the_run_summary():
     assert {"service.complaints.acknowledge", "ola.L1"} <= set(expected)
     for kpi, value in expected.items():
         assert means[kpi] == pytest.approx(value, abs=1e-12), kpi
+
+
+def test_compare_refuses_a_and_b_of_different_periods(stored, tmp_path):
+    """Fails if compare pairs A and B that measure different numbers of weeks (a --set on
+    B's horizon, or a stored A of another length) and calls the difference in totals and
+    costs significant, instead of refusing before simulating."""
+    short = runner.invoke(app, ["compare", str(SMALL), "--set", "horizon=3w"])
+    assert short.exit_code == 2 and "different periods" in short.output
+    stored_a = runner.invoke(app, ["compare", str(stored / "small.json"), str(SMALL),
+                                   "--set", "horizon=3w"])
+    assert stored_a.exit_code == 2 and "different periods" in stored_a.output
+    from itr_sim.analysis.compare import PeriodMismatch, compare_values
+
+    meta = {"scenario": "a", "seed": 1, "replications": 2, "measured_weeks": 11.0}
+    with pytest.raises(PeriodMismatch):
+        compare_values(pd.DataFrame(), pd.DataFrame(), meta, {**meta, "measured_weeks": 4.0})

@@ -103,6 +103,10 @@ def compare(a: Analysis, b: Analysis, *,
                           tolerances=tolerances)
 
 
+class PeriodMismatch(ValueError):
+    """A and B measure periods of different lengths; ``str`` says which and what to do."""
+
+
 def compare_values(a: pd.DataFrame, b: pd.DataFrame, meta_a: dict[str, Any],
                    meta_b: dict[str, Any], *,
                    tolerances: tuple[tuple[str, Tolerance], ...] = ()) -> dict[str, Any]:
@@ -110,6 +114,12 @@ def compare_values(a: pd.DataFrame, b: pd.DataFrame, meta_a: dict[str, Any],
     replications: paired when seeds and replications agree, Welch otherwise; significance
     after Benjamini-Hochberg control across the KPIs
     (:func:`itr_sim.analysis.regression.compare_tables`)."""
+    weeks_a, weeks_b = meta_a.get("measured_weeks"), meta_b.get("measured_weeks")
+    if weeks_a is not None and weeks_b is not None and abs(weeks_a - weeks_b) > 1e-9:
+        raise PeriodMismatch(f"A ({meta_a['scenario']}) measures {weeks_a:g} weeks and B "
+                             f"({meta_b['scenario']}) {weeks_b:g}: totals, counts and costs "
+                             "of different periods are not comparable; give both the same "
+                             "horizon and warm-up (--set overrides apply to B only)")
     paired = meta_a["seed"] == meta_b["seed"] and \
         meta_a["replications"] == meta_b["replications"]
     rows = []
