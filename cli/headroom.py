@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from itr_sim.cli.choices import Staffing
 from rich.console import Console
 
 from itr_sim.analysis.headroom import HeadroomResult, figure, headroom
@@ -26,9 +27,9 @@ def headroom_command(
     customer: Annotated[str | None, typer.Option(
         help="Customer group whose contracts are added (default: the level's largest).")
     ] = None,
-    staffing: Annotated[str, typer.Option(
+    staffing: Annotated[Staffing, typer.Option(
         help="fixed (today's roster) or reoptimised (least-cost staffing per volume).")
-    ] = "fixed",
+    ] = Staffing.FIXED,
     bound: Annotated[int | None, typer.Option(
         min=1, max=100_000, help="Most contracts to add (default: the level's contracts "
         "today, at least 8).")] = None,
@@ -63,20 +64,17 @@ def headroom_command(
     except UnitError as exc:
         err.print(f"--confidence: {exc}", markup=False)
         raise typer.Exit(EXIT_BAD_INPUT) from None
-    if staffing not in ("fixed", "reoptimised"):
-        err.print(f"--staffing: {staffing!r}: use fixed or reoptimised", markup=False)
-        raise typer.Exit(EXIT_BAD_INPUT)
     if figure_path is not None and (problem := check_target(figure_path, force,
                                                             example="headroom.png")):
         err.print(f"--figure: {problem}", markup=False)
         raise typer.Exit(EXIT_BAD_INPUT)
-    if figure_path is not None and staffing != "reoptimised":
+    if figure_path is not None and staffing is not Staffing.REOPTIMISED:
         err.print("--figure: the cost curve needs --staffing reoptimised", markup=False)
         raise typer.Exit(EXIT_BAD_INPUT)
     loaded = load_scenario(scenario)
     for warning in loaded.warnings:
         err.print(str(warning), markup=False)
-    result = headroom(loaded, level, customer=customer, staffing=staffing, bound=bound,
+    result = headroom(loaded, level, customer=customer, staffing=staffing.value, bound=bound,
                       curve_points=points, replications=replications, confidence=conf,
                       seed=seed, max_evaluations=max_evaluations, jobs=jobs,
                       progress=lambda text: err.print(f"  {text}", markup=False)

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from itr_sim.cli.choices import Staffing
 from rich.console import Console
 
 from itr_sim.analysis.economics import NoPlan, PriceResult, check_margin, price
@@ -45,9 +46,9 @@ def price_command(
     seeds: Annotated[int, typer.Option(
         min=1, max=100, help="Independent seeds: one paired difference each; the interval "
         "is Student-t over them.")] = 3,
-    staffing: Annotated[str, typer.Option(
+    staffing: Annotated[Staffing, typer.Option(
         help="reoptimised (least-cost staffing for both volumes) or fixed (today's).")
-    ] = "reoptimised",
+    ] = Staffing.REOPTIMISED,
     replications: Annotated[int | None, typer.Option(
         "--replications", "-n", min=2, max=1000,
         help="Replications per evaluation (default: the scenario's).")] = None,
@@ -75,9 +76,6 @@ def price_command(
         err.print(f"--confidence: {confidence!r}: give a confidence from 0% to 99.9%",
                   markup=False)
         raise typer.Exit(EXIT_BAD_INPUT)
-    if staffing not in ("reoptimised", "fixed"):
-        err.print(f"--staffing: {staffing!r}: use reoptimised or fixed", markup=False)
-        raise typer.Exit(EXIT_BAD_INPUT)
     if (level is None) == (product is None):
         err.print("give --level LEVEL or --product PRODUCT.yaml (one of them)", markup=False)
         raise typer.Exit(EXIT_BAD_INPUT)
@@ -87,7 +85,7 @@ def price_command(
     try:
         result = price(loaded, level, margin=wanted, product=product, customer=customer,
                        added=added, seeds=seeds, replications=replications,
-                       confidence=level_conf, staffing=staffing,
+                       confidence=level_conf, staffing=staffing.value,
                        max_evaluations=max_evaluations, jobs=jobs,
                        progress=lambda text: err.print(f"  {text}", markup=False)
                        if err.is_terminal else None)

@@ -10,7 +10,8 @@ from typing import Annotated, Any
 
 import pandas as pd
 import typer
-from itr_sim.cli.output import bars_off, info, step
+from itr_sim.cli.choices import Executor
+from itr_sim.cli.output import bars_off, detail, info, step
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -100,8 +101,8 @@ def _staffing(result: RunResult) -> pd.DataFrame:
 def show_tables(kpis: dict[str, Any]) -> None:
     """Attainment against target (red where missed), line shares against 991, cost."""
     console = Console()
-    sla = Table(title="SLA attainment: mean over replications, 95% interval, verdict "
-                "(missed: the whole interval below target)", show_edge=False, pad_edge=False)
+    sla = Table(title="SLA attainment (missed: the whole 95% interval below target)",
+                show_edge=False, pad_edge=False)
     for column in ("level severity clock", "mean", "95% interval", "target", "due", "verdict"):
         sla.add_column(column, justify="left" if column in ("level severity clock", "verdict")
                        else "right")
@@ -190,11 +191,6 @@ class FailOn(StrEnum):
     AT_RISK = "at-risk"
 
 
-class Executor(StrEnum):
-    PROCESS = "process"
-    DASK = "dask"
-
-
 def run(
     scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
     replications: Annotated[int | None, typer.Option(
@@ -261,8 +257,8 @@ def run(
             with step(f"writing {folder}"):
                 written = write_streamed(result, folder, analysis, lock=lock) if stream else \
                     write_run(result, folder, fmt.value, analysis, lock=lock)
-            info(f"wrote {len(written)} files to {folder}/ "
-                 f"({', '.join(p.name for p in written)})")
+            info(f"wrote {len(written)} files to {folder}/")
+            detail("  " + ", ".join(p.name for p in written))
     except KeyboardInterrupt:
         state = "nothing was written"
         if folder is not None and previous:
@@ -339,9 +335,8 @@ def target_verdicts(result: RunResult, analysis: Analysis, stream: bool) -> list
 def target_lines(verdicts: list[Verdict]) -> list[str]:
     """A count of met, at-risk and missed targets; a line for each missed or at risk."""
     counted = {v: sum(x.verdict == v for x in verdicts) for v in ("met", "at risk", "missed")}
-    lines = [f"targets, 95% interval against each: {counted['met']} met, "
-             f"{counted['at risk']} at risk (interval straddles the target), "
-             f"{counted['missed']} missed (whole interval below)"]
+    lines = [f"targets: {counted['met']} met, {counted['at risk']} at risk, "
+             f"{counted['missed']} missed (by the 95% interval; missed: all of it below)"]
     for kind in ("missed", "at risk"):
         for v in verdicts:
             if v.verdict == kind:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from itr_sim.cli.choices import Executor
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -16,7 +17,7 @@ from rich.table import Table
 from itr_sim.analysis.staff import StaffingResult, staff
 from itr_sim.analysis.summary import strict_json
 from itr_sim.files import check_target, write_atomic
-from itr_sim.model.load import load_scenario
+from itr_sim.model.load import load_scenario, parse_assignments
 from itr_sim.model.source import ScenarioError
 from itr_sim.units import UnitError, parse_fraction
 
@@ -26,6 +27,9 @@ EXIT_BAD_INPUT = 2
 
 def staff_command(
     scenario: Annotated[Path, typer.Argument(help="Scenario YAML.")],
+    set_: Annotated[list[str] | None, typer.Option(
+        "--set", help="Override KEY=VALUE by dotted path (repeatable), e.g. horizon=4w.")
+    ] = None,
     replications: Annotated[int | None, typer.Option(
         "--replications", "-n", min=2, max=1000,
         help="Replications per evaluation (default: the scenario's).")] = None,
@@ -40,7 +44,8 @@ def staff_command(
         "--replications).")] = None,
     jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, max=256,
                                       help="Evaluate rosters on this many processes.")] = 1,
-    executor: Annotated[str, typer.Option(help="process or dask.")] = "process",
+    executor: Annotated[Executor, typer.Option(
+        help="Where roster evaluations run with --jobs > 1 or --scheduler.")] = Executor.PROCESS,
     scheduler: Annotated[str | None, typer.Option(help="dask scheduler address.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
     write: Annotated[Path | None, typer.Option(
@@ -61,17 +66,13 @@ def staff_command(
     except UnitError as exc:
         err.print(f"--confidence: {exc}", markup=False)
         raise typer.Exit(EXIT_BAD_INPUT) from None
-    if executor not in ("process", "dask"):
-        err.print(f"--executor: unknown executor {executor!r}; use process or dask",
-                  markup=False)
-        raise typer.Exit(EXIT_BAD_INPUT)
     if write is not None:
         problem = check_target(write, force, example="staffed.yaml")
         if problem:
             err.print(f"--write: {problem}", markup=False)
             raise typer.Exit(EXIT_BAD_INPUT)
     try:
-        loaded = load_scenario(scenario)
+        loaded = load_scenario(scenario, sets=parse_assignments(set_ or []))
         for warning in loaded.warnings:
             err.print(str(warning), markup=False)
         with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
@@ -86,7 +87,7 @@ def staff_command(
             result = staff(loaded, replications=replications, confidence=level,
                            max_evaluations=max_evaluations, seed=seed,
                            final_replications=final_replications, jobs=jobs,
-                           executor=executor, scheduler=scheduler, progress=progress)
+                           executor=executor.value, scheduler=scheduler, progress=progress)
     except ScenarioError as exc:
         for diagnostic in exc.diagnostics:
             err.print(str(diagnostic), markup=False)

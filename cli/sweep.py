@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import math
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from itr_sim.cli.choices import Executor
 from itr_sim.cli.output import bars_off, info
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -21,11 +21,6 @@ from itr_sim.model.load import parse_assignments
 from itr_sim.model.source import ScenarioError
 
 EXIT_BAD_INPUT = 2
-
-
-class Executor(StrEnum):
-    PROCESS = "process"
-    DASK = "dask"
 
 
 def sweep(

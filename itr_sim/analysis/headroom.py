@@ -198,10 +198,8 @@ def headroom(loaded: LoadedScenario | str | Path, level: str, *, customer: str |
 
 def figure(result: HeadroomResult) -> Any:
     """The curve contracts -> least staff cost per year (re-optimised staffing)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
 
     fig, ax = plt.subplots(figsize=(6, 3.5))
     pts = [(s, s.cost_per_year) for s in result.curve if s.cost_per_year is not None]
@@ -216,6 +214,8 @@ def figure(result: HeadroomResult) -> Any:
     ax.set_xlabel(f"{result.level} contracts")
     ax.set_ylabel(f"least staff cost per year ({result.currency})")
     ax.set_title(f"{result.level}: contracts -> least-cost staffing")
-    ax.legend(loc="upper left")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # contracts are whole
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:,.0f}"))  # no 1e7 offset
+    ax.legend(loc="best")
     fig.tight_layout()
     return fig
