@@ -76,7 +76,7 @@ def checks_text(checks: dict[str, Any]) -> str:
              f"  censored at the start {s['censored_start']:.1%}, at the end "
              f"{s['censored_end']:.1%} of cases",
              f"  sparse head {s['sparse_head']:.1%}, sparse tail {s['sparse_tail']:.1%} of "
-             f"cases ({checks.get('sparse_weeks', {})})",
+             f"cases ({_weeks(checks.get('sparse_weeks', {}))})",
              f"  duplicates {s['duplicates']:.2%}, out of order {s['out_of_order']:.2%}, "
              f"unmapped {s['unmapped']:.2%} of rows"]
     if checks.get("unmapped_statuses"):
@@ -84,3 +84,8 @@ def checks_text(checks: dict[str, Any]) -> str:
     lines += [f"warning: {w}" for w in checks["warnings"]]
     lines += [f"refused: {r}" for r in checks["refusals"]]
     return "\n".join(lines)
+
+
+def _weeks(sparse: dict[str, int]) -> str:
+    """The sparse weeks at each end of the log, in words."""
+    return f"weeks: {sparse.get('head', 0)} at the start, {sparse.get('tail', 0)} at the end"
