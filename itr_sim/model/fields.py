@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import difflib
+import math
 from collections.abc import Iterable
 from datetime import date, datetime
 from functools import lru_cache
-from typing import Annotated, Any
+from types import NoneType, UnionType
+from typing import Annotated, Any, Union, get_args, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import (
@@ -17,7 +19,10 @@ from pydantic import (
     PlainSerializer,
     PlainValidator,
     StringConstraints,
+    ValidationInfo,
     WithJsonSchema,
+    WrapValidator,
+    field_validator,
 )
 
 from itr_sim.units import (
@@ -50,6 +55,52 @@ class Strict(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=False,
                               allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_number_coercion(cls, value: Any, info: ValidationInfo) -> Any:
+        """A plain number field takes a number: ``true`` or ``"4"`` is a mistake, not 1 or 4."""
+        if isinstance(value, (bool, str)) and info.field_name is not None:
+            field = cls.model_fields[info.field_name]
+            if _plain_number(field.annotation, field.metadata):
+                raise ValueError(_not_a_number(value))
+        return value
+
+
+def _not_a_number(value: bool | str) -> str:
+    if isinstance(value, bool):
+        return f"expected a number, got {value!r}"
+    try:
+        finite = math.isfinite(float(value))
+    except ValueError:
+        return f"expected a number, got {value!r}"
+    if not finite:
+        return f"{value!r} is not a finite number; give a number such as 12.5"
+    return f"expected a number, got {value!r}; write it without quotes"
+
+
+_VALIDATORS = (BeforeValidator, PlainValidator, WrapValidator)
+
+
+def _plain_number(annotation: Any, metadata: list[Any]) -> bool:
+    """Whether a field is an ``int`` or ``float`` (optionally None) with no parser of its own
+    (a ``Fraction`` reads ``95%``, a duration ``4h``: those take strings)."""
+    if any(isinstance(m, _VALIDATORS) for m in metadata):
+        return False
+    members = (get_args(annotation) if get_origin(annotation) in (Union, UnionType)
+               else (annotation,))
+    numbers = 0
+    for member in members:
+        if member is NoneType:
+            continue
+        if get_origin(member) is Annotated:
+            member, *extra = get_args(member)
+            if any(isinstance(m, _VALIDATORS) for m in extra):
+                return False
+        if member not in (int, float):
+            return False
+        numbers += 1
+    return numbers > 0
 
 
 def did_you_mean(name: str, known: Iterable[str], what: str, *, listing: bool = True) -> str:

@@ -366,7 +366,7 @@ class Reopen(Strict):
     delay: Distribution = Field(description="time from closure to the reopening")
 
 
-EntryShares = dict[Name, Fraction]
+EntryShares = Annotated[dict[Name, Fraction], Field(min_length=1)]
 """Shares of new technical tickets per entry tier, summing to 100%."""
 
 
@@ -381,7 +381,7 @@ def _entry_form(value: object) -> str:
 Entry = Annotated[
     Annotated[Name, Tag("a tier name")]
     | Annotated[EntryShares, Tag("shares per tier")]
-    | Annotated[dict[Name, EntryShares], Tag("shares per severity")],
+    | Annotated[dict[Name, EntryShares], Field(min_length=1), Tag("shares per severity")],
     Discriminator(_entry_form),
 ]
 """``L1``, ``{L1: 88%, L2: 12%}`` or ``{default: {L1: 90%, L2: 10%}, critical: {L2: 100%}}``."""

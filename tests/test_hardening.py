@@ -1,0 +1,100 @@
+"""Bad input on the newer YAML surfaces: each case is a mistake once accepted or crashed on.
+
+Every case edits one line of a bundled file and checks the loader's answer: an error at the
+edited line (never an exception, never a silent default or coercion).
+"""
+
+from pathlib import Path
+
+import pytest
+from itr_sim.cli.main import app
+from typer.testing import CliRunner
+
+from itr_sim.model.load import load_scenario, validate_file
+from itr_sim.model.source import Level, ScenarioError
+
+ROOT = Path(__file__).parent.parent
+SCENARIO = ROOT / "scenarios" / "baseline.yaml"
+CATALOG = ROOT / "sla_catalog" / "standard.yaml"
+TZ = "  timezone: Asia/Shanghai\n"
+runner = CliRunner()
+
+
+def edited(tmp_path: Path, source: Path, old: str, new: str) -> tuple[Path, int]:
+    """A copy of ``source`` (its catalogue path kept working) with ``old`` replaced once;
+    the line of the edit, 1-based."""
+    text = source.read_text(encoding="utf-8")
+    assert old in text, old
+    text = text.replace(old, new, 1)
+    text = text.replace("catalog: ../sla_catalog/standard.yaml", f"catalog: {CATALOG.as_posix()}")
+    line = text[: text.index(new)].count("\n") + 1 + (new.startswith("\n"))
+    out = tmp_path / source.name
+    out.write_text(text, encoding="utf-8")
+    return out, line
+
+
+def errors(path: Path) -> list:
+    return [d for d in validate_file(path) if d.level is Level.ERROR]
+
+
+def test_empty_entry_shares_are_an_error_not_a_crash(tmp_path):
+    """Fails if `entry: {}` passes validation into `entry_shares`, which raised StopIteration
+    (exit 3, "internal error") from both `validate` and `run`."""
+    path, line = edited(tmp_path, SCENARIO, TZ, TZ + "  entry: {}\n")
+    found = errors(path)
+    assert [(d.line, d.path) for d in found] == [(line + 1, "organisation.entry")]
+    assert "at least 1" in found[0].message
+    result = runner.invoke(app, ["validate", str(path)])
+    assert result.exit_code == 2, result.output
+    assert "internal error" not in result.output
+
+
+def test_empty_entry_shares_of_a_severity_are_an_error(tmp_path):
+    """Fails if `{default: {}}` is accepted: no tier would take the tickets."""
+    path, line = edited(tmp_path, SCENARIO, TZ, TZ + "  entry: {default: {}}\n")
+    found = errors(path)
+    assert found and all(d.line == line + 1 for d in found)
+    assert any(d.path.startswith("organisation.entry") for d in found)
+
+
+@pytest.mark.parametrize(("old", "new", "key"), [
+    # `true` read as 1 agent: a yes/no where a head count belongs
+    ("agents: 4}", "agents: true}", "organisation.tiers.L1.shifts.0.agents"),
+    # a quoted "4" read as the number 4
+    ("agents: 4}", 'agents: "4"}', "organisation.tiers.L1.shifts.0.agents"),
+    ("tickets_per_week: 10}", 'tickets_per_week: "10"}',
+     "demand.customers.operators.tickets_per_week"),
+    ("replications: 10", "replications: true", "replications"),
+    (TZ, TZ + '  max_visits: "3"\n', "organisation.max_visits"),
+    (TZ, TZ + "  max_visits: true\n", "organisation.max_visits"),
+], ids=["agents-true", "agents-quoted", "volume-quoted", "replications-true",
+        "max-visits-quoted", "max-visits-true"])
+def test_a_number_field_does_not_coerce_booleans_or_strings(tmp_path, old, new, key):
+    """Fails if pydantic's lax mode turns `true` into 1 or `"4"` into 4 without a word."""
+    path, _ = edited(tmp_path, SCENARIO, old, new)
+    found = errors(path)
+    assert [d.path for d in found] == [key], [str(d) for d in found]
+    assert "expected a number" in found[0].message
+    with pytest.raises(ScenarioError):
+        load_scenario(path)
+
+
+@pytest.mark.parametrize(("old", "new", "key"), [
+    # a cap of `true` was read as an amount of 1 (currency)
+    ("      cap: 20%", "      cap: true", "levels.platinum.penalties.cap"),
+    # an amount written as a string was read as the number
+    ("severity: critical, per_miss: 5%}", 'severity: critical, per_miss: "2000"}',
+     "levels.platinum.penalties.credits.0.per_miss"),
+], ids=["cap-true", "amount-quoted"])
+def test_a_penalty_amount_does_not_coerce(tmp_path, old, new, key):
+    """Fails if a service-credit amount or cap accepts a boolean or a quoted number."""
+    path, line = edited(tmp_path, CATALOG, old, new)
+    found = errors(path)
+    assert [(d.line, d.path) for d in found] == [(line, key)], [str(d) for d in found]
+
+
+def test_shares_and_durations_still_take_strings(tmp_path):
+    """Fails if the number check also rejects the fields whose grammar is a string
+    (`95%`, `4h`): the bundled scenario and catalogue stay valid."""
+    assert errors(SCENARIO) == []
+    assert errors(CATALOG) == []
