@@ -98,3 +98,21 @@ def test_shares_and_durations_still_take_strings(tmp_path):
     (`95%`, `4h`): the bundled scenario and catalogue stay valid."""
     assert errors(SCENARIO) == []
     assert errors(CATALOG) == []
+
+
+@pytest.mark.parametrize(("new", "key", "says"), [
+    ("major: {resolve: 4h, attainment: 150%}", "organisation.tiers.L1.ola.major.attainment",
+     "between 0% and 100%"),
+    ("major: {resolve: 4h, respond: 15m}", "organisation.tiers.L1.ola.major.respond",
+     "did you mean 'response'"),
+    ("major: 4", "organisation.tiers.L1.ola.major", "needs a unit"),
+], ids=["attainment", "misspelt-key", "bare-number"])
+def test_an_ola_mistake_is_reported_once_in_its_own_form(tmp_path, new, key, says):
+    """Fails if a mistake in the long form `{resolve: ..}` is also reported as "expected a
+    duration such as 4h, got dict" (or a bare number as "expected a mapping"): the OLA
+    union is tried both ways and the second error misleads."""
+    path, line = edited(tmp_path, SCENARIO, "      ola: {critical: 1h, major: 4h, minor: 1d}",
+                        f"      ola: {{critical: 1h, {new}, minor: 1d}}")
+    found = errors(path)
+    assert [(d.line, d.path) for d in found] == [(line, key)], [str(d) for d in found]
+    assert says in found[0].message

@@ -152,6 +152,19 @@ class OlaTarget(Strict):
         "replacing `resolve` for their tickets")
 
 
+def _ola_form(value: object) -> str:
+    return "in full" if isinstance(value, (dict, OlaTarget)) else "a resolve budget"
+
+
+OlaSpec = Annotated[
+    Annotated[DurationField, Tag("a resolve budget")] | Annotated[OlaTarget, Tag("in full")],
+    Discriminator(_ola_form),
+]
+"""``4h`` (the resolve budget) or ``{resolve: 4h, response: 15m, attainment: 95%}``: the
+form follows the value, so a mistake in the long form is not also reported as a bad
+duration."""
+
+
 class Tier(StaffedUnit):
     """A support line. It resolves ``resolves`` of what reaches it and hands the rest over to
     ``escalates_to``; the last tier resolves everything. Or, with ``routing``, each visit ends
@@ -168,7 +181,7 @@ class Tier(StaffedUnit):
     handover: Distribution | None = Field(
         None, description="delay between the decision to escalate and arrival at the next tier"
     )
-    ola: dict[Name, DurationField | OlaTarget] = Field(
+    ola: dict[Name, OlaSpec] = Field(
         default_factory=dict,
         description="per severity: budget from hand-over to this tier until it resolves or "
         "hands over (OLA), or {resolve, response, restore, attainment, customers}",
