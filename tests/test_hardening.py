@@ -116,3 +116,38 @@ def test_an_ola_mistake_is_reported_once_in_its_own_form(tmp_path, new, key, say
     found = errors(path)
     assert [(d.line, d.path) for d in found] == [(line, key)], [str(d) for d in found]
     assert says in found[0].message
+
+
+# -- ingest: a log that does not fit its mapping ----------------------------------------------
+
+SMALL_LOG = ROOT / "tests" / "data" / "calibration" / "small.csv"
+
+
+def test_a_log_with_only_its_header_is_an_input_error(tmp_path):
+    """Fails if a CSV with a header and no rows reaches the event builder, which crashed on
+    the missing first arrival (NaT has no `normalize`; exit 3)."""
+    log = tmp_path / "log.csv"
+    log.write_text(SMALL_LOG.read_text(encoding="utf-8").splitlines()[0] + "\n",
+                   encoding="utf-8")
+    result = runner.invoke(app, ["ingest", str(log), "--mapping", "generic",
+                                 "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2, result.output
+    assert "log.csv:1: the log has no events" in result.output
+    assert "internal error" not in result.output
+
+
+def test_a_mapped_column_missing_from_the_log_names_its_mapping_key(tmp_path):
+    """Fails if a misspelt column is reported without the mapping key that names it, or the
+    reader's own row counter `_line` is offered as a column of the log (or accepted)."""
+    mapping = (ROOT / "itr_sim" / "ingest" / "mappings" / "generic.yaml").read_text(
+        encoding="utf-8")
+    mapping = mapping.replace("  status: activity", "  status: activty").replace(
+        "  resource: resource", "  resource: _line")
+    (tmp_path / "m.yaml").write_text(mapping, encoding="utf-8")
+    result = runner.invoke(app, ["ingest", str(SMALL_LOG), "--mapping",
+                                 str(tmp_path / "m.yaml"), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.output.splitlines() if "is not in the log" in line]
+    assert [line.split(": ")[1] for line in lines] == ["columns.status", "columns.resource"]
+    assert all("the log has: case, activity, timestamp, resource, group)" in line
+               for line in lines)
