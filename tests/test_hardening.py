@@ -4,6 +4,7 @@ Every case edits one line of a bundled file and checks the loader's answer: an e
 edited line (never an exception, never a silent default or coercion).
 """
 
+import re
 from pathlib import Path
 
 import pytest
@@ -151,3 +152,76 @@ def test_a_mapped_column_missing_from_the_log_names_its_mapping_key(tmp_path):
     assert [line.split(": ")[1] for line in lines] == ["columns.status", "columns.resource"]
     assert all("the log has: case, activity, timestamp, resource, group)" in line
                for line in lines)
+
+
+# -- baseline files read by `check` and `compare` ---------------------------------------------
+
+STORED = ROOT / "scenarios" / "baselines" / "baseline.json"
+
+
+def stored_with(tmp_path: Path, change) -> Path:
+    """A copy of the committed baseline of scenarios/baseline.yaml, edited by ``change``."""
+    import json
+
+    data = json.loads(STORED.read_text(encoding="utf-8"))
+    change(data)
+    path = tmp_path / "baseline.json"
+    path.write_text(json.dumps(data, indent=1, allow_nan=True), encoding="utf-8")
+    return path
+
+
+def _set(key, value):
+    return lambda d: d.__setitem__(key, value)
+
+
+def _row(i, j, value):
+    return lambda d: d["rows"][i].__setitem__(j, value)
+
+
+@pytest.mark.parametrize(("change", "says"), [
+    (_set("seed", 1.5), "seed must be a whole number"),      # was re-run with seed 1
+    (_set("seed", True), "seed must be a whole number"),     # was re-run with seed 1
+    (_set("seed", -5), "seed must be a whole number"),       # was an internal error
+    (_set("replications", 0), "replications must be"),       # "passed" against no data
+    (_set("replications", 10**9), "replications must be"),   # ran until killed
+    (_set("replications", 11), "replication 10 has no rows"),  # rows of 10 replications
+    (_set("rows", []), "rows must be a non-empty list"),     # every KPI "new": passed
+    (_row(0, 2, float("nan")), "NaN is not a finite number"),
+    (_row(0, 2, float("inf")), "Infinity is not a finite number"),
+    (_row(0, 0, 12), "rows[0] must be [replication 0..9"),   # out of range, was kept
+    (lambda d: d["rows"].append(d["rows"][0]), "is given twice"),
+    (_set("columns", ["kpi", "replication", "value"]), "columns must be"),
+    (_set("measured_weeks", -1), "measured_weeks must be a positive number"),
+], ids=["seed-float", "seed-bool", "seed-negative", "replications-0", "replications-huge",
+        "replications-more-than-rows", "no-rows", "value-nan", "value-inf",
+        "replication-out-of-range", "duplicate-row", "columns-reordered", "weeks-negative"])
+def test_an_edited_baseline_is_refused(tmp_path, change, says):
+    """Fails if `read_baseline` coerces or accepts a damaged file, so that `check` re-runs
+    with another seed, compares against no or non-finite values, or crashes."""
+    from itr_sim.report.baseline import BaselineError, read_baseline
+
+    with pytest.raises(BaselineError, match=re.escape(says)):
+        read_baseline(stored_with(tmp_path, change))
+
+
+def test_the_committed_baselines_and_null_values_still_read(tmp_path):
+    """Fails if the stricter reader refuses what `itr-sim baseline` writes: a KPI without a
+    value (null) or measured in only some replications."""
+    from itr_sim.report.baseline import read_baseline
+
+    for path in sorted((ROOT / "scenarios" / "baselines").glob("*.json")):
+        assert read_baseline(path).replications == 10
+    drop_one = stored_with(tmp_path, lambda d: (d["rows"].pop(), _row(0, 2, None)(d)))
+    assert read_baseline(drop_one).values["value"].isna().sum() >= 1
+
+
+def test_check_with_a_negative_seed_in_the_baseline_exits_2(tmp_path):
+    """Fails if a hand-edited seed reaches numpy (internal error, exit 3)."""
+    folder = tmp_path / "bl"
+    folder.mkdir()
+    (folder / "baseline.json").write_text(
+        stored_with(tmp_path, _set("seed", -5)).read_text(encoding="utf-8"), encoding="utf-8")
+    result = runner.invoke(app, ["check", str(SCENARIO), "--baseline", str(folder)])
+    assert result.exit_code == 2, result.output
+    assert "seed must be a whole number" in result.output
+    assert "internal error" not in result.output
