@@ -94,6 +94,20 @@ def test_a_penalty_amount_does_not_coerce(tmp_path, old, new, key):
     assert [(d.line, d.path) for d in found] == [(line, key)], [str(d) for d in found]
 
 
+def test_a_huge_cost_is_an_input_error_not_an_overflow(tmp_path):
+    """Fails if `cost_per_agent_hour: 1e308` validates: the cost sum overflows to infinity
+    and `run` died formatting it (internal error, exit 3)."""
+    path, line = edited(tmp_path, SCENARIO, "cost_per_agent_hour: 180",
+                        "cost_per_agent_hour: 1e308")
+    found = errors(path)
+    assert [(d.line, d.path) for d in found] == [
+        (line, "organisation.tiers.L1.cost_per_agent_hour")], [str(d) for d in found]
+    assert "at most 1e+15" in found[0].message
+    # the largest allowed value itself still validates (the bound is inclusive)
+    ok, _ = edited(tmp_path, SCENARIO, "cost_per_agent_hour: 180", "cost_per_agent_hour: 1e15")
+    assert errors(ok) == []
+
+
 def test_shares_and_durations_still_take_strings(tmp_path):
     """Fails if the number check also rejects the fields whose grammar is a string
     (`95%`, `4h`): the bundled scenario and catalogue stay valid."""

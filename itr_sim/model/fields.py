@@ -60,11 +60,22 @@ class Strict(BaseModel):
     @classmethod
     def _no_number_coercion(cls, value: Any, info: ValidationInfo) -> Any:
         """A plain number field takes a number: ``true`` or ``"4"`` is a mistake, not 1 or 4."""
-        if isinstance(value, (bool, str)) and info.field_name is not None:
-            field = cls.model_fields[info.field_name]
-            if _plain_number(field.annotation, field.metadata):
-                raise ValueError(_not_a_number(value))
+        if info.field_name is None or value is None:
+            return value
+        field = cls.model_fields[info.field_name]
+        kinds = _plain_number(field.annotation, field.metadata)
+        if kinds and isinstance(value, (bool, str)):
+            raise ValueError(_not_a_number(value))
+        if (float in kinds and isinstance(value, (int, float)) and math.isfinite(value)
+                and abs(value) > LARGEST):
+            # a cost of 1e308 overflows to infinity in the first sum
+            raise ValueError(f"{value:g} is larger than any amount or rate itr-sim can add "
+                             f"up (at most {LARGEST:g}); is a digit or a unit wrong?")
         return value
+
+
+LARGEST = 1e15
+"""Largest magnitude of a plain decimal number in the YAML (costs, prices, volumes)."""
 
 
 def _not_a_number(value: bool | str) -> str:
@@ -82,25 +93,26 @@ def _not_a_number(value: bool | str) -> str:
 _VALIDATORS = (BeforeValidator, PlainValidator, WrapValidator)
 
 
-def _plain_number(annotation: Any, metadata: list[Any]) -> bool:
-    """Whether a field is an ``int`` or ``float`` (optionally None) with no parser of its own
-    (a ``Fraction`` reads ``95%``, a duration ``4h``: those take strings)."""
+def _plain_number(annotation: Any, metadata: list[Any]) -> set[type]:
+    """The number types of a field that is an ``int`` or ``float`` (optionally None) with no
+    parser of its own (a ``Fraction`` reads ``95%``, a duration ``4h``: those take strings);
+    empty for any other field."""
     if any(isinstance(m, _VALIDATORS) for m in metadata):
-        return False
+        return set()
     members = (get_args(annotation) if get_origin(annotation) in (Union, UnionType)
                else (annotation,))
-    numbers = 0
+    kinds: set[type] = set()
     for member in members:
         if member is NoneType:
             continue
         if get_origin(member) is Annotated:
             member, *extra = get_args(member)
             if any(isinstance(m, _VALIDATORS) for m in extra):
-                return False
+                return set()
         if member not in (int, float):
-            return False
-        numbers += 1
-    return numbers > 0
+            return set()
+        kinds.add(member)
+    return kinds
 
 
 def did_you_mean(name: str, known: Iterable[str], what: str, *, listing: bool = True) -> str:
