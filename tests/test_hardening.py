@@ -108,6 +108,21 @@ def test_a_huge_cost_is_an_input_error_not_an_overflow(tmp_path):
     assert errors(ok) == []
 
 
+@pytest.mark.parametrize(("value", "says"), [
+    ("{diamond: 5000}", "unknown level 'diamond'"),   # was accepted and never charged
+    ('{platinum: "5000"}', "expected a number"),
+    ("{platinum: 1e308}", "at most 1e+15"),
+])
+def test_fixed_cost_per_contract_year_is_checked(tmp_path, value, says):
+    """Fails if a fixed cost for a level the catalogue lacks is silently ignored, or a quoted
+    or overflowing amount is taken."""
+    path, line = edited(tmp_path, SCENARIO, TZ, TZ + f"  cost_per_contract_year: {value}\n")
+    found = errors(path)
+    assert [d.line for d in found] == [line + 1], [str(d) for d in found]
+    assert found[0].path.startswith("organisation.cost_per_contract_year.")
+    assert says in found[0].message
+
+
 def test_shares_and_durations_still_take_strings(tmp_path):
     """Fails if the number check also rejects the fields whose grammar is a string
     (`95%`, `4h`): the bundled scenario and catalogue stay valid."""

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import math
 from enum import StrEnum
 from typing import Annotated, Any
 
 import numpy as np
-from pydantic import Discriminator, Field, Tag
+from pydantic import BeforeValidator, Discriminator, Field, Tag
 
 from itr_sim.model.distributions import Distribution
 from itr_sim.model.fields import (
+    LARGEST,
     CustomerName,
     DaysSpec,
     DurationField,
@@ -253,6 +255,16 @@ class Callback(Strict):
     after: ElapsedDuration = Field(description="delay after closure")
 
 
+def _amount(value: Any) -> Any:
+    """An amount of money as a plain number: not ``true``, not ``"5000"``, not 1e308."""
+    if isinstance(value, (bool, str)):
+        raise ValueError(f"expected a number, got {value!r}")
+    if isinstance(value, float | int) and math.isfinite(value) and abs(value) > LARGEST:
+        raise ValueError(f"{value:g} is larger than any amount itr-sim can add up (at most "
+                         f"{LARGEST:g}); is a digit wrong?")
+    return value
+
+
 class Organisation(Strict):
     timezone: TimeZoneName = Field("UTC", description="local time of the organisation (IANA)")
     entry: Entry | None = Field(
@@ -266,7 +278,8 @@ class Organisation(Strict):
         None, description="customer confirmation delay between resolved and closed (KCP5); "
         "none: closed when resolved")
     callback: Callback | None = Field(None, description="callback/survey after closure")
-    cost_per_contract_year: dict[Name, Annotated[float, Field(ge=0)]] = Field(
+    cost_per_contract_year: dict[Name, Annotated[float, Field(ge=0),
+                                                 BeforeValidator(_amount)]] = Field(
         default_factory=dict, description="fixed cost per contract-year by service level "
         "(account management, tools), in the catalogue currency (economics)")
 
