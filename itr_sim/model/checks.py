@@ -132,11 +132,6 @@ def check_scenario(sc: Scenario, cat: Catalog) -> list[Finding]:
                 err(("organisation", "teams", name, "handles", i),
                     f"{item!r} is a technical request type: the tiers handle it, not a team")
 
-    for level_name in org.cost_per_contract_year:
-        if level_name not in levels:
-            err(("organisation", "cost_per_contract_year", level_name),
-                did_you_mean(level_name, levels, "level"))
-
     handled = {h for team in org.teams.values() for h in team.handles}
     for name, cust in dem.customers.items():
         base = ("demand", "customers", name)
