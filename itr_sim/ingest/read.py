@@ -32,13 +32,20 @@ def read_rows(path: Path, mapping: Mapping) -> pd.DataFrame:
     if not path.is_file():
         raise ScenarioError([Diagnostic(shown, 0, "", "log file not found")])
     raw = _read_xes(path, mapping) if mapping.format == "xes" else _read_csv(path, mapping)
+    if raw.empty:
+        raise ScenarioError([Diagnostic(shown, 1, "", "the log has no events (a CSV with only "
+                                        "its header, or an XES without events); export the "
+                                        "tickets' history, not just its columns")])
     cols = mapping.columns
     named = {role: getattr(cols, role) for role in ROLES if getattr(cols, role) is not None}
-    absent = sorted({c for c in named.values() if c not in raw.columns})
+    has = [str(c) for c in raw.columns if c != "_line"]
+    absent = [(role, c) for role, c in named.items() if c not in raw.columns or c == "_line"]
     if absent:
-        raise ScenarioError([Diagnostic(shown, 1, "", f"column(s) not in the log: "
-                                        f"{', '.join(absent)} (the log has: "
-                                        f"{', '.join(map(str, raw.columns[:15]))})")])
+        listed = ", ".join(has[:15]) + (", ..." if len(has) > 15 else "")
+        raise ScenarioError([Diagnostic(
+            shown, 1, f"columns.{role}", f"column {c!r} is not in the log (the log has: "
+            f"{listed}); name one of its columns in the mapping")
+            for role, c in absent])
     out = pd.DataFrame({"line": raw["_line"]})
     missing = set(mapping.missing)
     for role in ROLES:

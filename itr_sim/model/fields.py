@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import difflib
+import math
 from collections.abc import Iterable
 from datetime import date, datetime
 from functools import lru_cache
-from typing import Annotated, Any
+from types import NoneType, UnionType
+from typing import Annotated, Any, Union, get_args, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import (
@@ -17,7 +19,10 @@ from pydantic import (
     PlainSerializer,
     PlainValidator,
     StringConstraints,
+    ValidationInfo,
     WithJsonSchema,
+    WrapValidator,
+    field_validator,
 )
 
 from itr_sim.units import (
@@ -50,6 +55,64 @@ class Strict(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=False,
                               allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_number_coercion(cls, value: Any, info: ValidationInfo) -> Any:
+        """A plain number field takes a number: ``true`` or ``"4"`` is a mistake, not 1 or 4."""
+        if info.field_name is None or value is None:
+            return value
+        field = cls.model_fields[info.field_name]
+        kinds = _plain_number(field.annotation, field.metadata)
+        if kinds and isinstance(value, (bool, str)):
+            raise ValueError(_not_a_number(value))
+        if (float in kinds and isinstance(value, (int, float)) and math.isfinite(value)
+                and abs(value) > LARGEST):
+            # a cost of 1e308 overflows to infinity in the first sum
+            raise ValueError(f"{value:g} is larger than any amount or rate itr-sim can add "
+                             f"up (at most {LARGEST:g}); is a digit or a unit wrong?")
+        return value
+
+
+LARGEST = 1e15
+"""Largest magnitude of a plain decimal number in the YAML (costs, prices, volumes)."""
+
+
+def _not_a_number(value: bool | str) -> str:
+    if isinstance(value, bool):
+        return f"expected a number, got {value!r}"
+    try:
+        finite = math.isfinite(float(value))
+    except ValueError:
+        return f"expected a number, got {value!r}"
+    if not finite:
+        return f"{value!r} is not a finite number; give a number such as 12.5"
+    return f"expected a number, got {value!r}; write it without quotes"
+
+
+_VALIDATORS = (BeforeValidator, PlainValidator, WrapValidator)
+
+
+def _plain_number(annotation: Any, metadata: list[Any]) -> set[type]:
+    """The number types of a field that is an ``int`` or ``float`` (optionally None) with no
+    parser of its own (a ``Fraction`` reads ``95%``, a duration ``4h``: those take strings);
+    empty for any other field."""
+    if any(isinstance(m, _VALIDATORS) for m in metadata):
+        return set()
+    members = (get_args(annotation) if get_origin(annotation) in (Union, UnionType)
+               else (annotation,))
+    kinds: set[type] = set()
+    for member in members:
+        if member is NoneType:
+            continue
+        if get_origin(member) is Annotated:
+            member, *extra = get_args(member)
+            if any(isinstance(m, _VALIDATORS) for m in extra):
+                return set()
+        if member not in (int, float):
+            return set()
+        kinds.add(member)
+    return kinds
 
 
 def did_you_mean(name: str, known: Iterable[str], what: str, *, listing: bool = True) -> str:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import math
 from enum import StrEnum
 from typing import Annotated, Any
 
 import numpy as np
-from pydantic import Discriminator, Field, Tag
+from pydantic import BeforeValidator, Discriminator, Field, Tag
 
 from itr_sim.model.distributions import Distribution
 from itr_sim.model.fields import (
+    LARGEST,
     CustomerName,
     DaysSpec,
     DurationField,
@@ -152,6 +154,19 @@ class OlaTarget(Strict):
         "replacing `resolve` for their tickets")
 
 
+def _ola_form(value: object) -> str:
+    return "in full" if isinstance(value, (dict, OlaTarget)) else "a resolve budget"
+
+
+OlaSpec = Annotated[
+    Annotated[DurationField, Tag("a resolve budget")] | Annotated[OlaTarget, Tag("in full")],
+    Discriminator(_ola_form),
+]
+"""``4h`` (the resolve budget) or ``{resolve: 4h, response: 15m, attainment: 95%}``: the
+form follows the value, so a mistake in the long form is not also reported as a bad
+duration."""
+
+
 class Tier(StaffedUnit):
     """A support line. It resolves ``resolves`` of what reaches it and hands the rest over to
     ``escalates_to``; the last tier resolves everything. Or, with ``routing``, each visit ends
@@ -168,7 +183,7 @@ class Tier(StaffedUnit):
     handover: Distribution | None = Field(
         None, description="delay between the decision to escalate and arrival at the next tier"
     )
-    ola: dict[Name, DurationField | OlaTarget] = Field(
+    ola: dict[Name, OlaSpec] = Field(
         default_factory=dict,
         description="per severity: budget from hand-over to this tier until it resolves or "
         "hands over (OLA), or {resolve, response, restore, attainment, customers}",
@@ -240,6 +255,16 @@ class Callback(Strict):
     after: ElapsedDuration = Field(description="delay after closure")
 
 
+def _amount(value: Any) -> Any:
+    """An amount of money as a plain number: not ``true``, not ``"5000"``, not 1e308."""
+    if isinstance(value, (bool, str)):
+        raise ValueError(f"expected a number, got {value!r}")
+    if isinstance(value, float | int) and math.isfinite(value) and abs(value) > LARGEST:
+        raise ValueError(f"{value:g} is larger than any amount itr-sim can add up (at most "
+                         f"{LARGEST:g}); is a digit wrong?")
+    return value
+
+
 class Organisation(Strict):
     timezone: TimeZoneName = Field("UTC", description="local time of the organisation (IANA)")
     entry: Entry | None = Field(
@@ -253,7 +278,8 @@ class Organisation(Strict):
         None, description="customer confirmation delay between resolved and closed (KCP5); "
         "none: closed when resolved")
     callback: Callback | None = Field(None, description="callback/survey after closure")
-    cost_per_contract_year: dict[Name, Annotated[float, Field(ge=0)]] = Field(
+    cost_per_contract_year: dict[Name, Annotated[float, Field(ge=0),
+                                                 BeforeValidator(_amount)]] = Field(
         default_factory=dict, description="fixed cost per contract-year by service level "
         "(account management, tools), in the catalogue currency (economics)")
 
@@ -366,7 +392,7 @@ class Reopen(Strict):
     delay: Distribution = Field(description="time from closure to the reopening")
 
 
-EntryShares = dict[Name, Fraction]
+EntryShares = Annotated[dict[Name, Fraction], Field(min_length=1)]
 """Shares of new technical tickets per entry tier, summing to 100%."""
 
 
@@ -381,7 +407,7 @@ def _entry_form(value: object) -> str:
 Entry = Annotated[
     Annotated[Name, Tag("a tier name")]
     | Annotated[EntryShares, Tag("shares per tier")]
-    | Annotated[dict[Name, EntryShares], Tag("shares per severity")],
+    | Annotated[dict[Name, EntryShares], Field(min_length=1), Tag("shares per severity")],
     Discriminator(_entry_form),
 ]
 """``L1``, ``{L1: 88%, L2: 12%}`` or ``{default: {L1: 90%, L2: 10%}, critical: {L2: 100%}}``."""

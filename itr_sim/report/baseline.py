@@ -128,7 +128,7 @@ def read_baseline(path: Path) -> Baseline:
     if not path.is_file():
         raise BaselineError(path, "no baseline file", store)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8"), parse_constant=_no_constant)
     except (OSError, ValueError) as exc:
         raise BaselineError(path, f"not readable as JSON ({exc})", f"restore it from version "
                             f"control, or {store} --force") from None
@@ -136,19 +136,61 @@ def read_baseline(path: Path) -> Baseline:
         raise BaselineError(path, f"not an itr-sim baseline of format {BASELINE_FORMAT}",
                             f"{store} --force")
     try:
-        rows = data["rows"]
-        values = pd.DataFrame({
-            "replication": [int(r[0]) for r in rows], "kpi": [str(r[1]) for r in rows],
-            "value": [math.nan if r[2] is None else float(r[2]) for r in rows]})
-        return Baseline(str(data["scenario"]), str(data["scenario_file"]),
-                        str(data["inputs_hash"]), int(data["seed"]),
-                        int(data["replications"]), float(data["measured_weeks"]),
-                        {str(k): str(v) for k, v in dict(data["versions"]).items()},
-                        str(data["created_utc"]), values)
+        baseline = _parse(data)
     except (KeyError, TypeError, ValueError, IndexError) as exc:
         raise BaselineError(path, f"incomplete or malformed baseline ({type(exc).__name__}: "
                             f"{exc})", f"restore it from version control, or {store} "
                             "--force") from None
+    return baseline
+
+
+def _no_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a finite number (a KPI without a value is null)")
+
+
+def _integer(data: dict[str, Any], key: str, low: int, high: int) -> int:
+    value = data[key]
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ValueError(f"{key} must be a whole number from {low} to {high}, got {value!r}")
+    return value
+
+
+def _parse(data: dict[str, Any]) -> Baseline:
+    """The fields of a baseline file, each checked: an edited or damaged file is refused
+    rather than re-run with a coerced seed or compared against missing values."""
+    seed = _integer(data, "seed", 0, 2**63 - 1)
+    n = _integer(data, "replications", 1, 100_000)
+    weeks = data["measured_weeks"]
+    if isinstance(weeks, bool) or not isinstance(weeks, int | float) or not (
+            math.isfinite(weeks) and weeks > 0):
+        raise ValueError(f"measured_weeks must be a positive number, got {weeks!r}")
+    if data["columns"] != ["replication", "kpi", "value"]:
+        raise ValueError(f"columns must be [replication, kpi, value], got {data['columns']!r}")
+    rows = data["rows"]
+    if not isinstance(rows, list) or not rows:
+        raise ValueError("rows must be a non-empty list of [replication, kpi, value]")
+    seen: dict[str, set[int]] = {}
+    for i, row in enumerate(rows):
+        ok = (isinstance(row, list) and len(row) == 3 and type(row[0]) is int
+              and 0 <= row[0] < n and isinstance(row[1], str) and row[1]
+              and (row[2] is None or (type(row[2]) in (int, float) and math.isfinite(row[2]))))
+        if not ok:
+            raise ValueError(f"rows[{i}] must be [replication 0..{n - 1}, kpi name, finite "
+                             f"number or null], got {row!r}")
+        if row[0] in seen.setdefault(row[1], set()):
+            raise ValueError(f"rows[{i}]: replication {row[0]} of {row[1]} is given twice")
+        seen[row[1]].add(row[0])
+    # a KPI may lack a replication (nothing measured there), a replication never all KPIs
+    absent = sorted(set(range(n)) - set().union(*seen.values()))
+    if absent:
+        raise ValueError(f"replications says {n} but replication {absent[0]} has no rows")
+    values = pd.DataFrame({
+        "replication": [r[0] for r in rows], "kpi": [r[1] for r in rows],
+        "value": [math.nan if r[2] is None else float(r[2]) for r in rows]})
+    return Baseline(str(data["scenario"]), str(data["scenario_file"]),
+                    str(data["inputs_hash"]), seed, n, float(weeks),
+                    {str(k): str(v) for k, v in dict(data["versions"]).items()},
+                    str(data["created_utc"]), values)
 
 
 def describe_versions(baseline: Baseline, now: dict[str, Any]) -> list[str]:
