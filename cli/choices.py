@@ -20,3 +20,20 @@ class Staffing(StrEnum):
 
     FIXED = "fixed"
     REOPTIMISED = "reoptimised"
+
+
+def confidence_option(text: str) -> float:
+    """``--confidence`` of `staff`, `headroom` and `price`: a percentage from 0% (the mean
+    decides) to below 100%; anything else exits 2 with the reason."""
+    import typer
+
+    from itr_sim.units import UnitError, parse_fraction
+
+    try:
+        level = parse_fraction(text)
+        if not 0 <= level < 1:
+            raise UnitError(f"{text!r}: give a confidence from 0% to 99.9%")
+    except UnitError as exc:
+        typer.echo(f"--confidence: {exc}", err=True)
+        raise typer.Exit(2) from None
+    return level

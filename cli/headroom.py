@@ -9,14 +9,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from itr_sim.cli.choices import Staffing
+from itr_sim.cli.choices import Staffing, confidence_option
 from rich.console import Console
 
 from itr_sim.analysis.headroom import HeadroomResult, figure, headroom
 from itr_sim.analysis.summary import strict_json
 from itr_sim.files import check_target, write_atomic
 from itr_sim.model.load import load_scenario
-from itr_sim.units import UnitError, parse_fraction
 
 EXIT_BAD_INPUT = 2
 
@@ -57,13 +56,7 @@ def headroom_command(
     """Largest number of additional contracts of LEVEL at which every target still holds,
     by the confidence rule of `staff`. Exit 0; 2 for bad input. Method: docs/economics.md."""
     err = Console(stderr=True)
-    try:
-        conf = parse_fraction(confidence)
-        if not 0 <= conf < 1:
-            raise UnitError(f"{confidence!r}: give a confidence from 0% to 99.9%")
-    except UnitError as exc:
-        err.print(f"--confidence: {exc}", markup=False)
-        raise typer.Exit(EXIT_BAD_INPUT) from None
+    conf = confidence_option(confidence)
     if figure_path is not None and (problem := check_target(figure_path, force,
                                                             example="headroom.png")):
         err.print(f"--figure: {problem}", markup=False)

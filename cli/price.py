@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from itr_sim.cli.choices import Staffing
+from itr_sim.cli.choices import Staffing, confidence_option
 from rich.console import Console
 
 from itr_sim.analysis.economics import NoPlan, PriceResult, check_margin, price
@@ -71,11 +71,7 @@ def price_command(
     except ValueError as exc:
         err.print(f"--margin: {exc}", markup=False)
         raise typer.Exit(EXIT_BAD_INPUT) from None
-    level_conf = percent(confidence, "--confidence", 0.0, 1.0)
-    if not 0 <= level_conf < 1:
-        err.print(f"--confidence: {confidence!r}: give a confidence from 0% to 99.9%",
-                  markup=False)
-        raise typer.Exit(EXIT_BAD_INPUT)
+    level_conf = confidence_option(confidence)
     if (level is None) == (product is None):
         err.print("give --level LEVEL or --product PRODUCT.yaml (one of them)", markup=False)
         raise typer.Exit(EXIT_BAD_INPUT)

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from itr_sim.cli.choices import Executor
+from itr_sim.cli.choices import Executor, confidence_option
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -19,7 +19,6 @@ from itr_sim.analysis.summary import strict_json
 from itr_sim.files import check_target, write_atomic
 from itr_sim.model.load import load_scenario, parse_assignments
 from itr_sim.model.source import ScenarioError
-from itr_sim.units import UnitError, parse_fraction
 
 EXIT_NO_PLAN = 1
 EXIT_BAD_INPUT = 2
@@ -59,13 +58,7 @@ def staff_command(
     out first, or the bounds cannot carry the offered work; 2 for bad input. Method:
     docs/staffing.md."""
     err = Console(stderr=True)
-    try:
-        level = parse_fraction(confidence)
-        if not 0 <= level < 1:
-            raise UnitError(f"{confidence!r}: give a confidence from 0% to 99.9%")
-    except UnitError as exc:
-        err.print(f"--confidence: {exc}", markup=False)
-        raise typer.Exit(EXIT_BAD_INPUT) from None
+    level = confidence_option(confidence)
     if write is not None:
         problem = check_target(write, force, example="staffed.yaml")
         if problem:

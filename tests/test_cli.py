@@ -185,3 +185,16 @@ def test_quiet_and_verbose_set_what_goes_to_stderr(tmp_path):
     assert "warning" in quiet.stderr  # input warnings still show
     assert "wrote 21 files" in loud.stderr and f"writing {tmp_path / 'v'}:" in loud.stderr
     assert json.loads(quiet.stdout)["tickets"] == json.loads(loud.stdout)["tickets"]
+
+
+@pytest.mark.parametrize("command", [["staff"], ["headroom", "--level", "platinum"],
+                                     ["price", "--level", "platinum"]])
+@pytest.mark.parametrize("value", ["100%", "-5%", "high", "nan%"])
+def test_confidence_is_checked_the_same_way_by_every_search(command, value):
+    """Fails if one of the commands that judge targets by a confidence accepts a level
+    outside 0% to 99.9% (a 100% interval is infinite) or words, or says it differently."""
+    trace = ROOT / "tests" / "data" / "engine" / "trace.yaml"
+    result = CliRunner().invoke(app, [command[0], str(trace), *command[1:],
+                                      "--confidence", value])
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith("--confidence: "), result.output
