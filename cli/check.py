@@ -11,7 +11,7 @@ from itr_sim.cli.output import github_annotation
 
 from itr_sim.analysis.compare import run_kpis
 from itr_sim.analysis.regression import Tolerance, compare_tables, identical, parse_tolerance
-from itr_sim.files import check_target, write_atomic
+from itr_sim.files import check_target, marked, write_atomic
 from itr_sim.model.load import load_scenario
 from itr_sim.model.source import ScenarioError
 from itr_sim.report.baseline import (
@@ -120,7 +120,7 @@ def check(
     for path, mark, example in ((junit, b'<testsuites name="itr-sim check"', "check.xml"),
                                 (markdown_file, b"# itr-sim check", "check.md")):
         if path is not None and (problem := check_target(
-                path, force or _written_by_check(path, mark), example=example)):
+                path, force or marked(path, mark, within=512), example=example)):
             typer.echo(f"error: {problem}", err=True)
             raise typer.Exit(EXIT_BAD_INPUT)
     if not baseline.is_dir():
@@ -150,12 +150,3 @@ def check(
     if failed:
         raise typer.Exit(EXIT_REGRESSION)
 
-
-def _written_by_check(path: Path, mark: bytes) -> bool:
-    """Whether ``path`` is a report an earlier `itr-sim check` wrote (its mark near the
-    start), which a new run replaces without --force."""
-    try:
-        with path.open("rb") as handle:
-            return mark in handle.read(512)
-    except OSError:
-        return False

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-__all__ = ["Executor", "Staffing"]
+__all__ = ["CheckFailOn", "CompareFailOn", "Executor", "ExportFormat", "Staffing", "TableFormat",
+           "confidence_option"]
 
 
 class Executor(StrEnum):
@@ -13,6 +14,34 @@ class Executor(StrEnum):
 
     PROCESS = "process"
     DASK = "dask"
+
+
+class TableFormat(StrEnum):
+    """File format of a run folder's tables."""
+
+    CSV = "csv"
+    PARQUET = "parquet"
+
+
+class ExportFormat(StrEnum):
+    """Format of `itr-sim export` (itr_sim.report.export.EXPORT_FORMATS)."""
+
+    XES = "xes"
+    CSV = "csv"
+
+
+class CheckFailOn(StrEnum):
+    """What makes `run --check` exit 1: missed targets, or also targets at risk."""
+
+    MISSED = "missed"
+    AT_RISK = "at-risk"
+
+
+class CompareFailOn(StrEnum):
+    """What makes `compare` exit 1: nothing, or a KPI worse in B beyond its tolerance."""
+
+    NEVER = "never"
+    WORSE = "worse"
 
 
 class Staffing(StrEnum):

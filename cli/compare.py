@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import pandas as pd
 import typer
+from itr_sim.cli.choices import CompareFailOn
 from itr_sim.cli.output import step
 from rich.console import Console
 from rich.table import Table
@@ -28,11 +28,6 @@ EXIT_WORSE = 1
 EXIT_BAD_INPUT = 2
 
 
-class FailOn(StrEnum):
-    NEVER = "never"
-    WORSE = "worse"
-
-
 def compare(
     a: Annotated[Path, typer.Argument(
         help="A, the reference: a scenario, a run folder (`itr-sim run --out`) or a baseline "
@@ -48,9 +43,9 @@ def compare(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     all_rows: Annotated[bool, typer.Option(
         "--all", help="Show every KPI, not only the significant changes.")] = False,
-    fail_on: Annotated[FailOn, typer.Option(
+    fail_on: Annotated[CompareFailOn, typer.Option(
         "--fail-on", help="worse: exit 1 when a KPI is significantly worse in B by more than "
-        "its tolerance (as `itr-sim check`).")] = FailOn.NEVER,
+        "its tolerance (as `itr-sim check`).")] = CompareFailOn.NEVER,
     tolerance: Annotated[list[str] | None, typer.Option(
         help="Practical tolerance KPI=VALUE for --fail-on worse (repeatable; as `itr-sim "
         "check`).")] = None,
@@ -109,7 +104,8 @@ def compare(
         typer.echo(json.dumps(report, indent=2, allow_nan=False))
     else:
         render(report, all_rows)
-    if fail_on is FailOn.WORSE and any(r["verdict"] == "regression" for r in report["kpis"]):
+    if fail_on is CompareFailOn.WORSE and any(
+            r["verdict"] == "regression" for r in report["kpis"]):
         raise typer.Exit(EXIT_WORSE)
 
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from itr_sim.cli.choices import ExportFormat
 from itr_sim.cli.output import info
 
 from itr_sim.files import check_target
@@ -14,11 +14,6 @@ from itr_sim.report.export import export_events
 from itr_sim.report.runfolder import RunFolderError, open_run_folder
 
 EXIT_BAD_INPUT = 2
-
-
-class ExportFormat(StrEnum):
-    XES = "xes"
-    CSV = "csv"
 
 
 def export(

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import time
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import pandas as pd
 import typer
-from itr_sim.cli.choices import Executor
+from itr_sim.cli.choices import CheckFailOn, Executor, TableFormat
 from itr_sim.cli.output import bars_off, detail, info, step
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -181,16 +180,6 @@ def summary(result: RunResult) -> str:
     return "\n".join(lines)
 
 
-class TableFormat(StrEnum):
-    CSV = "csv"
-    PARQUET = "parquet"
-
-
-class FailOn(StrEnum):
-    MISSED = "missed"
-    AT_RISK = "at-risk"
-
-
 def run(
     scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
     replications: Annotated[int | None, typer.Option(
@@ -209,9 +198,9 @@ def run(
     check: Annotated[bool, typer.Option(
         help="Exit 1 when a target of the catalogue (SLA, complaints, non-technical "
         "requests, OLA) is missed: its whole 95% interval below the target.")] = False,
-    fail_on: Annotated[FailOn, typer.Option(
+    fail_on: Annotated[CheckFailOn, typer.Option(
         "--fail-on", help="With --check: fail on missed targets only, or also on targets at "
-        "risk (interval straddling the target).")] = FailOn.MISSED,
+        "risk (interval straddling the target).")] = CheckFailOn.MISSED,
     jobs: Annotated[int, typer.Option(
         "--jobs", "-j", min=1, help="Replications in parallel (local processes).")] = 1,
     executor: Annotated[Executor, typer.Option(

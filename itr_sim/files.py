@@ -16,7 +16,17 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
-__all__ = ["atomic_writer", "check_target", "write_atomic"]
+__all__ = ["atomic_writer", "check_target", "marked", "write_atomic"]
+
+
+def marked(path: Path, mark: bytes, within: int = 4096) -> bool:
+    """Whether ``path`` starts (in its first ``within`` bytes) with ``mark``: an output an
+    earlier itr-sim run wrote, which the same command may replace without --force."""
+    try:
+        with path.open("rb") as handle:
+            return mark in handle.read(within)
+    except OSError:
+        return False
 
 
 def check_target(path: Path, force: bool, *, example: str = "out.txt") -> str | None:

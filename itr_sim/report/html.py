@@ -10,6 +10,7 @@ import html
 from datetime import datetime
 from pathlib import Path
 
+from itr_sim.files import marked
 from itr_sim.report.page import Page, ReportInputs, from_run, from_run_dir
 from itr_sim.report.sections import SECTIONS
 
@@ -32,12 +33,7 @@ GENERATOR = "itr-sim"
 def is_report(path: Path) -> bool:
     """Whether ``path`` is a page an earlier itr-sim report wrote (its generator mark in the
     first kilobytes), which a new report may replace without --force."""
-    try:
-        with path.open("rb") as handle:
-            head = handle.read(4096)
-    except OSError:
-        return False
-    return f'<meta name="generator" content="{GENERATOR}">'.encode() in head
+    return marked(path, f'<meta name="generator" content="{GENERATOR}">'.encode())
 
 _STYLE = """
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; max-width: 1040px;
