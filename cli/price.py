@@ -114,3 +114,5 @@ def _print(r: PriceResult) -> None:
     p = r.price_at_margin
     out.print(f"  price for a {r.margin:.0%} margin: {p[0]:,.0f} {cur} "
               f"({p[1]:,.0f} to {p[2]:,.0f})", markup=False)
+    for caution in m.cautions():
+        out.print(f"  caution: {caution}", markup=False)

@@ -206,6 +206,7 @@ def test_price_cli_json_and_reoptimised_headroom_curve(tmp_path):
     assert got["floor"]["mean"] == pytest.approx(ONE_AGENT_YEAR)
     assert got["margin_at_list"]["mean"] == pytest.approx(1 - 350_400 / 500_000)
     assert got["price_at_margin"]["mean"] == pytest.approx(438_000)
+    assert [c[:12] for c in got["marginal_cost"]["cautions"]] == ["only 2 seed("]
     fig = tmp_path / "curve.png"
     out = runner.invoke(app, ["headroom", str(STEP), "--level", "desk", "--staffing",
                               "reoptimised", "--confidence", "0%", "-n", "4", "--bound", "2",
@@ -310,3 +311,72 @@ def test_report_has_an_economics_section(tmp_path):
     page = out.read_text("utf-8")
     assert "Economics per contract-year" in page and "fully allocated" in page
     assert "<tr><td>desk</td><td>2</td><td>500,000</td>" in page
+
+
+@pytest.mark.parametrize(("again", "expected_base"), [
+    (("optimal", 90.0), 90.0),       # the plan for more holds at base volume: used
+    (("optimal", 120.0), 110.0),     # the re-search ends dearer: the first plan stays
+    (("budget_exhausted", 80.0), 110.0),  # no least cost: not used
+])
+def test_least_cost_pair_is_monotone_in_the_volume(monkeypatch, again, expected_base):
+    """The greedy search stops at 110 for today's volume and finds 100 for more contracts
+    (searched from the 110 plan): a negative staff cost for added work is a search artefact.
+    The base is searched again from the plan for more; a cheaper least-cost result replaces
+    its plan, a dearer or unfinished one does not. Fails if the re-search is skipped (base
+    stays 110 in the first case), if a dearer or budget-exhausted plan replaces it, or if the
+    re-search runs when more is already dearer (the call log below)."""
+    from types import SimpleNamespace
+
+    from itr_sim.analysis import economics
+
+    calls: list[str] = []
+    base, more = object(), object()
+
+    def fake_staff(scenario, **_):
+        calls.append("staff base")
+        return SimpleNamespace(status="optimal", cost=110.0, plan={"x": 11})
+
+    def fake_restaff(scenario, start, **_):
+        if scenario is more:
+            calls.append("restaff more")
+            return SimpleNamespace(status="optimal", cost=100.0, plan={"x": 10})
+        calls.append("restaff base from more")
+        assert start.plan == {"x": 10}
+        return SimpleNamespace(status=again[0], cost=again[1], plan={"x": 9})
+
+    monkeypatch.setattr(economics, "staff", fake_staff)
+    monkeypatch.setattr(economics, "restaff", fake_restaff)
+    p0, p1 = economics._least_cost_pair(base, more, 1, 2, 0.95, 10, None, 1, None)
+    assert (p0.cost, p1.cost) == (expected_base, 100.0)
+    assert calls == ["staff base", "restaff more", "restaff base from more"]
+
+    def dearer(scenario, start, **_):
+        calls.append("restaff more")
+        return SimpleNamespace(status="optimal", cost=130.0, plan={"x": 13})
+
+    calls.clear()
+    monkeypatch.setattr(economics, "restaff", dearer)
+    p0, p1 = economics._least_cost_pair(base, more, 1, 2, 0.95, 10, None, 1, None)
+    assert (p0.cost, p1.cost) == (110.0, 130.0)
+    assert calls == ["staff base", "restaff more"]
+
+
+def test_cautions_name_few_seeds_and_a_split_staffing_step():
+    """Per-seed staff costs 0, 700,000, 0 over 3 seeds: the mean (233,333) is a third of a
+    step no seed saw, and 3 seeds are too few to quote. 5 seeds that all need the step give
+    no caution. Fails if the cautions are missing, count the seeds wrong (1 of 3), or fire
+    on a well-measured result."""
+    from itr_sim.analysis.economics import MarginalCost
+
+    def result(staff: list[float]) -> MarginalCost:
+        rows = [{"seed": i, "staff": x, "parts": 1.0, "fixed": 0.0, "credits": 0.0,
+                 "total": x + 1.0} for i, x in enumerate(staff)]
+        return MarginalCost("platinum", "operators", 2, 8, "EUR", 0.95,
+                            list(range(len(staff))), "reoptimised", pd.DataFrame(rows))
+
+    split = result([0.0, 700_000.0, 0.0]).cautions()
+    assert len(split) == 2
+    assert split[0].startswith("only 3 seed(s)")
+    assert "more staff in 1 of 3 seeds (staff cost per seed 0 to 700,000)" in split[1]
+    assert result([700_000.0, 690_000.0, 710_000.0, 700_000.0, 705_000.0]).cautions() == []
+    assert "cheaper to staff" in result([5e5, -1e4, 5e5, 5e5, 5e5]).cautions()[-1]

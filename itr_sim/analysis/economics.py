@@ -266,6 +266,10 @@ def with_contracts(loaded: LoadedScenario, customer: str, added: int) -> LoadedS
                           loaded.path, loaded.catalog_path, loaded.warnings)
 
 
+FEW_SEEDS = 5
+"""Fewer seeds than this give an interval too wide (t with n-1 degrees of freedom) to quote."""
+
+
 @dataclass
 class MarginalCost:
     """Marginal cost per contract-year of a level, with its parts, per seed and pooled."""
@@ -294,6 +298,29 @@ class MarginalCost:
     def total(self) -> tuple[float, float, float]:
         return self.component("total")
 
+    def cautions(self) -> list[str]:
+        """What a reader must know before quoting the floor: too few seeds for a useful
+        interval, and staff differences that split into seeds with and without a staffing
+        step (the mean is then a share of a step, not a cost any one seed saw)."""
+        out: list[str] = []
+        n = len(self.seeds)
+        if n < FEW_SEEDS:
+            out.append(f"only {n} seed(s): the interval rests on {max(n - 1, 0)} degree(s) "
+                       f"of freedom; quote a floor from --seeds {FEW_SEEDS} or more")
+        staff = self.per_seed["staff"].to_numpy(float)
+        if self.staffing == "reoptimised" and n > 1 and staff.max() > 0:
+            steps = int((staff > 0).sum())
+            if 0 < steps < n:
+                out.append(f"the added contracts need more staff in {steps} of {n} seeds "
+                           f"(staff cost per seed {staff.min():,.0f} to {staff.max():,.0f}): "
+                           "they sit near a staffing step; a larger --added shares the step "
+                           "among more contracts")
+        if (staff < 0).any():
+            out.append("a seed found the larger volume cheaper to staff even after the "
+                       "smaller one was searched again from its plan: targets near their "
+                       "bound flip with the volume; more replications (-n) steady them")
+        return out
+
     def to_json(self) -> dict[str, Any]:
         parts = {}
         for name in ("staff", "parts", "fixed", "credits", "total"):
@@ -303,7 +330,8 @@ class MarginalCost:
                 "contracts": self.contracts, "currency": self.currency,
                 "confidence": self.confidence, "seeds": self.seeds,
                 "staffing": self.staffing, "per_contract_year": parts,
-                "per_seed": self.per_seed.to_dict(orient="records")}
+                "per_seed": self.per_seed.to_dict(orient="records"),
+                "cautions": self.cautions()}
 
 
 def restaff(more: LoadedScenario, start: StaffingResult, *, max_evaluations: int = 200,
@@ -422,32 +450,16 @@ def marginal_between(base: LoadedScenario, more: LoadedScenario, level: str, cus
     rows, plans = [], []
     for i in range(seeds):
         s = root + 1000 * i
-        per: list[tuple[float, pd.DataFrame, float, RunEconomics,
-                        StaffingResult | None]] = []
-        start: StaffingResult | None = None
-        for scenario in (base, more):
+        p0: StaffingResult | None = None
+        p1: StaffingResult | None = None
+        if staffing == "reoptimised":
+            p0, p1 = _least_cost_pair(base, more, s, reps, confidence, max_evaluations,
+                                      final_replications, jobs, progress)
+        per: list[tuple[float, pd.DataFrame, float, RunEconomics]] = []
+        for scenario, plan in ((base, p0), (more, p1)):
             if progress is not None:
-                progress(f"seed {s}: {'base' if scenario is base else 'more'}")
-            plan: StaffingResult | None = None
-            if staffing == "reoptimised":
-                if scenario is base:
-                    plan = staff(scenario, replications=reps, confidence=confidence,
-                                 max_evaluations=max_evaluations, seed=s,
-                                 final_replications=final_replications or reps, jobs=jobs)
-                    start = plan
-                else:
-                    assert start is not None
-                    plan = restaff(scenario, start, max_evaluations=max_evaluations,
-                                   jobs=jobs)
-                if plan.status == "infeasible_bounds":
-                    raise NoPlan("no roster within the staffing bounds carries the offered "
-                                 "work" + (" with the added contracts" if scenario is more
-                                           else "") + "; raise staffing.units.UNIT.max")
-                if plan.status != "optimal":  # the cheapest roster seen is no least cost
-                    raise NoPlan(f"the staffing search (seed {s}) used its "
-                                 f"{max_evaluations} evaluations before it ended, so its "
-                                 "roster is not a least-cost plan and a difference of two "
-                                 "such rosters is no marginal cost; raise max_evaluations")
+                progress(f"seed {s}: run {'base' if scenario is base else 'more'}")
+            if plan is not None:
                 run = run_scenario(with_agents(scenario, plan.plan), replications=reps,
                                    seed=s)
                 staff_cost, weeks = plan.cost, plan.weeks
@@ -455,9 +467,8 @@ def marginal_between(base: LoadedScenario, more: LoadedScenario, level: str, cus
                 run = run_scenario(scenario, replications=reps, seed=s)
                 staff_cost, weeks = 0.0, 1.0  # today's roster in both: no change
             econ = run_economics(run)
-            per.append((staff_cost / weeks * WEEKS_PER_YEAR, econ.table, econ.years, econ,
-                        plan))
-        (cost0, t0, years, _, p0), (cost1, t1, _, econ1, p1) = per
+            per.append((staff_cost / weeks * WEEKS_PER_YEAR, econ.table, econ.years, econ))
+        (cost0, t0, years, _), (cost1, t1, _, econ1) = per
         plans.append((p0, p1))
         credits = (t1.groupby("replication")["credits"].sum()
                    - t0.groupby("replication")["credits"].sum()).mean() / years / added
@@ -474,6 +485,54 @@ def marginal_between(base: LoadedScenario, more: LoadedScenario, level: str, cus
     return MarginalCost(level, customer, added, contracts_of(base).get(level, 0),
                         base.catalog.currency, interval,
                         [int(r["seed"]) for r in rows], staffing, pd.DataFrame(rows), plans)
+
+
+def _least_cost_pair(base: LoadedScenario, more: LoadedScenario, seed: int, reps: int,
+                     confidence: float, max_evaluations: int,
+                     final_replications: int | None, jobs: int,
+                     progress: Callable[[str], None] | None
+                     ) -> tuple[StaffingResult, StaffingResult]:
+    """Least-cost plans for ``base`` and ``more`` with one seed, made monotone in the volume.
+
+    ``base`` is searched from today's roster (:func:`staff`) and ``more`` from that plan
+    (:func:`restaff`). The greedy search can stop on a roster dearer than one that also
+    holds: when ``more``'s plan is cheaper than ``base``'s, ``base`` is searched again from
+    ``more``'s plan, and the cheaper of its two plans is kept. A roster that keeps the
+    targets with more contracts nearly always keeps them with fewer, so the staff part of
+    the marginal cost is then not negative; where it still is, the plan for fewer contracts
+    fails with the roster of more (an in-sample verdict near a target), and the difference
+    is reported as it is."""
+    def say(what: str) -> None:
+        if progress is not None:
+            progress(f"seed {seed}: {what}")
+
+    say("staff base")
+    p0 = staff(base, replications=reps, confidence=confidence,
+               max_evaluations=max_evaluations, seed=seed,
+               final_replications=final_replications or reps, jobs=jobs)
+    _usable(p0, max_evaluations, seed, more=False)
+    say("staff more")
+    p1 = restaff(more, p0, max_evaluations=max_evaluations, jobs=jobs)
+    _usable(p1, max_evaluations, seed, more=True)
+    if p1.cost < p0.cost:
+        say("staff base again from the plan for more")
+        again = restaff(base, p1, max_evaluations=max_evaluations, jobs=jobs)
+        if again.status == "optimal" and again.cost < p0.cost:
+            p0 = again
+    return p0, p1
+
+
+def _usable(plan: StaffingResult, max_evaluations: int, seed: int, *, more: bool) -> None:
+    """Refuse a plan that is no least-cost plan (see :class:`NoPlan`)."""
+    if plan.status == "infeasible_bounds":
+        raise NoPlan("no roster within the staffing bounds carries the offered work"
+                     + (" with the added contracts" if more else "")
+                     + "; raise staffing.units.UNIT.max")
+    if plan.status != "optimal":  # the cheapest roster seen is no least cost
+        raise NoPlan(f"the staffing search (seed {seed}) used its {max_evaluations} "
+                     "evaluations before it ended, so its roster is not a least-cost plan and "
+                     "a difference of two such rosters is no marginal cost; raise "
+                     "max_evaluations")
 
 
 # ---------------------------------------------------------------- products and prices
