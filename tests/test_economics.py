@@ -380,3 +380,32 @@ def test_cautions_name_few_seeds_and_a_split_staffing_step():
     assert "more staff in 1 of 3 seeds (staff cost per seed 0 to 700,000)" in split[1]
     assert result([700_000.0, 690_000.0, 710_000.0, 700_000.0, 705_000.0]).cautions() == []
     assert "cheaper to staff" in result([5e5, -1e4, 5e5, 5e5, 5e5]).cautions()[-1]
+
+
+def test_headroom_curve_is_made_monotone_from_the_larger_plans():
+    """Least costs 100, 130, 120, 150 at +0, +1, +2, +3: +1 is dearer than +2 and is searched
+    again from +2's plan. In the first world the re-search finds 115 (kept: the curve reads
+    100, 115, 120, 150); in the second it finds 140, dearer than the 130 it had (not kept).
+    Only volumes above a cheaper neighbour are searched again. Fails if the
+    curve is left falling, if the wrong start plan is used, if a dearer re-search replaces a
+    cost, or if volumes already below their neighbour are searched again."""
+    from types import SimpleNamespace
+
+    from itr_sim.analysis.headroom import Step, monotone_costs
+
+    for found, expected in ((115.0, [100.0, 115.0, 120.0, 150.0]),
+                            (140.0, [100.0, 130.0, 120.0, 150.0])):
+        costs = [100.0, 130.0, 120.0, 150.0]
+        steps = {a: Step(a, True, [], c) for a, c in enumerate(costs)}
+        plans = {a: SimpleNamespace(plan={"x": a}, status="optimal", cost=c, weeks=1.0)
+                 for a, c in enumerate(costs)}
+        calls: list[tuple[int, dict]] = []
+
+        def search(added, start, found=found):
+            calls.append((added, start.plan))
+            return SimpleNamespace(plan={"x": 9}, status="optimal",
+                                   cost=found / WEEKS_PER_YEAR, weeks=1.0)
+
+        monotone_costs(steps, plans, search, lambda _t: None)
+        assert [steps[a].cost_per_year for a in range(4)] == pytest.approx(expected)
+        assert calls == [(1, {"x": 2})]

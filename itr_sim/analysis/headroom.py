@@ -8,7 +8,8 @@ busier than the staffing section's occupancy cap (95% without one: the capacity 
 staffing bounds (:func:`itr_sim.analysis.staff.staff` for today's volume, then
 :func:`itr_sim.analysis.economics.restaff` from today's plan for each larger one): ``extra``
 holds when the search finds a plan and no target it could reach today becomes unreachable;
-the least cost of each volume on a grid up to the bound gives the curve contracts -> cost.
+the least cost of each volume on a grid up to the bound gives the curve contracts -> cost,
+made monotone by searching a volume again from the next larger one's cheaper plan.
 
 The search doubles ``extra`` (1, 2, 4, ...) until it fails or reaches the bound, then bisects
 between the last success and the first failure. Every evaluation uses the same seed and
@@ -25,7 +26,7 @@ from typing import Any
 
 from itr_sim.analysis.economics import contracts_of, customer_of, restaff, with_contracts
 from itr_sim.analysis.evaluate import Options, evaluate_plan, judge
-from itr_sim.analysis.staff import STABLE_UTILISATION, staff
+from itr_sim.analysis.staff import STABLE_UTILISATION, StaffingResult, staff
 from itr_sim.model.load import LoadedScenario, load_scenario
 from itr_sim.model.staffing import StaffingSpec
 from itr_sim.units import WEEKS_PER_YEAR
@@ -159,10 +160,13 @@ def headroom(loaded: LoadedScenario | str | Path, level: str, *, customer: str |
             return steps[added].holds
 
     else:
+        plans: dict[int, StaffingResult] = {}
+
         def plan(added: int) -> Step:
             say(f"{added} more contracts: staffing")
             r = restaff(with_contracts(loaded, group, added), base,
                         max_evaluations=max_evaluations, jobs=jobs)
+            plans[added] = r
             broken = sorted(set(r.unreachable) - set(base.unreachable))
             if r.status != "optimal":
                 broken = broken or [f"staffing search: {r.status}"]
@@ -175,6 +179,7 @@ def headroom(loaded: LoadedScenario | str | Path, level: str, *, customer: str |
                      jobs=jobs)
         steps[0] = Step(0, base.status == "optimal", [],
                         base.cost / base.weeks * WEEKS_PER_YEAR)
+        plans[0] = base
         missed = sorted(base.unreachable)
 
         def holds(added: int) -> bool:
@@ -189,11 +194,37 @@ def headroom(loaded: LoadedScenario | str | Path, level: str, *, customer: str |
                        for i in range(curve_points)} | {found})
         for added in grid:
             holds(added)
+        monotone_costs(steps, plans, lambda added, start: restaff(
+            with_contracts(loaded, group, added), start, max_evaluations=max_evaluations,
+            jobs=jobs), say)
         curve = [steps[a] for a in sorted(steps)]
     return HeadroomResult(level, group, staffing, now, sc.demand.customers[group].count,
                           found, bound, at_bound, confidence, root, reps,
                           loaded.catalog.currency, missed,
                           [s for a, s in sorted(steps.items()) if a > 0], curve)
+
+
+def monotone_costs(steps: dict[int, Step], plans: dict[int, StaffingResult],
+                   search: Callable[[int, StaffingResult], StaffingResult],
+                   say: Callable[[str], None]) -> None:
+    """Make the least-cost curve monotone in the volume, as the marginal cost does
+    (:func:`itr_sim.analysis.economics.marginal_between`): going down the volumes, a volume
+    whose least cost is above the next larger one's is searched again from that plan
+    (``search(added, start)``), and its cost and plan are replaced when the new search ends
+    optimal and cheaper. Each volume is otherwise searched from today's plan, and the greedy
+    search can stop on a dearer roster for fewer contracts."""
+    costed = sorted(a for a, s in steps.items() if s.cost_per_year is not None and a in plans)
+    for smaller, larger in reversed(list(zip(costed, costed[1:], strict=False))):
+        low, high = steps[smaller], steps[larger]
+        assert low.cost_per_year is not None and high.cost_per_year is not None
+        if low.cost_per_year <= high.cost_per_year:
+            continue
+        say(f"{smaller} more contracts: staffing again from the plan for {larger}")
+        again = search(smaller, plans[larger])
+        cost = again.cost / again.weeks * WEEKS_PER_YEAR
+        if again.status == "optimal" and cost < low.cost_per_year:
+            low.cost_per_year = cost
+            plans[smaller] = again
 
 
 def figure(result: HeadroomResult) -> Any:
