@@ -13,6 +13,7 @@ from rich.console import Console
 from itr_sim.analysis.economics import NoPlan, PriceResult, check_margin, price
 from itr_sim.analysis.summary import strict_json
 from itr_sim.model.load import load_scenario
+from itr_sim.report.sales import price_findings
 from itr_sim.units import UnitError, parse_fraction
 
 EXIT_NO_ANSWER = 1
@@ -114,5 +115,6 @@ def _print(r: PriceResult) -> None:
     p = r.price_at_margin
     out.print(f"  price for a {r.margin:.0%} margin: {p[0]:,.0f} {cur} "
               f"({p[1]:,.0f} to {p[2]:,.0f})", markup=False)
+    out.print(f"  {price_findings(r)[1]}", markup=False)
     for caution in m.cautions():
         out.print(f"  caution: {caution}", markup=False)

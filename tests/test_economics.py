@@ -401,7 +401,7 @@ def test_headroom_curve_is_made_monotone_from_the_larger_plans():
                  for a, c in enumerate(costs)}
         calls: list[tuple[int, dict]] = []
 
-        def search(added, start, found=found):
+        def search(added, start, found=found, calls=calls):
             calls.append((added, start.plan))
             return SimpleNamespace(plan={"x": 9}, status="optimal",
                                    cost=found / WEEKS_PER_YEAR, weeks=1.0)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -214,7 +215,7 @@ def monotone_costs(steps: dict[int, Step], plans: dict[int, StaffingResult],
     optimal and cheaper. Each volume is otherwise searched from today's plan, and the greedy
     search can stop on a dearer roster for fewer contracts."""
     costed = sorted(a for a, s in steps.items() if s.cost_per_year is not None and a in plans)
-    for smaller, larger in reversed(list(zip(costed, costed[1:], strict=False))):
+    for smaller, larger in reversed(list(pairwise(costed))):
         low, high = steps[smaller], steps[larger]
         assert low.cost_per_year is not None and high.cost_per_year is not None
         if low.cost_per_year <= high.cost_per_year:
