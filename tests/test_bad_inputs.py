@@ -124,3 +124,18 @@ def test_a_run_with_zero_demand_completes(tmp_path):
     assert "nothing to chart" in page
     assert "no ticket." in page  # cost per ticket of no ticket
     assert "None" not in page  # a missing figure is shown as such, not as Python's None
+
+
+def test_swapped_targets_warn_and_comparable_ones_do_not(tmp_path):
+    """A response target longer than the restore target of the same severity can never
+    decide anything (engagement comes before restoration): a warning at that line. Business
+    days against elapsed time are not compared (no calendar at validation). Fails if the
+    check compares across severities, compares business days with hours, or misses the
+    swap."""
+    good = (DATA / "bad" / "cat_zero_target.yaml").read_text().split("\n", 1)[1]
+    good = good.replace("{response: 0m, restore: 4h, resolve: 5d}  # <-- error",
+                        "{response: 5h, restore: 4h, resolve: 3bd}")
+    path = tmp_path / "cat.yaml"
+    path.write_text(good)
+    found = [(d.line, d.level, d.message[:40]) for d in validate_file(path)]
+    assert found == [(13, Level.WARNING, "the response target 5h is longer than th")]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any, Literal
 
 from itr_sim.model.catalog import Catalog, ClockName, RequestKind
@@ -81,16 +82,63 @@ def check_catalog(cat: Catalog) -> list[Finding]:
         for clock in used - set(level.attainment):
             err((*base, "attainment"), f"no attainment target for the {clock} clock of "
                 f"level {name!r}; give one for every clock used, or a single share")
+        _check_budgets(base, level.targets, err)
+        if level.penalties is not None:
+            _check_credits(base, level.penalties.credits, err)
     for key in ("non_technical", "complaints"):
         service = getattr(cat, key)
         if service is not None and service.calendar not in calendars:
             err((key, "calendar"), did_you_mean(service.calendar, calendars, "calendar"))
+        if service is not None:
+            for clock, budget in service.targets.items():
+                _nonzero_budget((key, "targets", clock), clock, budget, err)
     for clock, rule in cat.clocks.items():
         if clock is ClockName.RESPONSE and rule.pause_on:
             err(("clocks", clock.value, "pause_on"),
                 "the response clock pauses while waiting: a first response needs no customer "
                 "input; pausing it is allowed but unusual", Level.WARNING)
     return out
+
+
+ORDERED_CLOCKS = (ClockName.RESPONSE, ClockName.RESTORE, ClockName.RESOLVE)
+"""A ticket is engaged before its service is restored, and restored before it is fixed."""
+
+
+def _nonzero_budget(path: tuple[str | int, ...], clock: str, budget: Duration,
+                    err: Report) -> None:
+    if budget.kind is DurationKind.ELAPSED and budget.minutes <= 0:  # 0bd: the unit grammar
+        err(path, f"a {clock} target of {budget} can never be met (a clock that starts has "
+            "used time before it stops); give a positive budget, e.g. 15m or 1bd")
+
+
+def _check_budgets(base: tuple[str | int, ...], targets: dict[str, Any], err: Report) -> None:
+    """Positive budgets, and response <= restore <= resolve within a severity (same kind of
+    duration only: business days and elapsed time are not comparable without a calendar)."""
+    for sev, t in targets.items():
+        budgets = t.budgets()
+        for clock, budget in budgets.items():
+            _nonzero_budget((*base, "targets", sev, clock.value), clock.value, budget, err)
+        ordered = [(c, budgets[c]) for c in ORDERED_CLOCKS if c in budgets]
+        for (early, a), (late, b) in pairwise(ordered):
+            if a.kind is b.kind is not DurationKind.NEXT_BUSINESS_DAY and \
+                    a.nominal_minutes > b.nominal_minutes:
+                err((*base, "targets", sev, early.value),
+                    f"the {early.value} target {a} is longer than the {late.value} target {b}: "
+                    f"a ticket that meets {late.value} has met {early.value} already, so this "
+                    f"target never decides anything; swapped values?", Level.WARNING)
+
+
+def _check_credits(base: tuple[str | int, ...], credits: list[Any], err: Report) -> None:
+    """Two credit rules for the same clock, severity and kind would both be charged."""
+    seen: dict[tuple[Any, ...], int] = {}
+    for i, c in enumerate(credits):
+        key = (c.clock, c.severity, c.per_miss is not None)
+        if key in seen:
+            err((*base, "penalties", "credits", i),
+                f"repeats penalties.credits.{seen[key]} (same clock, severity and kind): both "
+                "would be charged; give one rule with the total credit")
+        else:
+            seen[key] = i
 
 
 def check_scenario(sc: Scenario, cat: Catalog) -> list[Finding]:
