@@ -139,3 +139,20 @@ def test_swapped_targets_warn_and_comparable_ones_do_not(tmp_path):
     path.write_text(good)
     found = [(d.line, d.level, d.message[:40]) for d in validate_file(path)]
     assert found == [(13, Level.WARNING, "the response target 5h is longer than th")]
+
+
+def test_a_product_file_is_validated_as_a_product(tmp_path):
+    """`validate` on a product file checks it as a product (keys and values; its level and
+    customer need a scenario), and `run` on one says what it is. Fails if a product is read
+    as a scenario ('scenario to extend not found: platinum'), or called a catalogue."""
+    product = ROOT / "tests" / "data" / "economics" / "platinum_plus.yaml"
+    out = runner.invoke(cli_main.app, ["validate", str(product)])
+    assert out.exit_code == 0, out.output
+    out = runner.invoke(cli_main.app, ["run", str(product)])
+    assert out.exit_code == 2
+    assert "this is a product (a new level extending a catalogue), not a scenario" in out.output
+    bad = tmp_path / "p.yaml"
+    bad.write_text("product: x\nextends: platinum\nsold_to: {customer: a, contracts: 0}\n")
+    out = runner.invoke(cli_main.app, ["validate", str(bad)])
+    assert out.exit_code == 2
+    assert "p.yaml:3: sold_to.contracts" in out.output

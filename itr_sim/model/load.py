@@ -296,16 +296,23 @@ def validate_file(path: str | Path) -> list[Diagnostic]:
             return load_scenario(path).warnings
         if kind == "catalog":
             return load_catalog(path)[1]
+        if kind == "product":
+            from itr_sim.model.catalog import Product
+            _validate(doc, Product)  # its level and customer need a scenario: price checks them
+            return []
         return [doc.diagnostic((), "cannot tell what this file is: a catalogue starts with "
-                               "`catalog: NAME`, a scenario with `scenario: NAME`")]
+                               "`catalog: NAME`, a scenario with `scenario: NAME`, a product "
+                               "with `product: NAME`")]
     except ScenarioError as exc:
         return exc.diagnostics
 
 
 def _kind(data: Any) -> str | None:
-    """``scenario``, ``catalog`` or None, from the keys a file has."""
+    """``scenario``, ``catalog``, ``product`` or None, from the keys a file has."""
     if not isinstance(data, dict):
         return None
+    if "product" in data and "scenario" not in data:
+        return "product"
     if "scenario" in data or "organisation" in data or "demand" in data or "extends" in data:
         return "scenario"
     if "catalog" in data or "levels" in data or "severities" in data:
@@ -319,7 +326,11 @@ def _expect_kind(doc: SourceDocument, wanted: str) -> None:
     found = _kind(doc.data)
     if found is None or found == wanted:
         return
-    if wanted == "catalog":
+    if found == "product":
+        message = ("this is a product (a new level extending a catalogue), not a "
+                   f"{'catalogue' if wanted == 'catalog' else 'scenario'}; price it with "
+                   "`itr-sim price SCENARIO --product FILE`")
+    elif wanted == "catalog":
         message = ("this is a scenario, not a catalogue; a catalogue starts with "
                    "`catalog: NAME` and defines levels (see sla_catalog/standard.yaml)")
     else:
