@@ -13,6 +13,7 @@ from rich.console import Console
 from itr_sim.analysis.economics import NoPlan, PriceResult, check_margin, price
 from itr_sim.analysis.summary import strict_json
 from itr_sim.model.load import load_scenario
+from itr_sim.report.baseline import inputs_hash
 from itr_sim.report.sales import price_findings
 from itr_sim.units import UnitError, parse_fraction
 
@@ -90,7 +91,12 @@ def price_command(
         err.print(f"no price floor: {exc}", markup=False)
         raise typer.Exit(EXIT_NO_ANSWER) from None
     if as_json:
-        typer.echo(json.dumps(strict_json(result.to_json()), indent=2, allow_nan=False))
+        # the hash of the inputs lets a stored answer be checked against today's scenario
+        body = {**result.to_json(), "inputs_hash": inputs_hash(loaded),
+                "settings": {"seed": loaded.scenario.seed, "seeds": seeds,
+                             "replications": replications or loaded.scenario.replications,
+                             "max_evaluations": max_evaluations}}
+        typer.echo(json.dumps(strict_json(body), indent=2, allow_nan=False))
     else:
         _print(result)
 

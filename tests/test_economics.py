@@ -207,6 +207,10 @@ def test_price_cli_json_and_reoptimised_headroom_curve(tmp_path):
     assert got["margin_at_list"]["mean"] == pytest.approx(1 - 350_400 / 500_000)
     assert got["price_at_margin"]["mean"] == pytest.approx(438_000)
     assert [c[:12] for c in got["marginal_cost"]["cautions"]] == ["only 2 seed("]
+    from itr_sim.report.baseline import inputs_hash  # a stored answer can be checked
+    assert got["inputs_hash"] == inputs_hash(load_scenario(STEP))
+    assert got["settings"] == {"seed": load_scenario(STEP).scenario.seed, "seeds": 2,
+                               "replications": 4, "max_evaluations": 200}
     fig = tmp_path / "curve.png"
     out = runner.invoke(app, ["headroom", str(STEP), "--level", "desk", "--staffing",
                               "reoptimised", "--confidence", "0%", "-n", "4", "--bound", "2",
