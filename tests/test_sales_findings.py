@@ -66,3 +66,17 @@ def test_price_text_output_states_the_verdict_and_cautions(capsys):
     text = capsys.readouterr().out
     assert "lies inside the floor's interval" in text
     assert "caution: only 3 seed(s)" in text
+
+
+def test_a_stored_price_reads_back_to_the_same_figures():
+    """from_json recomputes means and intervals from the per-seed rows: a stored answer
+    read back gives the floor, margin and findings it was written with. Fails if a field is
+    dropped or mis-typed on the way (e.g. the product flag or the confidence)."""
+    import json
+
+    r = priced([100.0, 200.0, 300.0], 500.0)
+    back = PriceResult.from_json(json.loads(json.dumps(r.to_json())))
+    assert back.floor == r.floor
+    assert back.margin_at_list == r.margin_at_list
+    assert price_findings(back) == price_findings(r)
+    assert back.marginal.confidence == 0.95 and back.product is False

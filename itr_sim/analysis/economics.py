@@ -333,6 +333,15 @@ class MarginalCost:
                 "per_seed": self.per_seed.to_dict(orient="records"),
                 "cautions": self.cautions()}
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> MarginalCost:
+        """The result :meth:`to_json` wrote (a stored ``price --json``); means and intervals
+        are computed again from the per-seed rows, not read."""
+        return cls(data["level"], data["customer"], int(data["added"]),
+                   int(data["contracts"]), data["currency"], float(data["confidence"]),
+                   [int(s) for s in data["seeds"]], data["staffing"],
+                   pd.DataFrame(data["per_seed"]))
+
 
 def restaff(more: LoadedScenario, start: StaffingResult, *, max_evaluations: int = 200,
             jobs: int = 1) -> StaffingResult:
@@ -641,6 +650,12 @@ class PriceResult:
                 "margin_at_list": {"mean": m[0], "ci": [m[1], m[2]]},
                 "margin": self.margin, "price_at_margin": {"mean": p[0], "ci": [p[1], p[2]]},
                 "marginal_cost": self.marginal.to_json()}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> PriceResult:
+        """The result :meth:`to_json` wrote; see :meth:`MarginalCost.from_json`."""
+        return cls(data["level"], bool(data["product"]), float(data["list_price"]),
+                   float(data["margin"]), MarginalCost.from_json(data["marginal_cost"]))
 
 
 def check_margin(margin: float) -> None:
