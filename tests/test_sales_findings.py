@@ -80,3 +80,33 @@ def test_a_stored_price_reads_back_to_the_same_figures():
     assert back.margin_at_list == r.margin_at_list
     assert price_findings(back) == price_findings(r)
     assert back.marginal.confidence == 0.95 and back.product is False
+
+
+def test_a_stored_answer_for_other_inputs_is_refused(tmp_path):
+    """A stored price is quoted only for the inputs it was computed for: one more platinum
+    contract in the scenario changes the hash and the answer is refused with the command
+    that refreshes it. Fails if the check is skipped or compares something that does not
+    change with the inputs."""
+    import json
+    from pathlib import Path
+
+    import pytest
+
+    from itr_sim.model.load import load_scenario
+    from itr_sim.report.baseline import inputs_hash
+    from itr_sim.report.sales import StaleAnswer, stored_price
+
+    step = Path(__file__).parent / "data" / "economics" / "step.yaml"
+    loaded = load_scenario(step)
+    data = {**priced([100.0, 200.0, 300.0], 500.0).to_json(),
+            "inputs_hash": inputs_hash(loaded), "command": "itr-sim price step.yaml"}
+    path = tmp_path / "answer.json"
+    path.write_text(json.dumps(data))
+    result, command = stored_price(path, loaded)
+    assert result.floor == priced([100.0, 200.0, 300.0], 500.0).floor
+    assert command == "itr-sim price step.yaml"
+    other = load_scenario(step, {"demand.customers": {
+        name: {**c.model_dump(mode="json"), "count": c.count + 1}
+        for name, c in loaded.scenario.demand.customers.items()}})
+    with pytest.raises(StaleAnswer, match=r"rerun: itr-sim price step\.yaml"):
+        stored_price(path, other)

@@ -5,10 +5,31 @@ run."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 from itr_sim.analysis.economics import PriceResult
 from itr_sim.analysis.headroom import HeadroomResult
+from itr_sim.model.load import LoadedScenario
+from itr_sim.report.baseline import inputs_hash
 
-__all__ = ["headroom_findings", "price_findings"]
+__all__ = ["StaleAnswer", "headroom_findings", "price_findings", "stored_price"]
+
+
+class StaleAnswer(ValueError):
+    """A stored answer computed for other inputs than today's."""
+
+
+def stored_price(path: str | Path, loaded: LoadedScenario) -> tuple[PriceResult, str]:
+    """A stored ``itr-sim price --json`` answer (with the ``command`` that made it) and that
+    command, refused with :class:`StaleAnswer` when its inputs hash is not ``loaded``'s:
+    a stored figure is only quoted for the scenario and catalogue it was computed for."""
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    command = data.get("command", "itr-sim price ... --json")
+    if data.get("inputs_hash") != inputs_hash(loaded):
+        raise StaleAnswer(f"{Path(path).name} was computed for other inputs than "
+                          f"{loaded.path.name} and its catalogue today; rerun: {command}")
+    return PriceResult.from_json(data), command
 
 PARTS = (("staff", "staff"), ("parts", "parts"), ("fixed", "fixed cost"),
          ("credits", "expected credits"))
