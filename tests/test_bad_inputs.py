@@ -135,6 +135,9 @@ def test_swapped_targets_warn_and_comparable_ones_do_not(tmp_path):
     good = (DATA / "bad" / "cat_zero_target.yaml").read_text().split("\n", 1)[1]
     good = good.replace("{response: 0m, restore: 4h, resolve: 5d}  # <-- error",
                         "{response: 5h, restore: 4h, resolve: 3bd}")
+    # equal budgets are fine; 2d against 1bd is not compared (a business day is no 24 h)
+    good = good.replace("minor: {response: 4h, resolve: 20d}",
+                        "minor: {response: 2d, restore: 2d, resolve: 1bd}")
     path = tmp_path / "cat.yaml"
     path.write_text(good)
     found = [(d.line, d.level, d.message[:40]) for d in validate_file(path)]

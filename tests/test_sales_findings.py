@@ -32,8 +32,9 @@ def test_list_price_verdict_follows_the_interval():
     assert covers[1] == "The list price 500 covers the floor: margin at least 10% (mean 60%)."
     assert covers[2] == "A 20% margin needs 250 EUR (-61 to 561)."  # -48.4 / 0.8, 448.4 / 0.8
     assert covers[3].startswith("Caution: only 3 seed(s)")
-    inside = price_findings(priced([100.0, 200.0, 300.0], 250.0))
-    assert "lies inside the floor's interval" in inside[1]
+    for inside in (250.0, 150.0):  # above and below the mean, inside the interval
+        found = price_findings(priced([100.0, 200.0, 300.0], inside))
+        assert "lies inside the floor's interval" in found[1]
     below = price_findings(priced([990.0, 1000.0, 1010.0], 500.0))
     assert below[1] == ("The list price 500 is below the floor: each contract sold at list "
                         "loses 475 to 525 EUR a year at the margin.")
