@@ -17,7 +17,8 @@ from itr_sim.units import MINUTES_PER_DAY
 __all__ = ["LONG_STANDING_MIN", "OUTCOMES", "attainment", "backlog", "busy_minutes",
            "clock_hours", "clock_times", "entitlement_counts", "hour_stats", "no_sla_hours",
            "only_kept", "quality", "service_counts", "sessions",
-           "shift_utilisation", "ticket_counts", "tier_counts", "tier_figures", "tier_rates",
+           "shift_utilisation", "ticket_counts", "tier_counts", "tier_figures", "tier_periods",
+           "tier_rates",
            "utilisation", "utilisation_of", "waits", "with_attainment"]
 
 LONG_STANDING_MIN = 30 * MINUTES_PER_DAY
@@ -251,6 +252,25 @@ def tier_counts(ev: pd.DataFrame, path: list[str]) -> pd.DataFrame:
                          "wait_sum": float(total), "wait_n": int(count)})
     return pd.DataFrame(rows, columns=["replication", "tier", "reached", "resolved",
                                        "escalated_out", "total_resolved", "wait_sum", "wait_n"])
+
+
+def tier_periods(events: pd.DataFrame, tickets: pd.DataFrame, path: list[str],
+                 length_min: float, start_min: float = 0.0) -> pd.DataFrame:
+    """:func:`tier_figures` per period of ``length_min`` minutes from ``start_min`` (period
+    0, 1, ...; a quarter is 13 weeks): each event counts in the period of its time, so
+    ``reached`` is the tier's load (tickets queued there) and ``resolved_share`` its share of
+    the resolutions in that period; a wait counts only if it ends in the period it began."""
+    ev = only_kept(events, tickets)
+    ev = ev[ev["time_min"] >= start_min]
+    period = ((ev["time_min"].to_numpy(float) - start_min) // length_min).astype(int)
+    parts = [tier_rates(tier_counts(part, path)).assign(period=int(k))
+             for k, part in ev.groupby(period)]
+    if not parts:
+        return pd.DataFrame(columns=["period", "replication", "tier", "reached", "resolved",
+                                     "escalated_out", "resolved_share", "escalation_rate",
+                                     "mean_wait_min"])
+    out = pd.concat(parts, ignore_index=True)
+    return out[["period", *[c for c in out.columns if c != "period"]]]
 
 
 def tier_rates(counts: pd.DataFrame) -> pd.DataFrame:
