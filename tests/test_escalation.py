@@ -12,14 +12,16 @@ from typing import Any
 
 import numpy as np
 import pytest
+from itr_sim.cli.main import app
 from scipy import stats
 from test_traces import check_log
+from typer.testing import CliRunner
 
 from itr_sim.analysis.kpis import tier_periods
 from itr_sim.engine.escalation import resolve_share
 from itr_sim.engine.replicate import RunResult, run_scenario
 from itr_sim.model.load import load_scenario, validate_file
-from itr_sim.model.source import Level
+from itr_sim.model.source import Level, ScenarioError
 
 BASE = Path(__file__).parent / "data" / "escalation" / "exact.yaml"
 ROOT = Path(__file__).parent.parent
@@ -158,7 +160,7 @@ def test_permanent_fix_delay_has_its_distribution_mean():
     measured from another moment than the solution (fix_pending). Uniform 5d-15d: mean 10d,
     standard deviation 10d/sqrt(12); only fixes due before the horizon (solutions at least
     15d before it) are counted, so nothing is censored. The 99.9% t-interval of the mean must
-    hold 10d and be narrower than 1d."""
+    hold 10d and be narrower than 3d (about 60 fixes: half-width 3.5 x 2.9d / sqrt(60))."""
     loaded = load_scenario(BASE, {
         "organisation.permanent_fix": {"critical": {"uniform": {"low": "5d", "high": "15d"}},
                                        "major": {"fixed": {"value": "100d"}}},
@@ -172,7 +174,7 @@ def test_permanent_fix_delay_has_its_distribution_mean():
     delay = (done.reindex(pending.index) - pending).to_numpy() / 1440.0
     assert len(delay) >= 40 and not np.isnan(delay).any()
     low, high = stats.t.interval(0.999, len(delay) - 1, loc=delay.mean(), scale=stats.sem(delay))
-    assert low <= 10.0 <= high and high - low < 1.0 + 10 / np.sqrt(12) * 8 / np.sqrt(len(delay))
+    assert low <= 10.0 <= high and high - low < 3.0
     assert delay.min() >= 5.0 and delay.max() <= 15.0
     major = events[events["severity"].astype(str) == "major"]
     assert not (major["event"].astype(str) == "resolved").any()  # 100d: after the horizon
@@ -265,7 +267,6 @@ def test_cutting_first_line_agents_lowers_its_share_and_raises_second_line_load(
 ])
 def test_bad_escalation_input_is_reported(tmp_path, key, value, message):
     """Fails if a defect in the new keys is accepted or reported without its message."""
-    from itr_sim.model.source import ScenarioError
     with pytest.raises(ScenarioError) as err:
         load_scenario(BASE, {key: value})
     assert message in str(err.value), str(err.value)
@@ -274,9 +275,6 @@ def test_bad_escalation_input_is_reported(tmp_path, key, value, message):
 def test_bad_timebox_is_reported_at_its_line_with_exit_2(tmp_path):
     """Fails if a bad time-box is not reported as file:line with exit status 2 (no
     traceback), or at another line than its own."""
-    from typer.testing import CliRunner
-
-    from itr_sim.cli.main import app
     text = BASE.read_text(encoding="utf-8").replace(
         "../../../sla_catalog", (ROOT / "sla_catalog").as_posix())
     text = text.replace("      escalates_to: L2\n",
