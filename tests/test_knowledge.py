@@ -106,9 +106,9 @@ def test_ageing_articles_hold_the_birth_death_equilibrium():
     """Fails if articles do not age out with their lifetime distribution, or the curve or
     the creation probability is applied otherwise: one class, 100 tickets a week, create
     10%, exponential lifetime of mean 1 week, p0 50%, max 95%, half 4. The analytic rate
-    (:func:`stationary_rate`, 0.682; with half 2 it would be 0.746, with create 5% 0.619) must lie in the 99% t-interval of 10 replications
-    (weeks 2-20; the stock settles within a lifetime or two), whose half-width must stay
-    below 0.03."""
+    (:func:`stationary_rate`, 0.682; with half 2 it would be 0.746, with create 5% 0.619)
+    must lie in the 99% t-interval of 10 replications (weeks 2-20; the stock settles within
+    a lifetime or two), whose half-width must stay below 0.03."""
     expected = stationary_rate(100.0, 0.1, 1.0, 0.5, 0.95, 4.0)
     assert 0.6 < expected < 0.8   # neither p0 nor max: the test sees the equilibrium
     sets = {**BUSY, "horizon": "20w", "replications": 10, "organisation.knowledge": {

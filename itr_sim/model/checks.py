@@ -394,17 +394,17 @@ def _check_escalation(org: Organisation, severities: set[str], types: set[str],
                 "resolves_by goes with resolves/escalates_to")
     know = org.knowledge
     if know is not None:
-        base = ("organisation", "knowledge")
+        where = ("organisation", "knowledge")
         if know.tier not in org.tiers:
-            err((*base, "tier"), did_you_mean(know.tier, set(org.tiers), "tier"))
+            err((*where, "tier"), did_you_mean(know.tier, set(org.tiers), "tier"))
         else:
             tier = org.tiers[know.tier]
             if tier.escalates_to is None:
-                err((*base, "tier"), f"{know.tier} has no escalates_to: articles raise the "
+                err((*where, "tier"), f"{know.tier} has no escalates_to: articles raise the "
                     "resolve share of a tier that escalates (usually the first line)")
             lowest = min([tier.resolves, *tier.resolves_by.values()])
             if know.max < lowest:
-                err((*base, "max"), f"max {know.max:.0%} is below {know.tier}'s own resolve "
+                err((*where, "max"), f"max {know.max:.0%} is below {know.tier}'s own resolve "
                     f"share {lowest:.0%}: articles would lower it")
     for sev in org.permanent_fix or {}:
         if sev not in severities:
