@@ -180,6 +180,24 @@ def test_permanent_fix_delay_has_its_distribution_mean():
     assert not (major["event"].astype(str) == "resolved").any()  # 100d: after the horizon
 
 
+def test_tier_counts_take_the_solution_not_the_fix():
+    """Fails if the tier figures count a pending permanent fix's `resolved` (long after the
+    tier's work, here after the horizon) instead of its `fix_pending`: the achieved shares
+    would then depend on the fix delay. With a 100-day fix for critical and major tickets,
+    reached, resolved and escalated out per tier equal those without a fix."""
+    sets = {"organisation.tiers.L1.resolves": "70%",
+            "demand.customers.telco.tickets_per_week": 60, "horizon": "4w"}
+    fix = {**sets, "organisation.permanent_fix": {
+        "critical": {"fixed": {"value": "100d"}}, "major": {"fixed": {"value": "100d"}}}}
+    counts = []
+    for overrides in (sets, fix):
+        result = run_scenario(load_scenario(BASE, overrides))
+        table = tier_periods(result.events(), result.tickets(), ["L1", "L2"], 10**9)
+        counts.append(table[["tier", "reached", "resolved", "escalated_out"]])
+    assert counts[0]["resolved"].sum() > 100
+    assert counts[0].reset_index(drop=True).equals(counts[1].reset_index(drop=True)), counts
+
+
 # -- resolve shares by severity and type ---------------------------------------------------
 
 def test_resolve_share_takes_the_most_specific_key():

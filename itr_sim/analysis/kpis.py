@@ -232,26 +232,44 @@ def tier_figures(events: pd.DataFrame, tickets: pd.DataFrame, path: list[str]) -
 
 def tier_counts(ev: pd.DataFrame, path: list[str]) -> pd.DataFrame:
     """Per replication and tier, from the technical tickets' rows of ``ev``: ``reached``
-    (queued there), ``resolved`` there, ``escalated_out`` (handed over from there),
+    (queued there), ``resolved`` there (at ``fix_pending`` when a permanent fix follows),
+    ``escalated_out`` (handed over from there),
     ``total_resolved`` (at any tier), and ``wait_sum``, ``wait_n`` of :func:`waits`."""
     ev = ev[ev["kind"].astype(str) == "technical"]
     unit = ev["unit"].astype(str)
     name = ev["event"].astype(str)
+    solved = _solved(ev, name)
     wait = waits(ev).groupby(["replication", "unit"])["wait_min"].agg(["sum", "size"])
     rows = []
     for rep, group in ev.groupby("replication"):
-        gu, gn = unit.loc[group.index], name.loc[group.index]
-        total_resolved = int((gn == "resolved").sum())
+        gu, gn, gs = unit.loc[group.index], name.loc[group.index], solved.loc[group.index]
+        total_resolved = int(gs.sum())
         for tier in path:
             total, count = wait.loc[(rep, tier)] if (rep, tier) in wait.index else (0.0, 0)
             rows.append({"replication": rep, "tier": tier,
                          "reached": int(((gu == tier) & (gn == "queued")).sum()),
-                         "resolved": int(((gu == tier) & (gn == "resolved")).sum()),
+                         "resolved": int(((gu == tier) & gs).sum()),
                          "escalated_out": int(((gu == tier) & (gn == "handed_over")).sum()),
                          "total_resolved": total_resolved,
                          "wait_sum": float(total), "wait_n": int(count)})
     return pd.DataFrame(rows, columns=["replication", "tier", "reached", "resolved",
                                        "escalated_out", "total_resolved", "wait_sum", "wait_n"])
+
+
+def _solved(ev: pd.DataFrame, name: pd.Series) -> pd.Series:
+    """Rows where a tier resolved a ticket: ``resolved``, or with a permanent fix the
+    ``fix_pending`` of the tier's solution (its later ``resolved`` is not counted again)."""
+    solved = name == "resolved"
+    fixing = name == "fix_pending"
+    if not fixing.any():
+        return solved
+    order = ev[["replication", "ticket", "time_min"]].assign(name=name).sort_values(
+        ["replication", "ticket", "time_min"], kind="stable")
+    before = order.shift(1)
+    closes = ((order["name"] == "resolved") & (before["name"] == "fix_pending")
+              & (before["replication"] == order["replication"])
+              & (before["ticket"] == order["ticket"]))
+    return (solved & ~closes.reindex(ev.index)) | fixing
 
 
 def tier_periods(events: pd.DataFrame, tickets: pd.DataFrame, path: list[str],
