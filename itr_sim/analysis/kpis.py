@@ -17,7 +17,8 @@ from itr_sim.units import MINUTES_PER_DAY
 __all__ = ["LONG_STANDING_MIN", "OUTCOMES", "attainment", "backlog", "busy_minutes",
            "clock_hours", "clock_times", "entitlement_counts", "hour_stats", "no_sla_hours",
            "only_kept", "quality", "service_counts", "sessions",
-           "shift_utilisation", "ticket_counts", "tier_counts", "tier_figures", "tier_rates",
+           "shift_utilisation", "ticket_counts", "tier_counts", "tier_figures", "tier_periods",
+           "tier_rates",
            "utilisation", "utilisation_of", "waits", "with_attainment"]
 
 LONG_STANDING_MIN = 30 * MINUTES_PER_DAY
@@ -29,7 +30,7 @@ OUTCOMES = ("entitled", "emergency_only", "rejected", "best_effort")
 """KCP1 outcomes (:class:`itr_sim.rules.entitlement.Outcome`), in the order of the summary."""
 
 SESSION_ENDS = ("released", "waiting_customer", "waiting_vendor", "waiting_parts",
-                "handed_over", "resolved", "closed")
+                "handed_over", "resolved", "closed", "fix_pending")
 
 
 def only_kept(frame: pd.DataFrame, tickets: pd.DataFrame) -> pd.DataFrame:
@@ -231,26 +232,63 @@ def tier_figures(events: pd.DataFrame, tickets: pd.DataFrame, path: list[str]) -
 
 def tier_counts(ev: pd.DataFrame, path: list[str]) -> pd.DataFrame:
     """Per replication and tier, from the technical tickets' rows of ``ev``: ``reached``
-    (queued there), ``resolved`` there, ``escalated_out`` (handed over from there),
+    (queued there), ``resolved`` there (at ``fix_pending`` when a permanent fix follows),
+    ``escalated_out`` (handed over from there),
     ``total_resolved`` (at any tier), and ``wait_sum``, ``wait_n`` of :func:`waits`."""
     ev = ev[ev["kind"].astype(str) == "technical"]
     unit = ev["unit"].astype(str)
     name = ev["event"].astype(str)
+    solved = _solved(ev, name)
     wait = waits(ev).groupby(["replication", "unit"])["wait_min"].agg(["sum", "size"])
     rows = []
     for rep, group in ev.groupby("replication"):
-        gu, gn = unit.loc[group.index], name.loc[group.index]
-        total_resolved = int((gn == "resolved").sum())
+        gu, gn, gs = unit.loc[group.index], name.loc[group.index], solved.loc[group.index]
+        total_resolved = int(gs.sum())
         for tier in path:
             total, count = wait.loc[(rep, tier)] if (rep, tier) in wait.index else (0.0, 0)
             rows.append({"replication": rep, "tier": tier,
                          "reached": int(((gu == tier) & (gn == "queued")).sum()),
-                         "resolved": int(((gu == tier) & (gn == "resolved")).sum()),
+                         "resolved": int(((gu == tier) & gs).sum()),
                          "escalated_out": int(((gu == tier) & (gn == "handed_over")).sum()),
                          "total_resolved": total_resolved,
                          "wait_sum": float(total), "wait_n": int(count)})
     return pd.DataFrame(rows, columns=["replication", "tier", "reached", "resolved",
                                        "escalated_out", "total_resolved", "wait_sum", "wait_n"])
+
+
+def _solved(ev: pd.DataFrame, name: pd.Series) -> pd.Series:
+    """Rows where a tier resolved a ticket: ``resolved``, or with a permanent fix the
+    ``fix_pending`` of the tier's solution (its later ``resolved`` is not counted again)."""
+    solved = name == "resolved"
+    fixing = name == "fix_pending"
+    if not fixing.any():
+        return solved
+    order = ev[["replication", "ticket", "time_min"]].assign(name=name).sort_values(
+        ["replication", "ticket", "time_min"], kind="stable")
+    before = order.shift(1)
+    closes = ((order["name"] == "resolved") & (before["name"] == "fix_pending")
+              & (before["replication"] == order["replication"])
+              & (before["ticket"] == order["ticket"]))
+    return (solved & ~closes.reindex(ev.index)) | fixing
+
+
+def tier_periods(events: pd.DataFrame, tickets: pd.DataFrame, path: list[str],
+                 length_min: float, start_min: float = 0.0) -> pd.DataFrame:
+    """:func:`tier_figures` per period of ``length_min`` minutes from ``start_min`` (period
+    0, 1, ...; a quarter is 13 weeks): each event counts in the period of its time, so
+    ``reached`` is the tier's load (tickets queued there) and ``resolved_share`` its share of
+    the resolutions in that period; a wait counts only if it ends in the period it began."""
+    ev = only_kept(events, tickets)
+    ev = ev[ev["time_min"] >= start_min]
+    period = ((ev["time_min"].to_numpy(float) - start_min) // length_min).astype(int)
+    parts = [tier_rates(tier_counts(part, path)).assign(period=int(k))
+             for k, part in ev.groupby(period)]
+    if not parts:
+        return pd.DataFrame(columns=["period", "replication", "tier", "reached", "resolved",
+                                     "escalated_out", "resolved_share", "escalation_rate",
+                                     "mean_wait_min"])
+    out = pd.concat(parts, ignore_index=True)
+    return out[["period", *[c for c in out.columns if c != "period"]]]
 
 
 def tier_rates(counts: pd.DataFrame) -> pd.DataFrame:

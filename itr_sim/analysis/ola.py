@@ -34,7 +34,7 @@ __all__ = ["OLA_COLUMNS", "VENDOR_COLUMNS", "VISIT_COLUMNS", "attribute_breaches
 
 OLA_COLUMNS = ["replication", "ticket", "tier", "severity", "start_min", "stop_min",
                "deadline_min", "breached"]
-STOPS = {"resolved", "handed_over", "closed"}
+STOPS = {"resolved", "handed_over", "closed", "fix_pending"}
 VENDOR_COLUMNS = ["replication", "ticket", "tier", "level", "severity", "start_min", "stop_min",
                   "deadline_min", "breached"]
 VISIT_COLUMNS = ["replication", "ticket", "tier", "level", "severity", "customer", "start_min",

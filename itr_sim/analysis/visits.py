@@ -67,7 +67,7 @@ def visits(events: pd.DataFrame) -> pd.DataFrame:
             continue
         elif e == "handed_over":
             close(t[i], detail[i])
-        elif e in ("resolved", "closed"):
+        elif e in ("resolved", "closed", "fix_pending"):
             close(t[i], "resolved")
         elif e == "reopened":
             close(t[i], "resolved")

@@ -29,6 +29,8 @@ class Source:
     PARTS = 4
     COMPLAINTS = 5
     CLOSURE = 6
+    KNOWLEDGE = 7      # problem classes, article writing and lifetimes
+    FIX = 8            # permanent-fix delays per severity
 
 
 def stream(root: np.random.SeedSequence, source: int, name: str) -> np.random.Generator:

@@ -37,6 +37,7 @@ class Event(IntEnum):
     CALLBACK = 15
     NOTIFIED = 16         # hierarchical escalation notices, added by the clock analysis
     REOPENED = 17         # a closed ticket comes back (unit = the tier that takes it again)
+    FIX_PENDING = 18      # solved at the tier (unit); the permanent fix (resolved) follows
 
     @property
     def label(self) -> str:

@@ -45,6 +45,7 @@ import simpy
 
 from itr_sim.engine.arrivals import Arrivals, ArrivalStream
 from itr_sim.engine.draws import Draws, Source, Uniforms, stream
+from itr_sim.engine.escalation import Escalation
 from itr_sim.engine.log import Event, EventLog, TicketTable
 from itr_sim.engine.parts import Stock
 from itr_sim.engine.staffed import Profile, Ticket, Unit
@@ -163,6 +164,7 @@ class Replication:
             self.parts_uniform = Uniforms(self.stream(Source.PARTS, "need"))
             self.standard = Draws(org.parts.standard, self.stream(Source.PARTS, "standard"))
             self.express = Draws(org.parts.express, self.stream(Source.PARTS, "express"))
+        self.escalation = Escalation(self) if Escalation.wanted(self) else None
         # a replayed trace is one window; generated demand comes four weeks at a time
         self.trace = arrivals
         self.demand = None if arrivals is not None else ArrivalStream(
@@ -345,12 +347,17 @@ class Replication:
             if unit.p_vendor and unit.wait_uniform() < unit.p_vendor:
                 waits.append("vendor")
             ticket.waits = waits
+            if unit.timebox is not None:
+                self.escalation.start(ticket, unit, now)  # type: ignore[union-attr]
         else:
             ticket.waits = []
         self.admit(ticket, unit, now)
 
     def admit(self, ticket: Ticket, unit: Unit, now: float) -> None:
         """Put the ticket in the unit's queue now, or when its coverage opens."""
+        if ticket.box is not None and \
+                self.escalation.back(ticket, unit, now):  # type: ignore[union-attr]
+            return  # its time-box ran out while it was away: handed over
         clock = ticket.clock
         if clock is not None and unit.tier is not None and not ticket.emergency and \
                 not clock.is_open(now):
@@ -479,11 +486,14 @@ class Replication:
         uniform = unit.uniform
         if unit.matrix is None:
             target = unit.next
-            solves = target is None or uniform() < unit.resolves
+            solves = target is None or uniform() < (
+                unit.resolves if unit.resolve_of is None else unit.resolve_of(ticket))
         else:
             assert unit.route_uniform is not None
             target = _pick(unit.matrix, unit.route_uniform())
             solves = target is None
+        if ticket.box is not None:
+            solves = Escalation.solves(ticket, solves, target is None)
         if self.max_visits and ticket.visits >= self.max_visits:
             solves = True  # the visit cap: this tier resolves it
         if ticket.emergency:
@@ -494,10 +504,13 @@ class Replication:
         elif solves:
             if ticket.restore_due and not ticket.restored:
                 self.restore(ticket, unit, now)
-            row(ticket.id, now, RESOLVED, unit.code)
-            if self.complaint_share > 0:
-                self.check_breach(ticket, ClockName.RESOLVE, now)
-            self.close(ticket, now, unit if self.reopen is not None else None)
+            escalation = self.escalation
+            if escalation is not None:
+                if unit.writes:
+                    escalation.resolved_by(ticket, unit, now)
+                if escalation.fix and escalation.deferred(ticket, unit, now):
+                    return
+            self.resolved(ticket, unit, now)
             return
         elif ticket.restore_due and not ticket.restored and uniform() < unit.restores:
             self.restore(ticket, unit, now)
@@ -509,6 +522,13 @@ class Replication:
         else:
             self.env.timeout(delay).callbacks.append(
                 lambda _e: self.reach(ticket, target, self.env.now))
+
+    def resolved(self, ticket: Ticket, unit: Unit, now: float) -> None:
+        """``unit`` resolves the ticket now; its closure follows."""
+        self.row(ticket.id, now, RESOLVED, unit.code)
+        if self.complaint_share > 0:
+            self.check_breach(ticket, ClockName.RESOLVE, now)
+        self.close(ticket, now, unit if self.reopen is not None else None)
 
     def restore(self, ticket: Ticket, unit: Unit, now: float) -> None:
         ticket.restored = True

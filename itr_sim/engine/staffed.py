@@ -16,7 +16,11 @@ from itr_sim.model.org import QueueDiscipline, StaffedUnit, Tier
 from itr_sim.rules.dispatch import queue_order
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from itr_sim.engine.escalation import Box
     from itr_sim.engine.simulation import Replication
+    from itr_sim.model.escalation import Timebox
 
 __all__ = ["Profile", "Ticket", "Unit"]
 
@@ -45,10 +49,10 @@ class Profile:
 
 class Ticket:
     __slots__ = (
-        "arrived", "clock", "complained", "customer", "deadlines", "emergency", "engaged",
-        "id", "level", "ola_due", "part", "pauses", "remaining", "reopened", "restore_due",
-        "restored", "returned", "rtype", "session_len", "session_start", "sev_rank", "severity",
-        "token", "visits", "waits",
+        "arrived", "box", "clock", "complained", "customer", "deadlines", "emergency",
+        "engaged", "id", "level", "ola_due", "part", "pauses", "problem", "remaining",
+        "reopened", "restore_due", "restored", "returned", "rtype", "session_len",
+        "session_start", "sev_rank", "severity", "token", "visits", "waits",
     )
 
     def __init__(self, tid: int, customer: str, severity: str | None, rtype: str,
@@ -72,6 +76,8 @@ class Ticket:
         self.visits = 0           # tier visits so far (reopened work included)
         self.deadlines: dict[ClockName, float] | None = None
         self.ola_due = 0.0  # deadline of the current tier visit's OLA (queue `ola`)
+        self.box: Box | None = None   # the running time-box of a tier visit
+        self.problem = -1             # knowledge problem class (-1: not drawn yet)
 
 
 class Unit:
@@ -106,6 +112,10 @@ class Unit:
         # a routing matrix: (cumulative shares, their targets; None = resolved), its stream
         self.matrix: tuple[list[float], list[Unit | None]] | None = None
         self.route_uniform: Uniforms | None = None
+        # set by :class:`~itr_sim.engine.escalation.Escalation` when the scenario uses it
+        self.timebox: Timebox | None = None
+        self.resolve_of: Callable[[Ticket], float] | None = None
+        self.writes = False          # its resolutions may write knowledge articles
         tier = self.tier
         if tier is not None:
             self.wait_uniform = Uniforms(stream(Source.WAITING, name))

@@ -167,6 +167,7 @@ def check_scenario(sc: Scenario, cat: Catalog) -> list[Finding]:
     customers = set(dem.customers)
 
     _check_tiers(org, severities, types, calendars, err)
+    _check_escalation(org, severities, types, err)
     _check_ola_forms(org, cat, customers, err)
     for name, team in org.teams.items():
         _check_unit(("organisation", "teams", name), team, severities, types, calendars, err)
@@ -410,6 +411,53 @@ def _check_tiers(org: Organisation, severities: set[str], types: set[str],
             t.routing is not None for t in org.tiers.values()):
         err(("organisation", "tiers"), f"several tiers receive no escalation ({', '.join(roots)})"
             "; say which one takes new tickets with organisation.entry")
+
+
+def _check_escalation(org: Organisation, severities: set[str], types: set[str],
+                      err: Report) -> None:
+    """Time-boxes, resolve shares by severity and type, knowledge and the permanent fix."""
+    for name, tier in org.tiers.items():
+        base = ("organisation", "tiers", name)
+        if tier.timebox is not None:
+            if tier.escalates_to is None:
+                err((*base, "timebox"), f"{name} has a time-box but no escalates_to: a tier "
+                    "escalates when its time-box is used up; add escalates_to or remove it")
+            elif tier.timebox.ola is not None and not any(
+                    tier.ola_budget(sev) is not None for sev in tier.ola):
+                err((*base, "timebox", "ola"), f"{name} has no resolve OLA budget to take a "
+                    "share of; add `ola:` budgets per severity or use {work: 2h}")
+        for key, share in tier.resolves_by.items():
+            sev, _, rtype = key.partition("/")
+            if "/" not in key and key not in severities and key not in types:
+                err((*base, "resolves_by", key),
+                    did_you_mean(key, severities | types, "severity or request type"))
+            elif "/" in key and (sev not in severities or rtype not in types):
+                err((*base, "resolves_by", key), f"{key!r}: write severity/type with a known "
+                    f"severity ({_listing(sorted(severities))}) and request type")
+            elif tier.escalates_to is None and share < 1.0:
+                err((*base, "resolves_by", key), f"{name} resolves {share:.0%} of {key} but "
+                    "has no escalates_to: the last tier resolves all")
+        if tier.resolves_by and tier.routing is not None:
+            err((*base, "resolves_by"), f"{name} has a routing matrix: its shares decide; "
+                "resolves_by goes with resolves/escalates_to")
+    know = org.knowledge
+    if know is not None:
+        where = ("organisation", "knowledge")
+        if know.tier not in org.tiers:
+            err((*where, "tier"), did_you_mean(know.tier, set(org.tiers), "tier"))
+        else:
+            tier = org.tiers[know.tier]
+            if tier.escalates_to is None:
+                err((*where, "tier"), f"{know.tier} has no escalates_to: articles raise the "
+                    "resolve share of a tier that escalates (usually the first line)")
+            lowest = min([tier.resolves, *tier.resolves_by.values()])
+            if know.max < lowest:
+                err((*where, "max"), f"max {know.max:.0%} is below {know.tier}'s own resolve "
+                    f"share {lowest:.0%}: articles would lower it")
+    for sev in org.permanent_fix or {}:
+        if sev not in severities:
+            err(("organisation", "permanent_fix", sev),
+                did_you_mean(sev, severities, "severity"))
 
 
 def _check_routing(org: Organisation, severities: set[str], err: Report) -> None:

@@ -10,6 +10,7 @@ import numpy as np
 from pydantic import BeforeValidator, Discriminator, Field, Tag
 
 from itr_sim.model.distributions import Distribution
+from itr_sim.model.escalation import Knowledge, PermanentFix, Timebox
 from itr_sim.model.fields import (
     LARGEST,
     CustomerName,
@@ -192,6 +193,12 @@ class Tier(StaffedUnit):
         None, description="what happens after a visit here, as shares summing to 100%: "
         "`resolved` or a tier name (up, skip, or back down), e.g. {resolved: 80%, L3: 12%, "
         "L1: 8%}; instead of resolves/escalates_to")
+    timebox: Timebox | None = Field(
+        None, description="{work: 2h} or {ola: 80%}: when used up, the ticket is handed over "
+        "to escalates_to whatever `resolves` says; none: no time-box")
+    resolves_by: dict[str, Fraction] = Field(
+        default_factory=dict, description="resolve share by severity, request type or "
+        "severity/type (the most specific key wins), replacing `resolves` for those tickets")
 
     def routes(self) -> dict[str, float]:
         """Shares of what follows a visit here: ``resolved`` or a tier (positive shares)."""
@@ -282,6 +289,12 @@ class Organisation(Strict):
                                                  BeforeValidator(_amount)]] = Field(
         default_factory=dict, description="fixed cost per contract-year by service level "
         "(account management, tools), in the catalogue currency (economics)")
+    knowledge: Knowledge | None = Field(
+        None, description="knowledge articles from the higher tiers' resolutions raising a "
+        "tier's resolve share per problem class (shift-left); none: off")
+    permanent_fix: PermanentFix | None = Field(
+        None, description="per severity: delay from the resolving tier's solution (restored "
+        "then) to the permanent fix (resolved), e.g. a patch release; none: resolved at once")
 
     def entry_tier(self) -> str:
         """The one entry tier, or with entry shares the tier with the largest default share."""
