@@ -29,6 +29,9 @@ class Source:
     PARTS = 4
     COMPLAINTS = 5
     CLOSURE = 6
+    KCP_DISPATCH = 10     # KCP2 mis-dispatch
+    KCP_REVIEW = 11       # KCP3/KCP4 reviews
+    KCP_CHANGES = 12      # KCP5 confirmations and severity changes
 
 
 def stream(root: np.random.SeedSequence, source: int, name: str) -> np.random.Generator:
