@@ -14,7 +14,10 @@
   instead of ``closed``; a confirmed closure is ``closed`` with detail ``confirmed``.
 * Severity changes: at arrival a technical ticket draws whether its severity will change
   (one step up or down) and when; if it is still not resolved then, ``severity_changed``
-  (detail = the new severity) is logged and its queue priority follows the new severity.
+  (detail = the new severity) is logged and its queue priority follows the new severity
+  at once (also while it waits in a ``severity`` queue). Handling times, coverage and the
+  engine's complaint trigger keep the severity at arrival; the clocks follow the change
+  by the catalogue's policies, in the analysis.
 
 The replication builds :class:`Gates` only when ``organisation.kcp`` is written, so that a
 scenario without it does no work here and draws nothing from these streams.
@@ -22,11 +25,13 @@ scenario without it does no work here and draws nothing from these streams.
 
 from __future__ import annotations
 
+import heapq
 from typing import TYPE_CHECKING
 
 from itr_sim.engine.draws import Draws, Source, Uniforms
 from itr_sim.engine.log import Event
 from itr_sim.model.kcp import Kcp
+from itr_sim.model.org import QueueDiscipline
 
 if TYPE_CHECKING:
     from itr_sim.engine.simulation import Replication
@@ -81,6 +86,8 @@ class Gates:
                 Draws(change.after, sim.stream(Source.KCP_CHANGES, f"after/{sev}")),
                 severities[i - 1] if i > 0 else None,
                 severities[i + 1] if i + 1 < len(severities) else None)
+        self.by_severity = [u for u in sim.units.values()
+                            if u.spec.queue is QueueDiscipline.SEVERITY]
         self.change_uniform = Uniforms(sim.stream(Source.KCP_CHANGES, "severity changes"))
         self.changing: dict[int, str] = {}   # ticket -> the severity it is to change to
 
@@ -124,7 +131,14 @@ class Gates:
             return  # resolved before the change was due
         sim = self.sim
         sim.row(ticket.id, now, SEVERITY_CHANGED, 0, sim.code(new))
-        ticket.sev_rank = sim.sev_rank[new]
+        ticket.sev_rank = rank = sim.sev_rank[new]
+        for unit in self.by_severity:  # a waiting ticket moves to its new place at once
+            queue = unit.queue
+            for i, entry in enumerate(queue):
+                if entry[-1] is ticket:
+                    queue[i] = (entry[0], rank, *entry[2:])
+                    heapq.heapify(queue)
+                    break
 
     # -- KCP3 and KCP4 ------------------------------------------------------------------
     def review(self, tier: Unit, ticket: Ticket, now: float) -> bool:
