@@ -81,13 +81,16 @@ def test_reviews_take_reviewer_time_before_the_resolution(tmp_path):
     """Fails if a review does not wait its delay, does not take an agent of the reviewer
     (the implementation review of T0 would not wait for L2's agent), if the implementation
     review comes before the solution review or is skipped, if the resolution is not
-    credited to the tier that found the solution, or if the reviewer's session does not
+    credited to the tier that found the solution, if the restoration waits for the
+    implementation review, or if the reviewer's session does not
     end at ``reviewed`` (the utilisation of L2 would count the wait).
     By hand (solution review at L3: delay 5m, 10m; implementation review at L2: no delay,
     15m; nothing fails): T0 minor at 0: L1 0-30, solution review requested 30, L3 35-45,
     implementation review requested 45 but L2 is busy with T1 until 60: L2 60-75, resolved
     by L1 at 75. T1 critical at 0: L2 0-60, solution review requested 60, L3 65-75,
-    implementation review requested 75, L2 75-90, restored and resolved by L2 at 90."""
+    its solution goes into service at 75 (restored, by L2: the restore clock does not wait
+    for the implementation review), implementation review requested 75, L2 75-90, resolved
+    by L2 at 90."""
     result = run_trace(tmp_path, "0,telco,minor,fault\n0,telco,critical,fault", {
         "organisation.kcp": {
             "solution_review": {"reviewer": "L3", "delay": fixed("5m"),
@@ -113,10 +116,10 @@ def test_reviews_take_reviewer_time_before_the_resolution(tmp_path):
         0   75  resolved          L1  -
         0   75  closed            -   -
         1   75  reviewed          L3  solution_passed
+        1   75  restored          L2  -
         1   75  review_requested  L2  implementation
         1   75  engaged           L2  -
         1   90  reviewed          L2  implementation_passed
-        1   90  restored          L2  -
         1   90  resolved          L2  -
         1   90  closed            -   -
     """)

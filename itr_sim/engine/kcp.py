@@ -7,8 +7,10 @@
   (``review_requested``), then takes an agent of the reviewer unit for the review's handling
   time (``engaged`` there); ``reviewed`` says whether it passed. A failed review sends the
   ticket back to the tier that resolved it for rework (a new visit, ``queued`` there); a
-  reworked solution is reviewed again from the first review. After the last review passes
-  the tier resolves the ticket as without reviews.
+  reworked solution is reviewed again from the first review. A ticket with a restore due
+  is restored when its solution goes into service: before the implementation review (after
+  the solution review, if any). After the last review passes the tier resolves the ticket
+  as without reviews (restoring it then if still due).
 * KCP5, confirmation: at the end of the confirmation delay the customer does not confirm
   with a probability: ``reopened`` (detail ``not confirmed``) at the tier that resolved it
   instead of ``closed``; a confirmed closure is ``closed`` with detail ``confirmed``.
@@ -57,6 +59,7 @@ class _Review:
         self.fails = spec.fails
         self.uniform = Uniforms(sim.stream(Source.KCP_REVIEW, f"{name}/fails"))
         self.severities = None if spec.severities is None else set(spec.severities)
+        self.implementation = name == "implementation"
 
 
 class Gates:
@@ -153,6 +156,8 @@ class Gates:
         if stage is None:
             return False
         r, sim = self.reviews[stage], self.sim
+        if r.implementation and ticket.restore_due and not ticket.restored:
+            sim.restore(ticket, tier, now)  # the solution is in service: restored
         self.under_review[ticket.id] = (stage, tier)
         sim.row(ticket.id, now, REVIEW_REQUESTED, r.unit.code, r.name_code)
         ticket.remaining = r.handling()
