@@ -68,7 +68,11 @@ def test_misdispatched_tickets_reach_their_tier_after_the_delay(tmp_path):
         1   90  resolved       L2  -
         1   90  closed         -   -
     """)
-    clocks = analyse(result).tables["clocks"]
+    analysis = analyse(result)
+    # both tickets checked at dispatch, neither passed
+    assert analysis.summary["kcp"] == {"dispatch": {"checked": 2.0, "conformity": 0.0,
+                                                    "ci95": [None, None]}}
+    clocks = analysis.tables["clocks"]
     response = clocks[clocks["clock"] == "response"].set_index("ticket")
     assert response["stop_min"].tolist() == [20.0, 30.0]
     assert response["breached"].tolist() == [False, True]
@@ -199,6 +203,7 @@ def test_a_failed_confirmation_reopens_at_the_resolving_tier(tmp_path, fails):
     """
     if fails == "0%":
         check_log(result, start + "0 90 closed - confirmed")
+        assert analyse(result).summary["kcp"]["confirmation"]["conformity"] == 1.0
         return
     check_log(result, start + """
         0   90  reopened  L1  not_confirmed
@@ -210,7 +215,11 @@ def test_a_failed_confirmation_reopens_at_the_resolving_tier(tmp_path, fails):
         0  180  engaged   L1  -
         0  210  resolved  L1  -
     """)
-    clocks = analyse(result).tables["clocks"]
+    analysis = analyse(result)
+    # two refusals checked (the third confirmation falls after the horizon), none passed
+    assert analysis.summary["kcp"]["confirmation"] == {"checked": 2.0, "conformity": 0.0,
+                                                       "ci95": [None, None]}
+    clocks = analysis.tables["clocks"]
     resolve = clocks[clocks["clock"] == "resolve"].sort_values("cycle")
     assert resolve[["start_min", "stop_min"]].to_numpy().tolist() == [
         [0, 30], [90, 120], [180, 210]]
