@@ -225,6 +225,21 @@ def test_a_failed_confirmation_reopens_at_the_resolving_tier(tmp_path, fails):
         [0, 30], [90, 120], [180, 210]]
 
 
+def test_only_tickets_resolved_by_a_tier_are_asked_to_confirm(tmp_path):
+    """Fails if a request closed by a team (non-technical, no KCP5) is marked ``confirmed``
+    or counted as a confirmation check. By hand (confirmation 0% failing, no delay): the
+    fault is resolved and closed by L1 at 30 (``confirmed``); the billing request arriving
+    at 0 is closed by the desk team at 20 without a detail; one check, passed."""
+    result = run_trace(tmp_path, "0,telco,minor,fault\n0,telco,,billing", {
+        "organisation.teams": {"desk": {
+            "handles": ["billing"], "queue": "fcfs", "handling": {"default": fixed("20m")},
+            "shifts": [{"days": "Mon-Sun", "hours": "00:00-24:00", "agents": 1}]}},
+        "organisation.kcp": {"confirmation": {"fails": "0%"}}})
+    closed = [(t, m, d) for t, m, e, _, d in raw_log(result) if e == "closed"]
+    assert sorted(closed) == [(0, 30.0, "confirmed"), (1, 20.0, "-")]
+    assert analyse(result).summary["kcp"]["confirmation"]["checked"] == 1.0
+
+
 # -- severity changes --------------------------------------------------------------------
 
 def test_an_upgrade_mid_life_changes_the_response_verdict_as_the_policy_says(tmp_path):

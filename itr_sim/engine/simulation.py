@@ -541,7 +541,8 @@ class Replication:
             return  # KCP5: not confirmed, reopened at ``tier``
         if when >= self.horizon:
             return
-        self.row(ticket.id, when, CLOSED, 0, 0 if self.kcp is None else self.kcp.confirmed)
+        self.row(ticket.id, when, CLOSED, 0,
+                 0 if self.kcp is None or tier is None else self.kcp.confirmed)
         reopen = self.reopen
         if tier is not None and reopen is not None and \
                 self.reopen_uniform() < reopen.probability:
