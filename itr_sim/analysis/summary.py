@@ -13,6 +13,7 @@ import pandas as pd
 
 from itr_sim.analysis.clock_table import run_clocks
 from itr_sim.analysis.cost import cost_by_level
+from itr_sim.analysis.kcp import kcp_section
 from itr_sim.analysis.kpis import (
     OUTCOMES,
     attainment,
@@ -139,6 +140,8 @@ def analyse(result: RunResult) -> Analysis:
     out["quality"] = {k: ci95(qual[k]) for k in ("first_time_fix", "reopen_rate",
                                                  "complaints_per_week", "frt", "ofr",
                                                  "long_standing")}
+    if sc.organisation.kcp is not None:
+        out["kcp"] = kcp_section(events, tickets, sc.organisation.kcp, cat.severities)
     total = cost.groupby("replication")["cost"].sum()
     kept_customer = kept[kept["kind"].astype(str) != "complaint"].groupby("replication").size()
     out["cost"] = {

@@ -31,6 +31,9 @@ class Source:
     CLOSURE = 6
     KNOWLEDGE = 7      # problem classes, article writing and lifetimes
     FIX = 8            # permanent-fix delays per severity
+    KCP_DISPATCH = 10     # KCP2 mis-dispatch
+    KCP_REVIEW = 11       # KCP3/KCP4 reviews
+    KCP_CHANGES = 12      # KCP5 confirmations and severity changes
 
 
 def stream(root: np.random.SeedSequence, source: int, name: str) -> np.random.Generator:

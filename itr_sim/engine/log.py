@@ -38,13 +38,25 @@ class Event(IntEnum):
     NOTIFIED = 16         # hierarchical escalation notices, added by the clock analysis
     REOPENED = 17         # a closed ticket comes back (unit = the tier that takes it again)
     FIX_PENDING = 18      # solved at the tier (unit); the permanent fix (resolved) follows
+    SEVERITY_CHANGED = 21  # KCP gates: detail = the new severity
+    MISDISPATCHED = 22    # KCP2: unit = the wrong tier, detail = the right one
+    REVIEW_REQUESTED = 23  # KCP3/KCP4: unit = the reviewer, detail = solution/implementation
+    REVIEWED = 24         # KCP3/KCP4: detail = "<review> passed" or "<review> failed"
 
     @property
     def label(self) -> str:
         return self.name.lower()
 
 
-EVENT_LABELS = [e.label for e in Event]
+def _labels() -> list[str]:
+    """Labels indexed by event code; a code no event uses (a gap) gets a placeholder."""
+    labels = [f"unused_{i}" for i in range(max(Event) + 1)]
+    for e in Event:
+        labels[e] = e.label
+    return labels
+
+
+EVENT_LABELS = _labels()
 
 
 def _categorical(codes: np.ndarray, names: list[str]) -> pd.Categorical:

@@ -46,6 +46,7 @@ import simpy
 from itr_sim.engine.arrivals import Arrivals, ArrivalStream
 from itr_sim.engine.draws import Draws, Source, Uniforms, stream
 from itr_sim.engine.escalation import Escalation
+from itr_sim.engine.kcp import Gates
 from itr_sim.engine.log import Event, EventLog, TicketTable
 from itr_sim.engine.parts import Stock
 from itr_sim.engine.staffed import Profile, Ticket, Unit
@@ -165,6 +166,7 @@ class Replication:
             self.standard = Draws(org.parts.standard, self.stream(Source.PARTS, "standard"))
             self.express = Draws(org.parts.express, self.stream(Source.PARTS, "express"))
         self.escalation = Escalation(self) if Escalation.wanted(self) else None
+        self.kcp = None if org.kcp is None else Gates(self, org.kcp)  # KCP gates
         # a replayed trace is one window; generated demand comes four weeks at a time
         self.trace = arrivals
         self.demand = None if arrivals is not None else ArrivalStream(
@@ -324,11 +326,14 @@ class Replication:
         if p.unit is None:
             row(tid, now, CLOSED, 0, self.code("no team handles it"))
             return ticket
+        unit = p.unit
         if p.entries is not None:
             assert self.entry_uniform is not None
-            self.reach(ticket, _pick(p.entries, self.entry_uniform()), now)
+            unit = _pick(p.entries, self.entry_uniform())
+        if self.kcp is not None:
+            self.kcp.dispatch(ticket, unit, now, p.kind)  # KCP2 and severity changes
             return ticket
-        self.reach(ticket, p.unit, now)
+        self.reach(ticket, unit, now)
         return ticket
 
     # -- a ticket reaches a unit ------------------------------------------------------------
@@ -478,6 +483,8 @@ class Replication:
 
     def finish(self, unit: Unit, ticket: Ticket, now: float) -> None:
         """End of a ticket's last session at a unit: restore, resolve or hand over."""
+        if self.kcp is not None and self.kcp.finish(unit, ticket, now):
+            return  # the end of a review
         row = self.row
         if unit.tier is None:
             row(ticket.id, now, RESOLVED, unit.code)
@@ -502,15 +509,8 @@ class Replication:
                 row(ticket.id, now, CLOSED, unit.code, self.code("emergency recovery"))
                 return
         elif solves:
-            if ticket.restore_due and not ticket.restored:
-                self.restore(ticket, unit, now)
-            escalation = self.escalation
-            if escalation is not None:
-                if unit.writes:
-                    escalation.resolved_by(ticket, unit, now)
-                if escalation.fix and escalation.deferred(ticket, unit, now):
-                    return
-            self.resolved(ticket, unit, now)
+            if self.kcp is None or not self.kcp.review(unit, ticket, now):
+                self.resolve(ticket, unit, now)
             return
         elif ticket.restore_due and not ticket.restored and uniform() < unit.restores:
             self.restore(ticket, unit, now)
@@ -523,12 +523,27 @@ class Replication:
             self.env.timeout(delay).callbacks.append(
                 lambda _e: self.reach(ticket, target, self.env.now))
 
+    def resolve(self, ticket: Ticket, unit: Unit, now: float) -> None:
+        """The tier ``unit`` resolves the ticket (restoring it first if due): a knowledge
+        article may be written, a permanent fix may defer the resolution (``fix_pending``
+        now, :meth:`resolved` later); otherwise :meth:`resolved` now."""
+        if ticket.restore_due and not ticket.restored:
+            self.restore(ticket, unit, now)
+        escalation = self.escalation
+        if escalation is not None:
+            if unit.writes:
+                escalation.resolved_by(ticket, unit, now)
+            if escalation.fix and escalation.deferred(ticket, unit, now):
+                return
+        self.resolved(ticket, unit, now)
+
     def resolved(self, ticket: Ticket, unit: Unit, now: float) -> None:
         """``unit`` resolves the ticket now; its closure follows."""
         self.row(ticket.id, now, RESOLVED, unit.code)
         if self.complaint_share > 0:
             self.check_breach(ticket, ClockName.RESOLVE, now)
-        self.close(ticket, now, unit if self.reopen is not None else None)
+        self.close(ticket, now, unit if self.reopen is not None or self.kcp is not None
+                   else None)
 
     def restore(self, ticket: Ticket, unit: Unit, now: float) -> None:
         ticket.restored = True
@@ -544,9 +559,12 @@ class Replication:
         ticket resolved at ``tier`` may come back there after the closure; it then gets no
         callback for this closure."""
         when = now if self.confirmation is None else now + max(self.confirmation(), 0.0)
+        if self.kcp is not None and self.kcp.closing(ticket, tier, when):
+            return  # KCP5: not confirmed, reopened at ``tier``
         if when >= self.horizon:
             return
-        self.row(ticket.id, when, CLOSED)
+        self.row(ticket.id, when, CLOSED, 0,
+                 0 if self.kcp is None or tier is None else self.kcp.confirmed)
         reopen = self.reopen
         if tier is not None and reopen is not None and \
                 self.reopen_uniform() < reopen.probability:

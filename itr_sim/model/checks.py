@@ -225,6 +225,8 @@ def check_scenario(sc: Scenario, cat: Catalog) -> list[Finding]:
         if abs(total - 1.0) > MIX_TOLERANCE:
             err(("organisation", "parts", "classes"),
                 f"part class shares sum to {total:.4%}, not 100%")
+    if org.kcp is not None:
+        _check_kcp(org, cat.severities, err)
     if sc.staffing is not None:
         _check_staffing(sc, err)
     if not any(f.level is Level.ERROR for f in out):
@@ -741,3 +743,45 @@ def _check_load(sc: Scenario, cat: Catalog) -> list[Finding]:
                 f"({share}): the queue is unstable and grows without bound; add agents or "
                 "shift work away from this line", Level.WARNING))
     return out
+
+
+def _check_kcp(org: Organisation, severities: list[str], err: Report) -> None:
+    """The KCP gates (``organisation.kcp``): units and severities that exist, failure
+    shares below 100% (a gate that always fails would send a ticket round for ever), and
+    severity changes that have a severity to go to."""
+    kcp = org.kcp
+    assert kcp is not None
+    base = ("organisation", "kcp")
+    units = set(org.tiers) | set(org.teams)
+    if kcp.dispatch is not None and kcp.dispatch.misdispatch > 0 and len(org.tiers) < 2:
+        err((*base, "dispatch", "misdispatch"), "mis-dispatch needs a wrong tier to go to, "
+            "but the organisation has one tier; add a tier or drop `dispatch`")
+    for key in ("solution_review", "implementation_review"):
+        review = getattr(kcp, key)
+        if review is None:
+            continue
+        if review.reviewer not in units:
+            err((*base, key, "reviewer"), did_you_mean(review.reviewer, units, "tier or team"))
+        if review.fails >= 1:
+            err((*base, key, "fails"), "a review that always fails sends the ticket back for "
+                "rework for ever; give a share below 100%")
+        for i, sev in enumerate(review.severities or []):
+            if sev not in severities:
+                err((*base, key, "severities", i), did_you_mean(sev, severities, "severity"))
+    if kcp.confirmation is not None and kcp.confirmation.fails >= 1:
+        err((*base, "confirmation", "fails"), "a confirmation that always fails reopens the "
+            "ticket for ever; give a share below 100%")
+    for sev, change in kcp.severity_changes.items():
+        path = (*base, "severity_changes", sev)
+        if sev not in severities:
+            err(path, did_you_mean(sev, severities, "severity"))
+            continue
+        if change.upgrade > 0 and sev == severities[0]:
+            err((*path, "upgrade"), f"{sev!r} is the most severe severity: there is nothing "
+                "to upgrade it to; drop `upgrade`")
+        if change.downgrade > 0 and sev == severities[-1]:
+            err((*path, "downgrade"), f"{sev!r} is the least severe severity: there is "
+                "nothing to downgrade it to; drop `downgrade`")
+        if change.upgrade + change.downgrade > 1 + MIX_TOLERANCE:
+            err(path, f"upgrade and downgrade add up to "
+                f"{change.upgrade + change.downgrade:.4%}, more than 100%")

@@ -23,6 +23,7 @@ from itr_sim.model.fields import (
     Strict,
     TimeZoneName,
 )
+from itr_sim.model.kcp import Kcp
 from itr_sim.units import Duration
 
 __all__ = [
@@ -324,6 +325,9 @@ class Organisation(Strict):
         "the last visit resolves it; none: no cap")
     reopen: Reopen | None = Field(
         None, description="closed tickets reopened at the tier that resolved them")
+    kcp: Kcp | None = Field(
+        None, description="key control points as gates: mis-dispatch (KCP2), reviews "
+        "(KCP3, KCP4), failed confirmations (KCP5), severity changes; none: no gate")
 
     def entry_shares(self, severity: str | None) -> dict[str, float]:
         """Where new technical tickets of a severity enter: tier -> share (positive)."""
