@@ -29,6 +29,8 @@ class Source:
     PARTS = 4
     COMPLAINTS = 5
     CLOSURE = 6
+    SURVEY = 13             # survey response and callback handling (engine)
+    SCORE = 14              # noise of the survey scores (analysis)
 
 
 def stream(root: np.random.SeedSequence, source: int, name: str) -> np.random.Generator:

@@ -37,13 +37,19 @@ class Event(IntEnum):
     CALLBACK = 15
     NOTIFIED = 16         # hierarchical escalation notices, added by the clock analysis
     REOPENED = 17         # a closed ticket comes back (unit = the tier that takes it again)
+    COMPLAINT_ESCALATED = 25  # a stage's limit passed: the complaint goes to the next stage
+    COMPLAINT_OVERDUE = 26    # the last stage's limit passed
+    COMPLAINT_MAJOR = 27      # a complaint is major (detail: vip or repeated)
+    SURVEY_ANSWERED = 28      # the callback's satisfaction survey was answered
 
     @property
     def label(self) -> str:
         return self.name.lower()
 
 
-EVENT_LABELS = [e.label for e in Event]
+EVENT_LABELS = [Event(i).label if i in Event._value2member_map_ else f"unused_{i}"
+                for i in range(max(Event) + 1)]
+"""Labels indexed by event code; a code no event uses gets a placeholder label."""
 
 
 def _categorical(codes: np.ndarray, names: list[str]) -> pd.Categorical:
