@@ -11,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 
+from itr_sim.analysis.aftercare import aftercare
 from itr_sim.analysis.clock_table import run_clocks
 from itr_sim.analysis.cost import cost_by_level
 from itr_sim.analysis.kpis import (
@@ -139,6 +140,8 @@ def analyse(result: RunResult) -> Analysis:
     out["quality"] = {k: ci95(qual[k]) for k in ("first_time_fix", "reopen_rate",
                                                  "complaints_per_week", "frt", "ofr",
                                                  "long_standing")}
+    extra, extra_tables = aftercare(result, events, tickets, clocks)  # complaints, surveys
+    out.update(extra)
     total = cost.groupby("replication")["cost"].sum()
     kept_customer = kept[kept["kind"].astype(str) != "complaint"].groupby("replication").size()
     out["cost"] = {
@@ -157,7 +160,8 @@ def analyse(result: RunResult) -> Analysis:
               "attainment": att, "times": times, "entitlement": outcomes,
               "no_sla_times": no_sla, "tiers": tiers, "utilisation": util,
               "shift_utilisation": shift_util,
-              "backlog": backlog_series, "backlog_summary": b, "quality": qual, "cost": cost}
+              "backlog": backlog_series, "backlog_summary": b, "quality": qual, "cost": cost,
+              **extra_tables}
     return Analysis(tables, strict_json(out))
 
 
