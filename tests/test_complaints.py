@@ -8,9 +8,9 @@ the catalogue's complaint calendar, ``office`` (Mon-Fri 09:00-12:00 and 13:00-18
 against hand-computed values, and the survey against its inputs on a larger run. Bad input.
 """
 
-import json
 import math
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,14 +18,17 @@ import numpy as np
 import pandas as pd
 import pytest
 from itr_sim.cli import main as cli_main
+from itr_sim.cli.run import target_verdicts
 from scipy import stats
 from test_traces import check_log, raw_log, run_trace
 from typer.testing import CliRunner
 
 from itr_sim.analysis.complaint_stages import stage_visits
 from itr_sim.analysis.satisfaction import outcomes, score
+from itr_sim.analysis.summary import analyse
+from itr_sim.engine.replicate import run_scenario
 from itr_sim.model.complaints import Score
-from itr_sim.model.load import validate_file
+from itr_sim.model.load import load_scenario, validate_file
 from itr_sim.model.source import Level
 
 DATA = Path(__file__).parent / "data" / "complaints"
@@ -258,10 +261,9 @@ def test_survey_response_share_and_score_match_their_inputs():
     reused stream, the wrong scale), or if --check does not judge the satisfied share."""
     # No penalties: score = clip(3.8 + 0.5 z, 1, 5). Its mean is 3.8 less the top clip,
     # 0.5 (phi(2.4) - 2.4 (1 - Phi(2.4))) = 0.00136; satisfied (>= 4): P(z >= 0.4) = 0.3446.
-    result = CliRunner().invoke(cli_main.app, ["run", str(SURVEY), "--json", "--check"])
-    assert result.exit_code == 0, result.output
-    kpis = json.loads(result.stdout)
-    sat = kpis["satisfaction"]
+    result = run_scenario(load_scenario(SURVEY))
+    analysis = analyse(result)
+    sat = analysis.summary["satisfaction"]
     top = 0.5 * (stats.norm.pdf(2.4) - 2.4 * stats.norm.sf(2.4))
     mean_expected, share_expected = 3.8 - top, stats.norm.sf(0.4)
     answered = sat["response"]["answered"]
@@ -275,6 +277,12 @@ def test_survey_response_share_and_score_match_their_inputs():
     lo, hi = cell["satisfied"]["ci95"]
     assert hi - lo < 0.06  # a bounded interval
     assert cell["satisfied"]["verdict"] == "met"  # 34% against a 30% target
+    verdicts = {v.info.key: v.verdict for v in target_verdicts(result, analysis, False)}
+    assert verdicts["satisfaction.platinum.satisfied"] == "met"
+    stricter = replace(result, loaded=load_scenario(
+        SURVEY, {"organisation.callback.survey.target": "50%"}))
+    verdicts = {v.info.key: v.verdict for v in target_verdicts(stricter, analysis, False)}
+    assert verdicts["satisfaction.platinum.satisfied"] == "missed"  # what --check fails on
 
 
 # -- bad input ----------------------------------------------------------------------------
