@@ -12,6 +12,7 @@ import math
 import re
 from dataclasses import replace
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -30,6 +31,7 @@ from itr_sim.engine.replicate import run_scenario
 from itr_sim.model.complaints import Score
 from itr_sim.model.load import load_scenario, validate_file
 from itr_sim.model.source import Level
+from itr_sim.report.sections import complaints_and_satisfaction
 
 DATA = Path(__file__).parent / "data" / "complaints"
 SURVEY = DATA / "survey.yaml"
@@ -283,6 +285,9 @@ def test_survey_response_share_and_score_match_their_inputs():
         SURVEY, {"organisation.callback.survey.target": "50%"}))
     verdicts = {v.info.key: v.verdict for v in target_verdicts(stricter, analysis, False)}
     assert verdicts["satisfaction.platinum.satisfied"] == "missed"  # what --check fails on
+    section = complaints_and_satisfaction(SimpleNamespace(kpis=analysis.summary))
+    assert f"<td>platinum</td><td>{cell['score']['mean']:.2f}</td>" in section
+    assert "<td>care</td>" in section and "<td>head</td>" in section
 
 
 # -- bad input ----------------------------------------------------------------------------
