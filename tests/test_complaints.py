@@ -25,6 +25,7 @@ from test_traces import check_log, raw_log, run_trace
 from typer.testing import CliRunner
 
 from itr_sim.analysis.complaint_stages import stage_visits
+from itr_sim.analysis.kpis import sessions
 from itr_sim.analysis.satisfaction import outcomes, score
 from itr_sim.analysis.summary import analyse
 from itr_sim.engine.replicate import run_scenario
@@ -116,6 +117,9 @@ def test_a_complaint_passes_each_stage_when_its_limit_passes(tmp_path):
     2 960  closed               -     -
     """)
     events = result.events()
+    sess = sessions(events, result.replications[0].horizon_min)
+    assert sess.loc[sess["ticket"] == 2, ["unit", "start", "end"]].values.tolist() == [
+        ["care", 30, 600], ["brm", 600, 660], ["head", 660, 960]]  # cut at each limit
     visits = stage_visits(events, result.tickets(), result.loaded.scenario.organisation
                           .complaints)
     got = [(v.stage, v.start_min, v.end_min, v.ended, v.within, v.due)
@@ -209,6 +213,9 @@ def test_callbacks_take_the_named_teams_agent_time_and_carry_the_survey(tmp_path
     1 170  callback         care  -
     1 170  survey_answered  care  -
     """)
+    sess = sessions(result.events(), result.replications[0].horizon_min)
+    care = sess[sess["unit"] == "care"]
+    assert care[["ticket", "start", "end"]].values.tolist() == [[0, 90, 130], [1, 130, 170]]
 
 
 # -- the score model ----------------------------------------------------------------------
