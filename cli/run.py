@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from itr_sim.analysis.aftercare import aftercare_verdicts
 from itr_sim.analysis.compare import run_kpis
 from itr_sim.analysis.evaluate import Verdict, evaluation_of, judge, run_options
 from itr_sim.analysis.kpis import with_attainment
@@ -318,6 +319,8 @@ def target_verdicts(result: RunResult, analysis: Analysis, stream: bool) -> list
     else:
         evaluation = evaluation_of(result, run_options(result.loaded),
                                    clocks=analysis.tables["clocks"])
+        return [*judge(evaluation, CONFIDENCE).values(),
+                *aftercare_verdicts(result, analysis.tables, CONFIDENCE)]
     return list(judge(evaluation, CONFIDENCE).values())
 
 

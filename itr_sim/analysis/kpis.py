@@ -31,7 +31,7 @@ OUTCOMES = ("entitled", "emergency_only", "rejected", "best_effort")
 
 SESSION_ENDS = ("released", "waiting_customer", "waiting_vendor", "waiting_parts",
                 "handed_over", "resolved", "closed", "fix_pending", "review_requested",
-                "reviewed")
+                "reviewed", "callback", "complaint_escalated")
 
 
 def only_kept(frame: pd.DataFrame, tickets: pd.DataFrame) -> pd.DataFrame:

@@ -11,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 
+from itr_sim.analysis.aftercare import aftercare
 from itr_sim.analysis.clock_table import run_clocks
 from itr_sim.analysis.cost import cost_by_level
 from itr_sim.analysis.kcp import kcp_section
@@ -142,6 +143,8 @@ def analyse(result: RunResult) -> Analysis:
                                                  "long_standing")}
     if sc.organisation.kcp is not None:
         out["kcp"] = kcp_section(events, tickets, sc.organisation.kcp, cat.severities)
+    extra, extra_tables = aftercare(result, events, tickets, clocks)  # complaints, surveys
+    out.update(extra)
     total = cost.groupby("replication")["cost"].sum()
     kept_customer = kept[kept["kind"].astype(str) != "complaint"].groupby("replication").size()
     out["cost"] = {
@@ -160,7 +163,8 @@ def analyse(result: RunResult) -> Analysis:
               "attainment": att, "times": times, "entitlement": outcomes,
               "no_sla_times": no_sla, "tiers": tiers, "utilisation": util,
               "shift_utilisation": shift_util,
-              "backlog": backlog_series, "backlog_summary": b, "quality": qual, "cost": cost}
+              "backlog": backlog_series, "backlog_summary": b, "quality": qual, "cost": cost,
+              **extra_tables}
     return Analysis(tables, strict_json(out))
 
 

@@ -34,6 +34,8 @@ class Source:
     KCP_DISPATCH = 10     # KCP2 mis-dispatch
     KCP_REVIEW = 11       # KCP3/KCP4 reviews
     KCP_CHANGES = 12      # KCP5 confirmations and severity changes
+    SURVEY = 13             # survey response and callback handling (engine)
+    SCORE = 14              # noise of the survey scores (analysis)
 
 
 def stream(root: np.random.SeedSequence, source: int, name: str) -> np.random.Generator:

@@ -42,6 +42,10 @@ class Event(IntEnum):
     MISDISPATCHED = 22    # KCP2: unit = the wrong tier, detail = the right one
     REVIEW_REQUESTED = 23  # KCP3/KCP4: unit = the reviewer, detail = solution/implementation
     REVIEWED = 24         # KCP3/KCP4: detail = "<review> passed" or "<review> failed"
+    COMPLAINT_ESCALATED = 25  # a stage's limit passed: the complaint goes to the next stage
+    COMPLAINT_OVERDUE = 26    # the last stage's limit passed
+    COMPLAINT_MAJOR = 27      # a complaint is major (detail: vip or repeated)
+    SURVEY_ANSWERED = 28      # the callback's satisfaction survey was answered
 
     @property
     def label(self) -> str:

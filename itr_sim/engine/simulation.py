@@ -44,6 +44,7 @@ import pandas as pd
 import simpy
 
 from itr_sim.engine.arrivals import Arrivals, ArrivalStream
+from itr_sim.engine.complaints import Callbacks, Stages, team_hook
 from itr_sim.engine.draws import Draws, Source, Uniforms, stream
 from itr_sim.engine.escalation import Escalation
 from itr_sim.engine.kcp import Gates
@@ -167,6 +168,11 @@ class Replication:
             self.express = Draws(org.parts.express, self.stream(Source.PARTS, "express"))
         self.escalation = Escalation(self) if Escalation.wanted(self) else None
         self.kcp = None if org.kcp is None else Gates(self, org.kcp)  # KCP gates
+        callback = org.callback
+        self.stages = None if org.complaints is None else Stages(self)
+        self.callbacks = None if callback is None or (
+            callback.team is None and callback.survey is None) else Callbacks(self)
+        self.team_done = team_hook(self.stages, self.callbacks)
         # a replayed trace is one window; generated demand comes four weeks at a time
         self.trace = arrivals
         self.demand = None if arrivals is not None else ArrivalStream(
@@ -301,8 +307,10 @@ class Replication:
         return p
 
     def new_request(self, customer: str, contract: int, severity: str | None, rtype: str,
-                    now: float, *, parent: int = -1, level: str | None = None) -> Ticket:
-        """A request reaches the organisation: register, entitle (KCP1), dispatch (KCP2)."""
+                    now: float, *, parent: int = -1, level: str | None = None,
+                    to: Unit | None = None) -> Ticket:
+        """A request reaches the organisation: register, entitle (KCP1), dispatch (KCP2);
+        ``to``: the unit that takes it instead (a complaint's stage)."""
         key = (customer, severity, rtype, level)
         p = self.profiles.get(key)
         if p is None:
@@ -323,7 +331,8 @@ class Replication:
         if p.parts_need and self.parts_uniform() < p.parts_need:
             k = bisect.bisect_right(self.part_cumulative, self.parts_uniform())
             ticket.part = self.part_names[min(k, len(self.part_names) - 1)]
-        if p.unit is None:
+        unit = p.unit if to is None else to
+        if unit is None:
             row(tid, now, CLOSED, 0, self.code("no team handles it"))
             return ticket
         unit = p.unit
@@ -487,6 +496,8 @@ class Replication:
             return  # the end of a review
         row = self.row
         if unit.tier is None:
+            if self.team_done is not None and self.team_done(ticket, unit, now):
+                return  # a callback made
             row(ticket.id, now, RESOLVED, unit.code)
             self.close(ticket, now)
             return
@@ -578,7 +589,10 @@ class Replication:
         if callback is not None and self.callback_uniform() < callback.share:
             at = when + callback.after.minutes
             if at < self.horizon:
-                self.row(ticket.id, at, CALLBACK)
+                if self.callbacks is None:
+                    self.row(ticket.id, at, CALLBACK)
+                else:
+                    self.callbacks.call(ticket, at)
 
     def reopened(self, ticket: Ticket, tier: Unit, now: float) -> None:
         """A closed ticket comes back to the tier that resolved it, as a new visit."""
@@ -610,7 +624,9 @@ class Replication:
         ticket.complained = True
         now = self.env.now
         self.row(ticket.id, now, COMPLAINT_RAISED, 0, self.code(clock.value))
-        if any(COMPLAINTS in team.handles for team in self.sc.organisation.teams.values()):
+        if self.stages is not None:
+            self.stages.raise_complaint(ticket, now)
+        elif any(COMPLAINTS in team.handles for team in self.sc.organisation.teams.values()):
             self.new_request(ticket.customer, 0, None, COMPLAINTS, now, parent=ticket.id,
                              level=ticket.level)
 

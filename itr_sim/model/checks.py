@@ -229,6 +229,7 @@ def check_scenario(sc: Scenario, cat: Catalog) -> list[Finding]:
         _check_kcp(org, cat.severities, err)
     if sc.staffing is not None:
         _check_staffing(sc, err)
+    _check_complaints(sc, cat, err)
     if not any(f.level is Level.ERROR for f in out):
         _check_served(sc, cat, err)
     if not any(f.level is Level.ERROR for f in out):
@@ -785,3 +786,60 @@ def _check_kcp(org: Organisation, severities: list[str], err: Report) -> None:
         if change.upgrade + change.downgrade > 1 + MIX_TOLERANCE:
             err(path, f"upgrade and downgrade add up to "
                 f"{change.upgrade + change.downgrade:.4%}, more than 100%")
+
+
+def _check_complaints(sc: Scenario, cat: Catalog, err: Report) -> None:
+    """The complaint stages and the callback's team and survey (model/complaints.py): teams
+    that exist, each stage once, limits that increase, major rules that name what exists."""
+    org = sc.organisation
+    teams = set(org.teams)
+    callback = org.callback
+    if callback is not None:
+        base = ("organisation", "callback")
+        if callback.team is not None and callback.team not in teams:
+            err((*base, "team"), did_you_mean(callback.team, teams, "team"))
+        if callback.team is not None and callback.handling is None:
+            err((*base, "handling"), f"callbacks are made by {callback.team!r} but take no time; "
+                "give `handling:`, the agent time of one callback, e.g. {lognormal: {mean: 10m, "
+                "cv: 0.5}}")
+        if callback.handling is not None and callback.team is None:
+            err((*base, "team"), "callbacks have a `handling` time but no `team` whose agents "
+                "make them; name a team of organisation.teams")
+    spec = org.complaints
+    if spec is None:
+        return
+    base = ("organisation", "complaints")
+    seen: set[str] = set()
+    previous: tuple[int, float] | None = None
+    for i, stage in enumerate(spec.stages):
+        if stage.team not in teams:
+            err((*base, "stages", i, "team"), did_you_mean(stage.team, teams, "team")
+                + "; a stage's team must be one of organisation.teams")
+        elif stage.team in seen:
+            err((*base, "stages", i, "team"), f"team {stage.team!r} is already an earlier stage; "
+                "each stage is a different team (handler, relationship manager, department "
+                "head, ...)")
+        seen.add(stage.team)
+        limit = stage.limit.nominal_minutes
+        if previous is not None and limit <= previous[1]:
+            err((*base, "stages", i, "limit"), f"limit {stage.limit} is not longer than stage "
+                f"{previous[0]}'s limit {spec.stages[previous[0]].limit}: limits are counted from "
+                "the complaint's arrival, so each stage's limit must be longer than the one before")
+        previous = (i, limit)
+    major = spec.major
+    if major is None:
+        return
+    stage_teams = [s.team for s in spec.stages]
+    if major.stage is not None and major.stage not in stage_teams:
+        err((*base, "major", "stage"), did_you_mean(major.stage, set(stage_teams), "stage team")
+            + "; major complaints start at one of the stages' teams")
+    customers = set(sc.demand.customers)
+    for j, name in enumerate(major.vip):
+        if name not in customers:
+            err((*base, "major", "vip", j), did_you_mean(name, customers, "customer"))
+    if major.repeated is not None:
+        severities = set(cat.severities)
+        for j, sev in enumerate(major.repeated.severities or []):
+            if sev not in severities:
+                err((*base, "major", "repeated", "severities", j),
+                    did_you_mean(sev, severities, "severity"))

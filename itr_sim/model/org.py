@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import numpy as np
 from pydantic import BeforeValidator, Discriminator, Field, Tag
 
+from itr_sim.model.complaints import Complaints, Survey
 from itr_sim.model.distributions import Distribution
 from itr_sim.model.escalation import Knowledge, PermanentFix, Timebox
 from itr_sim.model.fields import (
@@ -261,6 +262,13 @@ class Parts(Strict):
 class Callback(Strict):
     share: Fraction = Field(description="share of closed tickets that get a callback/survey")
     after: ElapsedDuration = Field(description="delay after closure")
+    team: Name | None = Field(
+        None, description="team whose agents make the callbacks (agent time, queued there); "
+        "none: callbacks take no agent time")
+    handling: Distribution | None = Field(
+        None, description="agent time of one callback; needed with `team`")
+    survey: Survey | None = Field(
+        None, description="satisfaction survey made by the callback: response share and score")
 
 
 def _amount(value: Any) -> Any:
@@ -395,6 +403,11 @@ class Organisation(Strict):
         except np.linalg.LinAlgError:
             return {name: float("inf") for name in names}
         return {name: float(v[i]) for i, name in enumerate(names)}
+
+    complaints: Complaints | None = Field(
+        None, description="complaints in stages (handler, relationship manager, department "
+        "head, ...), each a team with a time limit, and the rules that make one major; none: "
+        "one pass through the team that handles `complaints`")
 
 
 RESOLVED = "resolved"

@@ -418,6 +418,52 @@ def entitlement(page: Page) -> str:
     return "".join(rows)
 
 
+def complaints_and_satisfaction(page: Page) -> str:
+    """Complaints per stage (reached, hours in the stage, share within its limit) and the
+    survey (response, score and share satisfied per level), when the scenario has them."""
+    k = page.kpis
+    parts = []
+    stages = k.get("complaints", {}).get("stages")
+    if stages:
+        parts.append("<h3>Complaint stages</h3><table><tr><th class='l'>stage</th>"
+                     "<th>complaints reaching it</th><th>mean hours there</th>"
+                     "<th>within its limit</th><th>target</th><th>verdict</th></tr>")
+        for name, cell in stages.items():
+            w = cell["within_limit"]
+            target = "-" if w["target"] is None else f"{w['target']:.0%}"
+            parts.append(f"<tr><td>{_e(name)}</td><td>{_num(cell['reached']['mean'], 1)}</td>"
+                         f"<td>{_num(cell['hours']['mean'], 1)}</td><td>{_pct(w['share'])}</td>"
+                         f"<td>{target}</td><td>{_badge(w['verdict']) if w['verdict'] else '-'}"
+                         "</td></tr>")
+        major = k["complaints"].get("major", {})
+        parts.append("</table><p class='meta'>Complaints per replication after the warm-up; "
+                     f"major ones: {_num(major.get('vip', {}).get('mean'), 1)} from VIP "
+                     f"customers, {_num(major.get('repeated', {}).get('mean'), 1)} after "
+                     "repeated outages. A stage is within its limit when it resolved the "
+                     "complaint before the limit passed.</p>")
+    sat = k.get("satisfaction")
+    if sat:
+        parts.append(f"<h3>Satisfaction survey</h3><p>Response {_pct(sat['response']['mean'])}"
+                     f" of callbacks ({sat['response']['answered']:,} answers).</p><table><tr>"
+                     "<th class='l'>level</th><th>mean score (1-5)</th><th>satisfied</th>"
+                     "<th>interval</th><th>target</th><th>verdict</th></tr>")
+        for level, cell in sat["levels"].items():
+            s = cell["satisfied"]
+            lo, hi = s["ci95"]
+            target = "-" if s["target"] is None else f"{s['target']:.0%}"
+            parts.append(f"<tr><td>{_e(level)}</td><td>{_num(cell['score']['mean'], 2)}</td>"
+                         f"<td>{_pct(s['share'])}</td><td>{_pct(lo)}-{_pct(hi)}</td>"
+                         f"<td>{target}</td><td>{_badge(s['verdict']) if s['verdict'] else '-'}"
+                         "</td></tr>")
+        parts.append("</table><p class='meta'>Scores come from the model of each ticket's "
+                     "outcomes (breached clocks, queue waits, reopenings, complaint) in "
+                     "docs/engine.md; satisfied: a score of 4 or more by default.</p>")
+    if not parts:
+        return ""
+    return ("<section id='complaints'><h2>Complaints and satisfaction</h2>" + "".join(parts)
+            + "</section>")
+
+
 def _pooled_mean(cells: list[dict[str, Any]]) -> str:
     n = sum(c["n"] for c in cells)
     if not n:
@@ -515,6 +561,6 @@ def footer(page: Page) -> str:
 SECTIONS: list[Section] = [
     header, status, what_to_change, where_it_hurts, attainment_chart, weekly_chart,
     monthly_report, lines, ola_budgets, load_chart, backlog_chart, resolve_chart, entitlement,
-    escalations_chart, cost, economics, glossary, footer,
+    complaints_and_satisfaction, escalations_chart, cost, economics, glossary, footer,
 ]
 """The report's sections in page order."""
