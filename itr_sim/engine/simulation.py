@@ -335,7 +335,6 @@ class Replication:
         if unit is None:
             row(tid, now, CLOSED, 0, self.code("no team handles it"))
             return ticket
-        unit = p.unit
         if p.entries is not None:
             assert self.entry_uniform is not None
             unit = _pick(p.entries, self.entry_uniform())
