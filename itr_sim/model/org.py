@@ -6,7 +6,6 @@ import math
 from enum import StrEnum
 from typing import Annotated, Any
 
-import numpy as np
 from pydantic import BeforeValidator, Discriminator, Field, Tag
 
 from itr_sim.model.distributions import Distribution
@@ -22,6 +21,7 @@ from itr_sim.model.fields import (
     Strict,
     TimeZoneName,
 )
+from itr_sim.model.linsolve import SingularMatrix, solve
 from itr_sim.units import Duration
 
 __all__ = [
@@ -374,8 +374,8 @@ class Organisation(Strict):
             if name in index:
                 e[index[name]] += share
         try:
-            v = np.linalg.solve(np.array(a), np.array(e))
-        except np.linalg.LinAlgError:
+            v = solve(a, e)
+        except SingularMatrix:
             return {name: float("inf") for name in names}
         return {name: float(v[i]) for i, name in enumerate(names)}
 
