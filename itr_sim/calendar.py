@@ -44,7 +44,8 @@ from itr_sim.units import MINUTES_PER_DAY, Duration, DurationKind
 if TYPE_CHECKING:  # numpy is imported by the array methods only: `validate` never loads it
     import numpy as np
 
-__all__ = ["BusinessClock", "Calendar", "country_holidays", "local_to_minutes", "weekly_windows"]
+__all__ = ["BusinessClock", "Calendar", "country_holidays", "holiday_countries",
+           "holiday_subdivisions", "local_to_minutes", "weekly_windows"]
 
 DAY_MIN = MINUTES_PER_DAY
 
@@ -62,6 +63,30 @@ def country_holidays(
         d for d in getattr(table, "weekend_workdays", ()) if d.year == year
     )
     return days, makeup
+
+
+@lru_cache(maxsize=1)
+def holiday_countries() -> tuple[str, ...]:
+    """The country codes the ``holidays`` package knows (aliases such as UK included), in its
+    order: the keys of ``holidays.list_supported_countries()``, read from its registry
+    without importing the module of every country (which that function does, a tenth of a
+    second that ``validate`` would pay for one country)."""
+    try:
+        from holidays.registry import EntityLoader
+
+        return tuple(dict.fromkeys(EntityLoader.get_country_codes()))
+    except (ImportError, AttributeError):  # a release without that registry
+        import holidays
+
+        return tuple(holidays.list_supported_countries())
+
+
+def holiday_subdivisions(country: str) -> list[str]:
+    """The subdivision codes of one known country (``list_supported_countries()[country]``),
+    importing only that country's module."""
+    import holidays
+
+    return list(getattr(holidays, country).subdivisions)
 
 
 @dataclass(frozen=True)
