@@ -411,5 +411,5 @@ Entry = Annotated[
     Discriminator(_entry_form),
 ]
 """``L1``, ``{L1: 88%, L2: 12%}`` or ``{default: {L1: 90%, L2: 10%}, critical: {L2: 100%}}``."""
-
-Organisation.model_rebuild()
+# (Organisation's forward reference to Entry resolves when its validator is first built:
+# models are built on first use, see Strict.)
