@@ -68,17 +68,43 @@ def country_holidays(
 @lru_cache(maxsize=1)
 def holiday_countries() -> tuple[str, ...]:
     """The country codes the ``holidays`` package knows (aliases such as UK included), in its
-    order: the keys of ``holidays.list_supported_countries()``, read from its registry
-    without importing the module of every country (which that function does, a tenth of a
-    second that ``validate`` would pay for one country)."""
+    order: the keys of ``holidays.list_supported_countries()``. Read as data from the
+    package's registry, without importing it: importing ``holidays`` loads its calendars and
+    dateutil, and ``list_supported_countries`` every country's module, costs that
+    ``validate`` would pay to check one code (tests/test_startup.py holds the two equal)."""
+    return _registry_countries() or _imported_countries()
+
+
+def _imported_countries() -> tuple[str, ...]:
+    import holidays
+
+    return tuple(holidays.list_supported_countries())
+
+
+def _registry_countries() -> tuple[str, ...]:
+    """The codes of the ``COUNTRIES`` table in ``holidays/registry.py`` (module name -> class
+    name, ISO alpha-2, alpha-3 and alias codes; codes are 2 or 3 characters), read with
+    ``ast.literal_eval``; empty when the file is not found or not laid out so."""
+    import ast
+    import importlib.util
+    import re
+    from pathlib import Path
+
     try:
-        from holidays.registry import EntityLoader
-
-        return tuple(dict.fromkeys(EntityLoader.get_country_codes()))
-    except (ImportError, AttributeError):  # a release without that registry
-        import holidays
-
-        return tuple(holidays.list_supported_countries())
+        spec = importlib.util.find_spec("holidays")
+        folders = list(spec.submodule_search_locations or []) if spec else []
+        for folder in folders:
+            text = (Path(folder) / "registry.py").read_text(encoding="utf-8")
+            table = re.search(r"^COUNTRIES\b[^=\n]*=\s*(\{.*?^\})", text, re.M | re.S)
+            if table is None:
+                continue
+            entries = ast.literal_eval(table.group(1))
+            codes = (code for names in entries.values() for code in names[1:]
+                     if 2 <= len(code) <= 3)
+            return tuple(dict.fromkeys(codes))
+    except (ImportError, OSError, SyntaxError, ValueError, AttributeError, TypeError):
+        pass
+    return ()
 
 
 def holiday_subdivisions(country: str) -> list[str]:
