@@ -142,6 +142,10 @@ class _Loader(_Bounded, yaml.SafeLoader):
     the reference reader, whose messages users see."""
 
 
+class _Divergent(Exception):
+    """Text that libyaml reads differently from PyYAML: read again by the reference loader."""
+
+
 class _LimitError(Exception):
     """A bound on the input was exceeded (line from ``mark``)."""
 
@@ -193,6 +197,16 @@ else:
             yaml.composer.Composer.__init__(self)
             yaml.constructor.SafeConstructor.__init__(self)
             yaml.resolver.Resolver.__init__(self)
+
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            if getattr(self.peek_event(), "tag", None) is not None:
+                raise _Divergent  # explicit tags (!x, !!str): resolved differently when empty
+            node = super().compose_node(parent, index)
+            if (getattr(parent, "flow_style", False) and isinstance(node, yaml.ScalarNode)
+                    and not node.style and "?" in node.value):
+                # PyYAML ends a plain scalar at "?" inside [...] and {...}; libyaml does not
+                raise _Divergent
+            return node
 
     _CLoader.yaml_implicit_resolvers = _Loader.yaml_implicit_resolvers
     _CLoader.yaml_constructors = _Loader.yaml_constructors
@@ -270,29 +284,40 @@ def parse_value(text: str, shown: str) -> Any:
     return _parse(text, shown)[0]
 
 
-def _compose(text: str, shown: str) -> tuple[Any, Any]:
-    """The document's node graph and the loader that built it: with libyaml's parser when
-    PyYAML has it; input it refuses (or any bound exceeded) is read again by the reference
-    loader, so every problem is reported by one reader, in the same words."""
-    if _FastLoader is not None:
+_DIVERGENT = re.compile("[\t\x85\u2028\u2029\ufeff]|[|>][-+0-9]*#")
+"""Text that libyaml reads where PyYAML refuses it: tabs before a token, the Unicode line
+breaks, a byte-order mark past the start, a comment glued to a block scalar's ``|`` or
+``>`` (found by fuzzing the two against each other)."""
+
+
+def _parse(text: str, shown: str) -> tuple[Any, LineMap]:
+    """The data and line map of one YAML text. Read with libyaml's parser when PyYAML has
+    it (six times faster); whatever that reading does not accept, and any text the two
+    parsers are known to read differently (:data:`_DIVERGENT`, a document that is not a
+    mapping), is read
+    by the reference loader alone, so every value, line and message is PyYAML's
+    (tests/test_startup.py compares the two on every bundled file and on fuzzed text)."""
+    if _FastLoader is not None and not _DIVERGENT.search(text):
         try:
-            fast = _FastLoader(text)
-            return fast.get_single_node(), fast
-        except Exception:  # whatever it is, the reference loader below reports it
+            data, lines = _parse_with(_FastLoader, text, shown)
+        except Exception:  # read again below, and reported as PyYAML reports it
             pass
-    loader = _Loader(text)
+        else:
+            if isinstance(data, dict):
+                return data, lines
+    return _parse_with(_Loader, text, shown)
+
+
+def _parse_with(loader_class: Any, text: str, shown: str) -> tuple[Any, LineMap]:
+    loader = loader_class(text)
     try:
-        return loader.get_single_node(), loader
+        node = loader.get_single_node()
     except _LimitError as exc:
         raise ScenarioError([Diagnostic(shown, exc.line, exc.path, exc.message)]) from None
     except yaml.MarkedYAMLError as exc:
         raise ScenarioError([_syntax_error(exc, shown)]) from None
     finally:
         loader.dispose()
-
-
-def _parse(text: str, shown: str) -> tuple[Any, LineMap]:
-    node, loader = _compose(text, shown)
     if node is None:
         raise ScenarioError([Diagnostic(shown, 0, "", "the file holds only comments; a "
                                         "catalogue starts with `catalog: NAME`, a scenario "
