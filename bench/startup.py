@@ -1,7 +1,7 @@
 """Start-up cost of the commands a user runs first: CPU time (user + system) of the whole
 process, as a shell would start it.
 
-    .venv/bin/python bench/startup.py [--runs 9] [--out bench/startup.json] [--no-bytecode]
+    .venv/bin/python bench/startup.py [--runs 9] [--out bench/startup.json] [--modes ...]
 
 Each round runs every command once (interleaved, so a busy machine weighs on all of them
 alike); the CPU time of a run is the rise of ``getrusage(RUSAGE_CHILDREN)`` around it. The
@@ -9,11 +9,11 @@ figures are the median and the min-max over the rounds; every raw value is store
 target (issue 18, docs/performance.md "Start-up") is under 0.3 s for ``--help`` and
 ``validate``.
 
-By default the commands run as after ``pip install``, with Python's bytecode caches
-(``__pycache__``, written by a first unmeasured run even where ``PYTHONDONTWRITEBYTECODE``
-is set); ``--no-bytecode`` removes this checkout's caches and measures without them (every
-module of itr-sim compiled from source on each start, as with ``PYTHONDONTWRITEBYTECODE``
-in a checkout; libraries keep their caches).
+Two modes, both by default: ``bytecode``, as after ``pip install``, with Python's bytecode
+caches (``__pycache__``, written by a first unmeasured run even where
+``PYTHONDONTWRITEBYTECODE`` is set); ``no-bytecode``, with this checkout's caches removed
+and not written (every module of itr-sim compiled from source on each start, as in a
+checkout with ``PYTHONDONTWRITEBYTECODE``; libraries keep their caches).
 """
 
 from __future__ import annotations
@@ -115,6 +115,10 @@ def measure(runs: int, names: list[str], bytecode: bool) -> dict[str, dict[str, 
     return out
 
 
+MODES = {"bytecode": True, "no-bytecode": False}
+"""With this checkout's bytecode caches (as after ``pip install``) and without them."""
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="CPU time of itr-sim's start-up, per command.")
     parser.add_argument("--runs", type=int, default=9, help="rounds (default 9)")
@@ -122,29 +126,31 @@ def main() -> None:
                         help="where the figures go (default bench/startup.json)")
     parser.add_argument("--only", nargs="+", choices=list(COMMANDS), default=list(COMMANDS),
                         help="measure only these commands")
-    parser.add_argument("--no-bytecode", action="store_true",
-                        help="without bytecode caches: every start compiles itr-sim")
+    parser.add_argument("--modes", nargs="+", choices=list(MODES),
+                        default=["no-bytecode", "bytecode"],
+                        help="with and/or without bytecode caches (default both)")
     args = parser.parse_args()
-    results = measure(args.runs, args.only, bytecode=not args.no_bytecode)
+    modes = {mode: measure(args.runs, args.only, bytecode=MODES[mode]) for mode in args.modes}
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     doc = {
         "what": "CPU time (user + sys) of the whole itr-sim process, per command",
         "runs": args.runs,
-        "bytecode_cache": not args.no_bytecode,
         "python": platform.python_version(),
         "machine": f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs",
         "load_average_1min_at_end": round(load, 2) if load is not None else None,
-        "commands": results,
+        "modes": modes,
     }
     args.out.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
-    width = max(len(n) for n in results)
-    for name, r in results.items():
-        verdict = ""
-        if "met" in r:
-            verdict = f"  target < {TARGET_S} s: {'met' if r['met'] else 'MISSED'}"
-        print(f"{name:<{width}}  CPU {r['cpu_median_s']:.3f} s "
-              f"({r['cpu_min_s']:.3f}-{r['cpu_max_s']:.3f}), wall {r['wall_median_s']:.3f} s"
-              f"{verdict}")
+    for mode, results in modes.items():
+        width = max(len(n) for n in results)
+        print(mode)
+        for name, r in results.items():
+            verdict = ""
+            if "met" in r:
+                verdict = f"  target < {TARGET_S} s: {'met' if r['met'] else 'MISSED'}"
+            print(f"  {name:<{width}}  CPU {r['cpu_median_s']:.3f} s "
+                  f"({r['cpu_min_s']:.3f}-{r['cpu_max_s']:.3f}), wall "
+                  f"{r['wall_median_s']:.3f} s{verdict}")
     print(f"wrote {args.out}")
 
 
