@@ -267,3 +267,19 @@ def test_fast_yaml_fuzzed_against_the_reference(pieces: list[str]) -> None:
     reference loader, so its messages cannot differ)."""
     text = "".join(pieces)
     assert _outcome(text) == _reference(text)
+
+
+@pytest.mark.parametrize(("text", "line", "says"), [
+    ("!!foo a: 1\n", 1, "cannot read key 'a': could not determine a constructor for the tag "
+     "'tag:yaml.org,2002:foo'; itr-sim files need no YAML tags: remove it"),
+    ("b:\n  2027-02-30: x\n", 2, "cannot read key '2027-02-30': day is out of range for "
+     "month; quote it"),
+])
+def test_unreadable_key_is_a_diagnostic(text: str, line: int, says: str) -> None:
+    """Fails if a key YAML cannot construct (an unknown tag, a date that does not exist)
+    escapes as an exception (the CLI's internal error, exit 3) instead of a file:line
+    diagnostic (exit 2); found while fuzzing the two YAML readers."""
+    with pytest.raises(ScenarioError) as caught:
+        source._parse(text, "f.yaml")
+    (found,) = caught.value.diagnostics
+    assert (found.line, found.message) == (line, says)

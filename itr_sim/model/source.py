@@ -439,7 +439,16 @@ def _build(node: yaml.Node, path: Path_, lines: LineMap, errors: list[Diagnostic
                 errors.append(Diagnostic(shown, key_node.start_mark.line + 1, ".".join(
                     map(str, path)), "YAML merge keys (<<) are not supported; repeat the keys"))
                 continue
-            key = loader.construct_object(key_node, deep=True)
+            try:
+                key = loader.construct_object(key_node, deep=True)
+            except (yaml.constructor.ConstructorError, ValueError) as exc:  # !!tag, 2027-02-30
+                hint = ("itr-sim files need no YAML tags: remove it"
+                        if isinstance(exc, yaml.constructor.ConstructorError) else "quote it")
+                problem = getattr(exc, "problem", None) or str(exc)[:80]
+                errors.append(Diagnostic(shown, key_node.start_mark.line + 1, dotted(path),
+                                         f"cannot read key {str(key_node.value)[:40]!r}: "
+                                         f"{problem}; {hint}"))
+                continue
             if isinstance(key, bool) or key is None or isinstance(key, list | dict):
                 errors.append(Diagnostic(shown, key_node.start_mark.line + 1, dotted(path),
                                          f"key {key!r} is not a name; quote it"))
