@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import typer
-from rich.console import Console
 
 __all__ = ["bars_off", "detail", "github_annotation", "info", "set_verbosity", "step"]
 
@@ -74,6 +73,8 @@ def step(what: str) -> Iterator[None]:
     if bars_off():
         yield
     else:
+        from rich.console import Console  # only for the spinner: `validate` never loads rich
+
         with Console(stderr=True).status(what + "..."):
             yield
     detail(f"{what}: {time.perf_counter() - started:.1f} s")

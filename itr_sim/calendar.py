@@ -36,13 +36,16 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
-
-import numpy as np
 
 from itr_sim.units import MINUTES_PER_DAY, Duration, DurationKind
 
-__all__ = ["BusinessClock", "Calendar", "country_holidays", "local_to_minutes", "weekly_windows"]
+if TYPE_CHECKING:  # numpy is imported by the array methods only: `validate` never loads it
+    import numpy as np
+
+__all__ = ["BusinessClock", "Calendar", "country_holidays", "holiday_countries",
+           "holiday_subdivisions", "local_to_minutes", "weekly_windows"]
 
 DAY_MIN = MINUTES_PER_DAY
 
@@ -60,6 +63,56 @@ def country_holidays(
         d for d in getattr(table, "weekend_workdays", ()) if d.year == year
     )
     return days, makeup
+
+
+@lru_cache(maxsize=1)
+def holiday_countries() -> tuple[str, ...]:
+    """The country codes the ``holidays`` package knows (aliases such as UK included), in its
+    order: the keys of ``holidays.list_supported_countries()``. Read as data from the
+    package's registry, without importing it: importing ``holidays`` loads its calendars and
+    dateutil, and ``list_supported_countries`` every country's module, costs that
+    ``validate`` would pay to check one code (tests/test_startup.py holds the two equal)."""
+    return _registry_countries() or _imported_countries()
+
+
+def _imported_countries() -> tuple[str, ...]:
+    import holidays
+
+    return tuple(holidays.list_supported_countries())
+
+
+def _registry_countries() -> tuple[str, ...]:
+    """The codes of the ``COUNTRIES`` table in ``holidays/registry.py`` (module name -> class
+    name, ISO alpha-2, alpha-3 and alias codes; codes are 2 or 3 characters), read with
+    ``ast.literal_eval``; empty when the file is not found or not laid out so."""
+    import ast
+    import importlib.util
+    import re
+    from pathlib import Path
+
+    try:
+        spec = importlib.util.find_spec("holidays")
+        folders = list(spec.submodule_search_locations or []) if spec else []
+        for folder in folders:
+            text = (Path(folder) / "registry.py").read_text(encoding="utf-8")
+            table = re.search(r"^COUNTRIES\b[^=\n]*=\s*(\{.*?^\})", text, re.M | re.S)
+            if table is None:
+                continue
+            entries = ast.literal_eval(table.group(1))
+            codes = (code for names in entries.values() for code in names[1:]
+                     if 2 <= len(code) <= 3)
+            return tuple(dict.fromkeys(codes))
+    except (ImportError, OSError, SyntaxError, ValueError, AttributeError, TypeError):
+        pass
+    return ()
+
+
+def holiday_subdivisions(country: str) -> list[str]:
+    """The subdivision codes of one known country (``list_supported_countries()[country]``),
+    importing only that country's module."""
+    import holidays
+
+    return list(getattr(holidays, country).subdivisions)
 
 
 @dataclass(frozen=True)
@@ -286,6 +339,8 @@ class BusinessClock:
 
     # -- the same arithmetic on arrays (used by the clock table) --------------------
     def _cover_array(self, *arrays: np.ndarray) -> None:
+        import numpy as np
+
         finite = [a[np.isfinite(a)] for a in arrays if len(a)]
         finite = [a for a in finite if len(a)]
         if finite:
@@ -293,6 +348,8 @@ class BusinessClock:
             self._cover(max(float(a.max()) for a in finite))
 
     def _covered_array(self, t: np.ndarray) -> np.ndarray:
+        import numpy as np
+
         starts, ends = np.asarray(self._starts), np.asarray(self._ends)
         cum = np.asarray(self._cum)
         i = np.searchsorted(starts, t, side="right") - 1
@@ -302,6 +359,8 @@ class BusinessClock:
 
     def elapsed_array(self, t0: np.ndarray, t1: np.ndarray) -> np.ndarray:
         """:meth:`elapsed` element-wise (identical results)."""
+        import numpy as np
+
         t0, t1 = np.asarray(t0, dtype=float), np.asarray(t1, dtype=float)
         if self.calendar.is_24x7:
             return t1 - t0
@@ -310,6 +369,8 @@ class BusinessClock:
 
     def add_array(self, t: np.ndarray, minutes: np.ndarray | float) -> np.ndarray:
         """:meth:`add` element-wise (identical results); ``inf`` stays ``inf``."""
+        import numpy as np
+
         t = np.asarray(t, dtype=float)
         m = np.broadcast_to(np.asarray(minutes, dtype=float), t.shape)
         if np.any(m < 0):
@@ -336,6 +397,8 @@ class BusinessClock:
     def add_business_days_array(self, t: np.ndarray, days: int) -> np.ndarray:
         """:meth:`add_business_days` element-wise (identical results): on arrays for days
         without a clock change, one by one for the others."""
+        import numpy as np
+
         t = np.asarray(t, dtype=float)
         if len(t) == 0:
             return t.copy()
@@ -382,6 +445,8 @@ class BusinessClock:
                        nbd_cutoff_min: int = 15 * 60) -> np.ndarray:
         """:meth:`deadline` element-wise: elapsed budgets on arrays, business-day and NBD
         budgets one by one."""
+        import numpy as np
+
         t = np.asarray(t, dtype=float)
         if budget.kind is DurationKind.ELAPSED:
             return self.add_array(t, budget.minutes)
@@ -398,6 +463,8 @@ class BusinessClock:
         padded). A pause that ends after the clock's ``start`` and begins before the
         deadline as moved so far pushes it by the pause's covered minutes (counted from
         ``start`` if the pause began before it)."""
+        import numpy as np
+
         deadline = np.array(deadline, dtype=float)
         start = np.asarray(start, dtype=float)
         for k in range(len(p0)):

@@ -94,11 +94,10 @@ class HolidaySpec(Strict):
     def _known_country(cls, value: str | None) -> str | None:
         if value is None:
             return value
-        import holidays
-
+        from itr_sim.calendar import holiday_countries
         from itr_sim.model.fields import did_you_mean
 
-        supported = holidays.list_supported_countries()
+        supported = holiday_countries()
         if value not in supported:
             raise ValueError(did_you_mean(value, supported, "holiday country", listing=False)
                              + "; use an ISO 3166 code such as CN, DE, US")
@@ -111,11 +110,10 @@ class HolidaySpec(Strict):
         if self.country is None:
             raise ValueError("a holiday subdivision needs its country: {country: DE, "
                              f"subdivision: {self.subdivision}}}")
-        import holidays
-
+        from itr_sim.calendar import holiday_subdivisions
         from itr_sim.model.fields import did_you_mean
 
-        known = holidays.list_supported_countries()[self.country]
+        known = holiday_subdivisions(self.country)
         if self.subdivision not in known:
             if not known:
                 raise ValueError(f"the holidays of {self.country} have no subdivisions; "

@@ -11,13 +11,15 @@ from __future__ import annotations
 import itertools
 import math
 from functools import cached_property
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import numpy as np
 from pydantic import Field, model_validator
 
 from itr_sim.model.fields import ElapsedDuration, Strict
 from itr_sim.units import UnitError, parse_fraction
+
+if TYPE_CHECKING:  # numpy is imported where arrays are made: validating never loads it
+    import numpy as np
 
 __all__ = ["Distribution"]
 
@@ -131,6 +133,8 @@ class Empirical(Strict):
     @cached_property
     def points(self) -> tuple[np.ndarray, np.ndarray]:
         """(probabilities, values in minutes) of the quantile function's corners."""
+        import numpy as np
+
         probs = [parse_fraction(k) for k in self.quantiles]
         return (np.array(probs, float),
                 np.array([d.minutes for d in self.quantiles.values()], float))
@@ -138,6 +142,8 @@ class Empirical(Strict):
     def moments(self) -> tuple[float, float]:
         """Exact mean and variance: each piece is a uniform on [x1, x2] of weight p2 - p1
         (E X = (x1 + x2) / 2, E X^2 = (x1^2 + x1 x2 + x2^2) / 3)."""
+        import numpy as np
+
         p, x = self.points
         w, a, b = np.diff(p), x[:-1], x[1:]
         mean = float(np.sum(w * (a + b) / 2.0))
@@ -240,10 +246,14 @@ class Distribution(Strict):
             scale = m / math.gamma(1 + 1 / p.shape)
             return scale * rng.weibull(p.shape, size)
         if f == "fixed":
+            import numpy as np
+
             return np.full(size, m)
         if f == "uniform":
             return rng.uniform(p.low.minutes, p.high.minutes, size)
         if f == "empirical":
+            import numpy as np
+
             probs, values = p.points
             return np.interp(rng.random(size), probs, values)
         return rng.triangular(p.low.minutes, p.mode.minutes, p.high.minutes, size)

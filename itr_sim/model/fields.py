@@ -54,7 +54,9 @@ class Strict(BaseModel):
     """Base of every YAML model: unknown keys are errors, values are immutable."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=False,
-                              allow_inf_nan=False)
+                              allow_inf_nan=False, defer_build=True)
+    """``defer_build``: a model's validator is built on first use, so importing the models
+    costs no validator that a command does not use (``itr-sim validate`` builds two)."""
 
     @field_validator("*", mode="before")
     @classmethod

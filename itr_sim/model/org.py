@@ -6,7 +6,6 @@ import math
 from enum import StrEnum
 from typing import Annotated, Any
 
-import numpy as np
 from pydantic import BeforeValidator, Discriminator, Field, Tag
 
 from itr_sim.model.complaints import Complaints, Survey
@@ -25,6 +24,7 @@ from itr_sim.model.fields import (
     TimeZoneName,
 )
 from itr_sim.model.kcp import Kcp
+from itr_sim.model.linsolve import SingularMatrix, solve
 from itr_sim.units import Duration
 
 __all__ = [
@@ -399,8 +399,8 @@ class Organisation(Strict):
             if name in index:
                 e[index[name]] += share
         try:
-            v = np.linalg.solve(np.array(a), np.array(e))
-        except np.linalg.LinAlgError:
+            v = solve(a, e)
+        except SingularMatrix:
             return {name: float("inf") for name in names}
         return {name: float(v[i]) for i, name in enumerate(names)}
 
@@ -441,5 +441,5 @@ Entry = Annotated[
     Discriminator(_entry_form),
 ]
 """``L1``, ``{L1: 88%, L2: 12%}`` or ``{default: {L1: 90%, L2: 10%}, critical: {L2: 100%}}``."""
-
-Organisation.model_rebuild()
+# (Organisation's forward reference to Entry resolves when its validator is first built:
+# models are built on first use, see Strict.)

@@ -81,9 +81,9 @@ class ScenarioError(ValueError):
         super().__init__("\n".join(str(d) for d in diagnostics))
 
 
-class _Loader(yaml.SafeLoader):
-    """SafeLoader with YAML 1.2 core scalar resolution, and bounds on nesting depth, node
-    count and aliases checked while composing (before any Python object is built)."""
+class _Bounded(yaml.composer.Composer):
+    """Composing with bounds on nesting depth, node count and aliases (before any Python
+    object is built), whichever parser produces the events."""
 
     _depth = 0
     _nodes = 0
@@ -137,6 +137,15 @@ class _Loader(yaml.SafeLoader):
             self._depth -= 1
 
 
+class _Loader(_Bounded, yaml.SafeLoader):
+    """SafeLoader with YAML 1.2 core scalar resolution and the bounds of :class:`_Bounded`:
+    the reference reader, whose messages users see."""
+
+
+class _Divergent(Exception):
+    """Text that libyaml reads differently from PyYAML: read again by the reference loader."""
+
+
 class _LimitError(Exception):
     """A bound on the input was exceeded (line from ``mark``)."""
 
@@ -169,6 +178,38 @@ _Loader.add_implicit_resolver(
                r"|[-+]?[0-9]+[eE][-+]?[0-9]+|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"),
     list("-+0123456789."),
 )
+
+
+_CParser: Any = getattr(getattr(yaml, "cyaml", None), "CParser", None)
+"""libyaml's scanner and parser, when PyYAML was built with it."""
+_FastLoader: type | None = None
+if _CParser is not None:
+    class _CLoader(_Bounded, _CParser, yaml.constructor.SafeConstructor,
+                   yaml.resolver.Resolver):
+        """:class:`_Loader` on libyaml's scanner and parser (six times faster, a third of
+        ``itr-sim validate``): the same composing, bounds, resolvers and constructors in
+        Python on its events. Only what it reads as PyYAML would is kept: anything else is
+        read again by :class:`_Loader` (see :func:`_parse`)."""
+
+        def __init__(self, stream: str) -> None:
+            _CParser.__init__(self, stream)
+            yaml.composer.Composer.__init__(self)
+            yaml.constructor.SafeConstructor.__init__(self)
+            yaml.resolver.Resolver.__init__(self)
+
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            if getattr(self.peek_event(), "tag", None) is not None:
+                raise _Divergent  # explicit tags (!x, !!str): resolved differently when empty
+            node = super().compose_node(parent, index)
+            if (getattr(parent, "flow_style", False) and isinstance(node, yaml.ScalarNode)
+                    and not node.style and "?" in node.value):
+                # PyYAML ends a plain scalar at "?" inside [...] and {...}; libyaml does not
+                raise _Divergent
+            return node
+
+    _CLoader.yaml_implicit_resolvers = _Loader.yaml_implicit_resolvers
+    _CLoader.yaml_constructors = _Loader.yaml_constructors
+    _FastLoader = _CLoader
 
 
 def yaml_loader() -> type[yaml.SafeLoader]:
@@ -242,8 +283,32 @@ def parse_value(text: str, shown: str) -> Any:
     return _parse(text, shown)[0]
 
 
+_DIVERGENT = re.compile("[\t\x85\u2028\u2029\ufeff]|[|>][-+0-9]*#")
+"""Text that libyaml reads where PyYAML refuses it: tabs before a token, the Unicode line
+breaks, a byte-order mark past the start, a comment glued to a block scalar's ``|`` or
+``>`` (found by fuzzing the two against each other)."""
+
+
 def _parse(text: str, shown: str) -> tuple[Any, LineMap]:
-    loader = _Loader(text)
+    """The data and line map of one YAML text. Read with libyaml's parser when PyYAML has
+    it (six times faster); whatever that reading does not accept, and any text the two
+    parsers are known to read differently (:data:`_DIVERGENT`, a document that is not a
+    mapping), is read
+    by the reference loader alone, so every value, line and message is PyYAML's
+    (tests/test_startup.py compares the two on every bundled file and on fuzzed text)."""
+    if _FastLoader is not None and not _DIVERGENT.search(text):
+        try:
+            data, lines = _parse_with(_FastLoader, text, shown)
+        except Exception:  # read again below, and reported as PyYAML reports it
+            pass
+        else:
+            if isinstance(data, dict):
+                return data, lines
+    return _parse_with(_Loader, text, shown)
+
+
+def _parse_with(loader_class: Any, text: str, shown: str) -> tuple[Any, LineMap]:
+    loader = loader_class(text)
     try:
         node = loader.get_single_node()
     except _LimitError as exc:
@@ -374,7 +439,16 @@ def _build(node: yaml.Node, path: Path_, lines: LineMap, errors: list[Diagnostic
                 errors.append(Diagnostic(shown, key_node.start_mark.line + 1, ".".join(
                     map(str, path)), "YAML merge keys (<<) are not supported; repeat the keys"))
                 continue
-            key = loader.construct_object(key_node, deep=True)
+            try:
+                key = loader.construct_object(key_node, deep=True)
+            except (yaml.constructor.ConstructorError, ValueError) as exc:  # !!tag, 2027-02-30
+                hint = ("itr-sim files need no YAML tags: remove it"
+                        if isinstance(exc, yaml.constructor.ConstructorError) else "quote it")
+                problem = getattr(exc, "problem", None) or str(exc)[:80]
+                errors.append(Diagnostic(shown, key_node.start_mark.line + 1, dotted(path),
+                                         f"cannot read key {str(key_node.value)[:40]!r}: "
+                                         f"{problem}; {hint}"))
+                continue
             if isinstance(key, bool) or key is None or isinstance(key, list | dict):
                 errors.append(Diagnostic(shown, key_node.start_mark.line + 1, dotted(path),
                                          f"key {key!r} is not a name; quote it"))

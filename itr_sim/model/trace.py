@@ -15,14 +15,16 @@ import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
-
-import numpy as np
 
 from itr_sim.model.catalog import Catalog, RequestKind
 from itr_sim.model.fields import did_you_mean
 from itr_sim.model.scenario import Scenario
 from itr_sim.model.source import Diagnostic, Level, ScenarioError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = ["COLUMNS", "MAX_TRACE_BYTES", "MAX_TRACE_ROWS", "TraceRows", "check_trace"]
 
@@ -139,6 +141,8 @@ def check_trace(path: Path, shown: str, sc: Scenario, cat: Catalog, horizon_min:
                                    f"name customers not in the scenario ({names}): served best "
                                    "effort, without SLA clocks", Level.WARNING))
     rows.sort(key=lambda r: r[0])
+    import numpy as np
+
     return TraceRows(np.array([r[0] for r in rows], float), [r[1] for r in rows],
                      [r[2] for r in rows], [r[3] for r in rows]), warnings
 
