@@ -29,6 +29,8 @@ class Source:
     PARTS = 4
     COMPLAINTS = 5
     CLOSURE = 6
+    UPDATES = 16      # progress updates: time per update, per level and severity
+    ONSITE = 17       # site visits: need, travel
 
 
 def stream(root: np.random.SeedSequence, source: int, name: str) -> np.random.Generator:

@@ -37,13 +37,18 @@ class Event(IntEnum):
     CALLBACK = 15
     NOTIFIED = 16         # hierarchical escalation notices, added by the clock analysis
     REOPENED = 17         # a closed ticket comes back (unit = the tier that takes it again)
+    UPDATE_SENT = 29      # a progress update to the customer (unit = its sender)
+    WAITING_ONSITE = 30   # the tier waits for a field engineer's visit (unit = the tier)
+    ONSITE_ARRIVED = 31   # the field engineer is on site (unit = the field team)
 
     @property
     def label(self) -> str:
         return self.name.lower()
 
 
-EVENT_LABELS = [e.label for e in Event]
+EVENT_LABELS = [Event(i).label if i in Event._value2member_map_ else f"unused_{i}"
+                for i in range(max(Event) + 1)]
+"""Labels indexed by event code (a code without a member gets a placeholder label)."""
 
 
 def _categorical(codes: np.ndarray, names: list[str]) -> pd.Categorical:

@@ -22,6 +22,7 @@ from itr_sim.model.fields import (
     Strict,
     TimeZoneName,
 )
+from itr_sim.model.updates import Onsite, Updates
 from itr_sim.units import Duration
 
 __all__ = [
@@ -378,6 +379,13 @@ class Organisation(Strict):
         except np.linalg.LinAlgError:
             return {name: float("inf") for name in names}
         return {name: float(v[i]) for i, name in enumerate(names)}
+
+    updates: Updates = Field(
+        default_factory=dict, description="progress updates per level and severity: "
+        "{platinum: {critical: {cadence: 45m, sender: L1, time: {fixed: {value: 5m}}}}}; "
+        "none: no updates are sent")
+    onsite: Onsite | None = Field(
+        None, description="site visits of field engineers: {team, share, travel}")
 
 
 RESOLVED = "resolved"
