@@ -225,7 +225,8 @@ class Team(StaffedUnit):
     """A team for non-technical requests or complaints."""
 
     handles: Annotated[list[Name], Field(min_length=1)] = Field(
-        description="non-technical request types, or `complaints`"
+        description="non-technical request types, or `complaints`, or `onsite` (a field team: "
+        "organisation.onsite)"
     )
 
 
