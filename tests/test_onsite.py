@@ -163,7 +163,7 @@ organisation:
     field:
       handles: [{handles}]
       shifts:
-        - {{days: Mon-Fri, hours: "09:00-18:00", agents: 2}}
+        - {{days: Mon-Fri, hours: "09:00-18:00", agents: {agents}}}
       handling: {{default: {{fixed: {{value: 1h}}}}}}
   onsite:
     team: {team}
@@ -180,7 +180,7 @@ TEAM_LINE, SHARE_LINE, TRAVEL_LINE, HANDLES_LINE = 19, 20, 21, 14
 
 def write(tmp_path: Path, **values: str) -> Path:
     fields = {"catalog": str(CATALOG), "handles": "onsite, billing", "team": "field",
-              "key": "hardware", "travel": "2h", **values}
+              "key": "hardware", "travel": "2h", "agents": "2", **values}
     path = tmp_path / "bad.yaml"
     path.write_text(SCENARIO.format(**fields), encoding="utf-8")
     return path
@@ -191,10 +191,12 @@ def write(tmp_path: Path, **values: str) -> Path:
     ({"handles": "billing"}, TEAM_LINE, "does not handle `onsite`"),
     ({"key": "billing"}, SHARE_LINE, "unknown technical request type or severity 'billing'"),
     ({"travel": "-1h"}, TRAVEL_LINE, "is not a duration"),
+    ({"agents": "0"}, TEAM_LINE, "no engineer in any shift"),
 ])
 def test_bad_onsite_is_refused_at_its_line(tmp_path, values, line, message):
     """Fails if an unknown field team, a team that does not take visits, a share of a
-    non-technical type or a bad travel time is accepted, or reported without its line."""
+    non-technical type, a bad travel time or a field team without engineers is accepted,
+    or reported without its line."""
     found = [d for d in validate_file(write(tmp_path, **values)) if d.level is Level.ERROR]
     matching = [d for d in found if message in d.message]
     assert matching, [str(d) for d in found]

@@ -223,6 +223,12 @@ organisation:
       shifts:
         - {{days: Mon-Sun, hours: "00:00-24:00", agents: 1}}
       handling: {{default: {{fixed: {{value: 30m}}}}}}
+  teams:
+    idle:
+      handles: [billing]
+      shifts:
+        - {{days: Mon-Fri, hours: "09:00-18:00", agents: 0}}
+      handling: {{default: {{fixed: {{value: 30m}}}}}}
   updates:
     {level}:
       {severity}: {{cadence: {cadence}, sender: {sender}, time: {{fixed: {{value: 5m}}}}}}
@@ -232,7 +238,7 @@ demand:
   severity_mix: {{critical: 100%}}
   type_mix: {{fault: 100%}}
 """
-RULE_LINE = 14
+RULE_LINE = 20
 
 
 def write(tmp_path: Path, **values: str) -> Path:
@@ -248,10 +254,11 @@ def write(tmp_path: Path, **values: str) -> Path:
     ({"cadence": "0m"}, RULE_LINE, "cadence must be above 0m"),
     ({"level": "bronze"}, RULE_LINE - 1, "unknown level 'bronze'"),
     ({"severity": "urgent"}, RULE_LINE, "unknown severity 'urgent'"),
+    ({"sender": "idle"}, RULE_LINE, "no agent in any shift"),
 ])
 def test_bad_updates_are_refused_at_their_line(tmp_path, values, line, message):
-    """Fails if an unknown sender, level or severity or a zero cadence is accepted, or is
-    reported without its line."""
+    """Fails if an unknown sender, level or severity, a zero cadence or a sender without
+    agents is accepted, or is reported without its line."""
     found = [d for d in validate_file(write(tmp_path, **values)) if d.level is Level.ERROR]
     matching = [d for d in found if message in d.message]
     assert matching, [str(d) for d in found]

@@ -667,6 +667,9 @@ def _check_updates(org: Organisation, cat: Catalog, err: Report) -> None:
             if rule.sender not in units:
                 err((*path, "sender"), did_you_mean(rule.sender, units, "tier or team")
                     + "; the sender is the tier or team whose agents write the updates")
+            elif {**org.tiers, **org.teams}[rule.sender].staffed_hours_per_week() <= 0:
+                err((*path, "sender"), f"{rule.sender} has no agent in any shift: the "
+                    "updates would wait forever; give a shift some agents or another sender")
             targets = cat.levels[level].targets.get(severity)
             budget = None if targets is None else targets.update
             if budget is None:
@@ -698,6 +701,9 @@ def _check_onsite(org: Organisation, cat: Catalog, err: Report) -> None:
     elif ONSITE not in org.teams[spec.team].handles:
         err((*base, "team"), f"team {spec.team!r} does not handle `onsite`; add onsite to "
             "its handles (a field team takes site visits, not requests)")
+    elif org.teams[spec.team].staffed_hours_per_week() <= 0:
+        err((*base, "team"), f"{spec.team} has no engineer in any shift: visits would wait "
+            "forever; give a shift some agents")
     technical = {name for name, rt in cat.request_types.items()
                  if rt.kind is RequestKind.TECHNICAL}
     for key in spec.share:
