@@ -164,7 +164,7 @@ organisation:
       handles: [{handles}]
       shifts:
         - {{days: Mon-Fri, hours: "09:00-18:00", agents: {agents}}}
-      handling: {{default: {{fixed: {{value: 1h}}}}}}
+      handling: {{{on_site}: {{fixed: {{value: 1h}}}}}}
   onsite:
     team: {team}
     share: {{{key}: 30%}}
@@ -175,12 +175,12 @@ demand:
   severity_mix: {{critical: 100%}}
   type_mix: {{fault: 50%, hardware: 40%, billing: 10%}}
 """
-TEAM_LINE, SHARE_LINE, TRAVEL_LINE, HANDLES_LINE = 19, 20, 21, 14
+TEAM_LINE, SHARE_LINE, TRAVEL_LINE, HANDLES_LINE, HANDLING_LINE = 19, 20, 21, 14, 17
 
 
 def write(tmp_path: Path, **values: str) -> Path:
     fields = {"catalog": str(CATALOG), "handles": "onsite, billing", "team": "field",
-              "key": "hardware", "travel": "2h", "agents": "2", **values}
+              "key": "hardware", "travel": "2h", "agents": "2", "on_site": "default", **values}
     path = tmp_path / "bad.yaml"
     path.write_text(SCENARIO.format(**fields), encoding="utf-8")
     return path
@@ -192,15 +192,17 @@ def write(tmp_path: Path, **values: str) -> Path:
     ({"key": "billing"}, SHARE_LINE, "unknown technical request type or severity 'billing'"),
     ({"travel": "-1h"}, TRAVEL_LINE, "is not a duration"),
     ({"agents": "0"}, TEAM_LINE, "no engineer in any shift"),
+    ({"on_site": "critical"}, HANDLING_LINE, "no time on site for major/hardware"),
 ])
 def test_bad_onsite_is_refused_at_its_line(tmp_path, values, line, message):
     """Fails if an unknown field team, a team that does not take visits, a share of a
-    non-technical type, a bad travel time or a field team without engineers is accepted,
-    or reported without its line."""
+    non-technical type, a bad travel time, a field team without engineers or without a
+    time on site for some visits is accepted, or reported without its line."""
     found = [d for d in validate_file(write(tmp_path, **values)) if d.level is Level.ERROR]
     matching = [d for d in found if message in d.message]
     assert matching, [str(d) for d in found]
-    assert matching[0].line == line and "organisation.onsite" in matching[0].path
+    assert matching[0].line == line
+    assert "organisation.onsite" in matching[0].path or "teams.field" in matching[0].path
 
 
 def test_the_template_is_valid_and_an_idle_field_team_is_warned(tmp_path):

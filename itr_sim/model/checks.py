@@ -710,3 +710,13 @@ def _check_onsite(org: Organisation, cat: Catalog, err: Report) -> None:
         if key not in technical and key not in cat.severities:
             err((*base, "share", key), did_you_mean(key, technical | set(cat.severities),
                                                     "technical request type or severity"))
+    team = org.teams.get(spec.team)
+    if team is None:
+        return
+    missing = [f"{s}/{t}" for s in cat.severities for t in sorted(technical)
+               if spec.need(s, t) > 0 and not any(
+                   k in team.handling for k in (f"{s}/{t}", s, t, "default"))]
+    if missing:
+        err(("organisation", "teams", spec.team, "handling"), f"no time on site for "
+            f"{_listing(missing)} visits of {spec.team}; add a key for each (a severity, a "
+            "request type or severity/type) or `default:`")
