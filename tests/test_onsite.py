@@ -100,6 +100,47 @@ def test_a_visit_is_a_wait_of_the_tier_served_by_the_field_team(tmp_path):
         assert onsite.loc[1, "lateness_min"] == pytest.approx(a + 30)
 
 
+def test_the_visit_follows_the_customer_wait_and_only_at_the_first_tier(tmp_path):
+    """Fails if the visit is not placed after the customer wait (the order of a tier's
+    waits: customer, parts, visit, vendor), or if a ticket escalated to a second tier gets a
+    second visit there. By hand: L1 always waits for the customer (1h) and never resolves;
+    T0 (critical, 0) works a at L1, waits 1h, resumes at a+60 and works until c, waits for
+    the engineer (on site at c+120, leaves at c+180), finishes its 30 minutes of L1 work at
+    270 and goes to L2 (30m, no second visit): restored and resolved at 300."""
+    result = run_trace(tmp_path, "0,telco,critical,fault", {
+        "organisation.tiers.L1.resolves": "0%",
+        "organisation.tiers.L1.escalates_to": "L2",
+        "organisation.tiers.L1.waiting": {"customer": {"probability": "100%",
+                                                      "duration": {"fixed": {"value": "1h"}}}},
+        "organisation.tiers.L2": {
+            "shifts": [{"days": "Mon-Sun", "hours": "00:00-24:00", "agents": 1}],
+            "handling": {"default": {"fixed": {"value": "30m"}}}},
+        "organisation.teams": {"field": FIELD},
+        "organisation.onsite": {"team": "field", "share": {"critical": "100%"},
+                                "travel": {"fixed": {"value": "2h"}}}})
+    names = check_log(result, """
+    0    0       arrived           -      technical
+    0    0       entitled          -      entitled
+    0    0       queued            L1     -
+    0    0       engaged           L1     first
+    0    a       waiting_customer  L1     -
+    0    a+60    resumed           L1     waiting_customer
+    0    a+60    engaged           L1     -
+    0    c       waiting_onsite    L1     -
+    0    c+120   onsite_arrived    field  -
+    0    c+180   resumed           L1     waiting_onsite
+    0    c+180   engaged           L1     -
+    0    270     handed_over       L1     L2
+    0    270     queued            L2     -
+    0    270     engaged           L2     -
+    0    300     restored          L2     -
+    0    300     resolved          L2     -
+    0    300     closed            -      -
+    """)
+    a, c = names["a"], names["c"]
+    assert in_split(a, 30.0) and in_split(c - a - 60.0, 30.0 - a)
+
+
 def test_a_ticket_takes_the_largest_share_of_its_type_and_severity():
     """Fails if the shares of a ticket's type and severity are added, or only the first key
     that matches counts."""
