@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 __all__ = ["evaluate_clocks", "run_clocks"]
 
 REASONS = ("waiting_customer", "waiting_parts", "waiting_vendor")
-ORDER = {"response": 0, "restore": 1, "resolve": 2, "update": 3, "parts": 4}
+ORDER = {"response": 0, "restore": 1, "resolve": 2, "update": 3, "parts": 4, "onsite": 5}
 _Row = dict[str, Any]
 """One batch of clock rows: column -> array, or (label, count) for a label repeated count
 times (see :func:`_assemble`)."""
@@ -363,6 +363,13 @@ def _technical(ev: ClockEvaluator, log: _Log, pauses: _Pauses, groups: np.ndarra
         batch.update(update, engaged, resolved, severity)
     if targets.parts is not None:
         batch.parts(targets.parts, severity, cutoff)
+    if targets.onsite is not None:  # tickets with a site visit only
+        visit = ~np.isnan(first("waiting_onsite"))
+        if visit.any():
+            sub = _Batch(ev, log, pauses, groups[visit], bc)
+            sub.clock(ClockName.ONSITE, targets.onsite, arrived[visit],
+                      first("onsite_arrived")[visit], severity, cutoff)
+            batch.rows += sub.rows
     return batch.rows
 
 

@@ -12,7 +12,12 @@ resolve    ``arrived`` (or reopening)  ``resolved``
 update     first ``engaged``           ``resolved``; measures the longest gap between
                                         customer-visible events against the budget
 parts      ``waiting_parts``           the ``resumed`` that ends it
+onsite     ``arrived``                 first ``onsite_arrived``; only for tickets
+                                        with a visit (a ``waiting_onsite`` event)
 =========  ==========================  ===========================================
+
+The update clock's customer-visible events include ``update_sent``, the progress updates
+the engine sends with ``organisation.updates`` (docs/engine.md).
 
 Pauses come from ``waiting_<reason>`` ... ``resumed`` (detail ``waiting_<reason>``) for the
 reasons the catalogue lets pause that clock; a pause moves the deadline by the covered time
@@ -40,7 +45,7 @@ from itr_sim.units import Duration, DurationKind
 __all__ = ["CLOCK_COLUMNS", "ClockEvaluator", "evaluate_clocks_per_ticket", "pause_intervals"]
 
 VISIBLE = {"engaged", "waiting_customer", "waiting_vendor", "waiting_parts", "resumed",
-           "restored", "handed_over", "resolved"}
+           "restored", "handed_over", "resolved", "update_sent"}
 CLOCK_COLUMNS = [
     "replication", "ticket", "clock", "cycle", "level", "severity", "start_min", "stop_min",
     "deadline_min", "budget", "business_elapsed_min", "paused_waiting_customer_min",
@@ -99,6 +104,9 @@ class ClockEvaluator:
             if why == PauseReason.WAITING_PARTS:
                 rows += self._clock(ticket, ClockName.PARTS, a, None if b >= self.end else b,
                                     [], [])
+        if first("waiting_onsite") is not None:
+            rows += self._clock(ticket, ClockName.ONSITE, arrived, first("onsite_arrived"),
+                                pauses, changes)
         return rows
 
     def _service(self, ticket: _Ticket) -> list[dict[str, Any]]:

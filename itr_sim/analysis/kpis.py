@@ -30,8 +30,8 @@ OUTCOMES = ("entitled", "emergency_only", "rejected", "best_effort")
 """KCP1 outcomes (:class:`itr_sim.rules.entitlement.Outcome`), in the order of the summary."""
 
 SESSION_ENDS = ("released", "waiting_customer", "waiting_vendor", "waiting_parts",
-                "handed_over", "resolved", "closed", "fix_pending", "review_requested",
-                "reviewed", "callback", "complaint_escalated")
+                "waiting_onsite", "handed_over", "resolved", "closed", "fix_pending",
+                "review_requested", "reviewed", "callback", "complaint_escalated")
 
 
 def only_kept(frame: pd.DataFrame, tickets: pd.DataFrame) -> pd.DataFrame:

@@ -72,9 +72,10 @@ LEVERS = {
     "response": "shift windows: some covered hours of the level have no shift",
     "restore": "workarounds and hand-overs (the tiers' restores and handover)",
     "resolve": "last-tier and problem-management time, waits for customer and vendor",
-    "update": "progress-update cadence (the engine sends no updates between events)",
+    "update": "progress updates (organisation.updates: cadence, sender; without them none "
+              "are sent between events)",
     "parts": "spare-parts stock and logistics (organisation.parts)",
-    "onsite": "field-engineer dispatch (not modelled)",
+    "onsite": "site visits (organisation.onsite: field team shifts, travel)",
     "acknowledge": "the complaint procedure and its calendar",
     "reply": "the complaint procedure and its calendar",
     "close": "the complaint procedure and its calendar",

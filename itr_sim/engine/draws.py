@@ -36,6 +36,8 @@ class Source:
     KCP_CHANGES = 12      # KCP5 confirmations and severity changes
     SURVEY = 13             # survey response and callback handling (engine)
     SCORE = 14              # noise of the survey scores (analysis)
+    UPDATES = 16      # progress updates: time per update, per level and severity
+    ONSITE = 17       # site visits: need, travel
 
 
 def stream(root: np.random.SeedSequence, source: int, name: str) -> np.random.Generator:

@@ -46,6 +46,9 @@ class Event(IntEnum):
     COMPLAINT_OVERDUE = 26    # the last stage's limit passed
     COMPLAINT_MAJOR = 27      # a complaint is major (detail: vip or repeated)
     SURVEY_ANSWERED = 28      # the callback's satisfaction survey was answered
+    UPDATE_SENT = 29      # a progress update to the customer (unit = its sender)
+    WAITING_ONSITE = 30   # the tier waits for a field engineer's visit (unit = the tier)
+    ONSITE_ARRIVED = 31   # the field engineer is on site (unit = the field team)
 
     @property
     def label(self) -> str:

@@ -47,11 +47,14 @@ from itr_sim.engine.arrivals import Arrivals, ArrivalStream
 from itr_sim.engine.complaints import Callbacks, Stages, team_hook
 from itr_sim.engine.draws import Draws, Source, Uniforms, stream
 from itr_sim.engine.escalation import Escalation
+from itr_sim.engine.jobs import JobUnit
 from itr_sim.engine.kcp import Gates
 from itr_sim.engine.log import Event, EventLog, TicketTable
+from itr_sim.engine.onsite import Visits
 from itr_sim.engine.parts import Stock
 from itr_sim.engine.staffed import Profile, Ticket, Unit
 from itr_sim.engine.staffing import Staffing, staffing_of
+from itr_sim.engine.updates import ProgressUpdates, job_units
 from itr_sim.model.catalog import ClockName
 from itr_sim.model.load import LoadedScenario
 from itr_sim.model.org import RESOLVED as RESOLVED_KEY
@@ -125,9 +128,12 @@ class Replication:
         org = self.sc.organisation
         calendars = {name: self.cat.calendar(name) for name in self.cat.calendars}
         specs: dict[str, StaffedUnit] = {**org.tiers, **org.teams}
-        self.units = {name: Unit(self, name, spec, staffing_of(
+        jobbed = job_units(org)  # units that also take update and visit jobs
+        self.units = {name: (JobUnit if name in jobbed else Unit)(self, name, spec, staffing_of(
             spec, org.timezone, self.origin, self.horizon, calendars), self.code(name))
             for name, spec in specs.items()}
+        self.updates = ProgressUpdates(self, org.updates) if org.updates else None
+        self.onsite = Visits(self, org.onsite) if org.onsite is not None else None
         for unit in self.units.values():
             if unit.tier is not None and unit.tier.escalates_to is not None:
                 unit.next = self.units[unit.tier.escalates_to]
@@ -359,6 +365,8 @@ class Replication:
                 waits.append("parts")
             if unit.p_vendor and unit.wait_uniform() < unit.p_vendor:
                 waits.append("vendor")
+            if self.onsite is not None and ticket.visits == 1:
+                self.onsite.plan(ticket, waits)
             ticket.waits = waits
             if unit.timebox is not None:
                 self.escalation.start(ticket, unit, now)  # type: ignore[union-attr]
@@ -418,6 +426,8 @@ class Replication:
         self.row(ticket.id, now, ENGAGED, unit.code, self.first if first else 0)
         if first and self.complaint_share > 0:
             self.check_breach(ticket, ClockName.RESPONSE, now)
+        if first and self.updates is not None:
+            self.updates.start(ticket, now)
         length = ticket.remaining * (0.3 + 0.4 * unit.uniform()) if ticket.waits \
             else ticket.remaining
         ticket.session_start = now
@@ -463,6 +473,10 @@ class Replication:
             in_stock = self.stock.take(part, ready)
             self.row(ticket.id, now, WAITING_PARTS, unit.code,
                      self.code(part if in_stock else f"{part} backorder"))
+            return
+        if what == "onsite":
+            assert self.onsite is not None
+            self.onsite.wait(unit, ticket, now)
             return
         event = WAITING_CUSTOMER if what == "customer" else WAITING_VENDOR
         self.row(ticket.id, now, event, unit.code)
@@ -550,6 +564,8 @@ class Replication:
     def resolved(self, ticket: Ticket, unit: Unit, now: float) -> None:
         """``unit`` resolves the ticket now; its closure follows."""
         self.row(ticket.id, now, RESOLVED, unit.code)
+        if self.updates is not None:
+            self.updates.stop(ticket)
         if self.complaint_share > 0:
             self.check_breach(ticket, ClockName.RESOLVE, now)
         self.close(ticket, now, unit if self.reopen is not None or self.kcp is not None

@@ -14,6 +14,7 @@ from itr_sim.model.fields import did_you_mean
 from itr_sim.model.org import RESOLVED, WEEK_MIN, Organisation, StaffedUnit, weekly_intervals
 from itr_sim.model.scenario import Scenario
 from itr_sim.model.source import Level
+from itr_sim.model.updates import ONSITE
 from itr_sim.units import (
     MINUTES_PER_DAY,
     MINUTES_PER_WEEK,
@@ -172,7 +173,7 @@ def check_scenario(sc: Scenario, cat: Catalog) -> list[Finding]:
     for name, team in org.teams.items():
         _check_unit(("organisation", "teams", name), team, severities, types, calendars, err)
         for i, item in enumerate(team.handles):
-            if item == COMPLAINTS:
+            if item in (COMPLAINTS, ONSITE):
                 continue
             if item not in types:
                 err(("organisation", "teams", name, "handles", i),
@@ -230,6 +231,8 @@ def check_scenario(sc: Scenario, cat: Catalog) -> list[Finding]:
     if sc.staffing is not None:
         _check_staffing(sc, err)
     _check_complaints(sc, cat, err)
+    _check_updates(org, cat, err)
+    _check_onsite(org, cat, err)
     if not any(f.level is Level.ERROR for f in out):
         _check_served(sc, cat, err)
     if not any(f.level is Level.ERROR for f in out):
@@ -843,3 +846,73 @@ def _check_complaints(sc: Scenario, cat: Catalog, err: Report) -> None:
             if sev not in severities:
                 err((*base, "major", "repeated", "severities", j),
                     did_you_mean(sev, severities, "severity"))
+def _check_updates(org: Organisation, cat: Catalog, err: Report) -> None:
+    """``organisation.updates``: known levels, severities and senders; a cadence that leaves
+    room under the catalogue's update target."""
+    units = set(org.tiers) | set(org.teams)
+    for level, rules in org.updates.items():
+        base = ("organisation", "updates", level)
+        if level not in cat.levels:
+            err(base, did_you_mean(level, set(cat.levels), "level"))
+            continue
+        for severity, rule in rules.items():
+            path = (*base, severity)
+            if severity not in cat.severities:
+                err(path, did_you_mean(severity, set(cat.severities), "severity"))
+                continue
+            if rule.sender not in units:
+                err((*path, "sender"), did_you_mean(rule.sender, units, "tier or team")
+                    + "; the sender is the tier or team whose agents write the updates")
+            elif {**org.tiers, **org.teams}[rule.sender].staffed_hours_per_week() <= 0:
+                err((*path, "sender"), f"{rule.sender} has no agent in any shift: the "
+                    "updates would wait forever; give a shift some agents or another sender")
+            targets = cat.levels[level].targets.get(severity)
+            budget = None if targets is None else targets.update
+            if budget is None:
+                err(path, f"level {level!r} has no update target for {severity!r}: the "
+                    "updates take agent time but no clock measures them", Level.WARNING)
+            elif budget.kind is DurationKind.ELAPSED and \
+                    rule.cadence.minutes + rule.time.mean >= budget.minutes:
+                err((*path, "cadence"), f"cadence {rule.cadence} plus the mean update time "
+                    f"({rule.time.mean:g} min) is not below the update target {budget}: "
+                    "most gaps would miss it even without queueing; choose a shorter "
+                    "cadence", Level.WARNING)
+
+
+def _check_onsite(org: Organisation, cat: Catalog, err: Report) -> None:
+    """``organisation.onsite``: a field team that exists and handles `onsite`; shares of
+    known technical request types or severities."""
+    field_teams = [name for name, team in org.teams.items() if ONSITE in team.handles]
+    spec = org.onsite
+    if spec is None:
+        for name in field_teams:
+            err(("organisation", "teams", name, "handles"), f"team {name!r} handles "
+                "`onsite` but organisation.onsite is not given: no visits are sent",
+                Level.WARNING)
+        return
+    base = ("organisation", "onsite")
+    if spec.team not in org.teams:
+        err((*base, "team"), did_you_mean(spec.team, set(org.teams), "team")
+            + "; the field engineers are a team in organisation.teams with handles: [onsite]")
+    elif ONSITE not in org.teams[spec.team].handles:
+        err((*base, "team"), f"team {spec.team!r} does not handle `onsite`; add onsite to "
+            "its handles (a field team takes site visits, not requests)")
+    elif org.teams[spec.team].staffed_hours_per_week() <= 0:
+        err((*base, "team"), f"{spec.team} has no engineer in any shift: visits would wait "
+            "forever; give a shift some agents")
+    technical = {name for name, rt in cat.request_types.items()
+                 if rt.kind is RequestKind.TECHNICAL}
+    for key in spec.share:
+        if key not in technical and key not in cat.severities:
+            err((*base, "share", key), did_you_mean(key, technical | set(cat.severities),
+                                                    "technical request type or severity"))
+    team = org.teams.get(spec.team)
+    if team is None:
+        return
+    missing = [f"{s}/{t}" for s in cat.severities for t in sorted(technical)
+               if spec.need(s, t) > 0 and not any(
+                   k in team.handling for k in (f"{s}/{t}", s, t, "default"))]
+    if missing:
+        err(("organisation", "teams", spec.team, "handling"), f"no time on site for "
+            f"{_listing(missing)} visits of {spec.team}; add a key for each (a severity, a "
+            "request type or severity/type) or `default:`")

@@ -25,6 +25,7 @@ from itr_sim.model.fields import (
 )
 from itr_sim.model.kcp import Kcp
 from itr_sim.model.linsolve import SingularMatrix, solve
+from itr_sim.model.updates import Onsite, Updates
 from itr_sim.units import Duration
 
 __all__ = [
@@ -233,7 +234,8 @@ class Team(StaffedUnit):
     """A team for non-technical requests or complaints."""
 
     handles: Annotated[list[Name], Field(min_length=1)] = Field(
-        description="non-technical request types, or `complaints`"
+        description="non-technical request types, or `complaints`, or `onsite` (a field team: "
+        "organisation.onsite)"
     )
 
 
@@ -408,6 +410,12 @@ class Organisation(Strict):
         None, description="complaints in stages (handler, relationship manager, department "
         "head, ...), each a team with a time limit, and the rules that make one major; none: "
         "one pass through the team that handles `complaints`")
+    updates: Updates = Field(
+        default_factory=dict, description="progress updates per level and severity: "
+        "{platinum: {critical: {cadence: 45m, sender: L1, time: {fixed: {value: 5m}}}}}; "
+        "none: no updates are sent")
+    onsite: Onsite | None = Field(
+        None, description="site visits of field engineers: {team, share, travel}")
 
 
 RESOLVED = "resolved"

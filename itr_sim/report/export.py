@@ -41,6 +41,7 @@ LIFECYCLE = {
     "waiting_customer": "suspend",
     "waiting_vendor": "suspend",
     "waiting_parts": "suspend",
+    "waiting_onsite": "suspend",
     "resumed": "resume",
 }
 """Events that are not ``complete`` in the XES lifecycle model; every other event is."""
