@@ -38,17 +38,17 @@ class Event(IntEnum):
     NOTIFIED = 16         # hierarchical escalation notices, added by the clock analysis
     REOPENED = 17         # a closed ticket comes back (unit = the tier that takes it again)
     FIX_PENDING = 18      # solved at the tier (unit); the permanent fix (resolved) follows
-    SEVERITY_CHANGED = 21  # KCP gates: detail = the new severity
-    MISDISPATCHED = 22    # KCP2: unit = the wrong tier, detail = the right one
-    REVIEW_REQUESTED = 23  # KCP3/KCP4: unit = the reviewer, detail = solution/implementation
-    REVIEWED = 24         # KCP3/KCP4: detail = "<review> passed" or "<review> failed"
-    COMPLAINT_ESCALATED = 25  # a stage's limit passed: the complaint goes to the next stage
-    COMPLAINT_OVERDUE = 26    # the last stage's limit passed
-    COMPLAINT_MAJOR = 27      # a complaint is major (detail: vip or repeated)
-    SURVEY_ANSWERED = 28      # the callback's satisfaction survey was answered
-    UPDATE_SENT = 29      # a progress update to the customer (unit = its sender)
-    WAITING_ONSITE = 30   # the tier waits for a field engineer's visit (unit = the tier)
-    ONSITE_ARRIVED = 31   # the field engineer is on site (unit = the field team)
+    SEVERITY_CHANGED = 19  # KCP gates: detail = the new severity
+    MISDISPATCHED = 20    # KCP2: unit = the wrong tier, detail = the right one
+    REVIEW_REQUESTED = 21  # KCP3/KCP4: unit = the reviewer, detail = solution/implementation
+    REVIEWED = 22         # KCP3/KCP4: detail = "<review> passed" or "<review> failed"
+    COMPLAINT_ESCALATED = 23  # a stage's limit passed: the complaint goes to the next stage
+    COMPLAINT_OVERDUE = 24    # the last stage's limit passed
+    COMPLAINT_MAJOR = 25      # a complaint is major (detail: vip or repeated)
+    SURVEY_ANSWERED = 26      # the callback's satisfaction survey was answered
+    UPDATE_SENT = 27      # a progress update to the customer (unit = its sender)
+    WAITING_ONSITE = 28   # the tier waits for a field engineer's visit (unit = the tier)
+    ONSITE_ARRIVED = 29   # the field engineer is on site (unit = the field team)
 
     @property
     def label(self) -> str:
