@@ -64,9 +64,24 @@ class RunResult:
     seed: int
     replications: list[ReplicationResult]
     metadata: dict[str, Any] = field(default_factory=dict)
+    _frames: dict[str, pd.DataFrame] = field(default_factory=dict, init=False, repr=False,
+                                             compare=False)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_frames": {}}  # the frames are rebuilt, never shipped
+
+    def _frame(self, name: str, build: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+        """``build()`` once per run (the analysis, the summary and the run folder all ask
+        for the log); a shallow copy each time, which copy-on-write keeps independent."""
+        if name not in self._frames:
+            self._frames[name] = build()
+        return self._frames[name].copy(deep=False)
 
     def events(self) -> pd.DataFrame:
         """The event log of every replication, with a ``replication`` column."""
+        return self._frame("events", self._events)
+
+    def _events(self) -> pd.DataFrame:
         frames = []
         for rep in self.replications:
             frame = rep.log.to_frame(rep.origin)
@@ -77,6 +92,9 @@ class RunResult:
     def tickets(self) -> pd.DataFrame:
         """One row per ticket and replication, with ``warmup`` marking tickets that arrived
         during the warm-up (left out of KPIs) and ``closed`` whether it was closed."""
+        return self._frame("tickets", self._tickets)
+
+    def _tickets(self) -> pd.DataFrame:
         frames = []
         for rep in self.replications:
             frame = rep.tickets.to_frame()
