@@ -173,14 +173,32 @@ def _on_pool(loaded: LoadedScenario, children: list[np.random.SeedSequence],
              arrivals: Arrivals | None, jobs: int,
              progress: Callable[[int, int], None] | None,
              sink: SinkFactory | None) -> list[ReplicationResult]:
-    results: list[ReplicationResult | None] = [None] * len(children)
-    with process_pool(jobs) as pool:
+    """``jobs`` processes at work: a pool of ``jobs - 1`` fresh ones, and this one, which has
+    everything imported already and so starts at once. The pool is given the replications
+    in order; this process takes them from the end, each one the pool has not started yet,
+    until the two meet."""
+    n = len(children)
+    results: list[ReplicationResult | None] = [None] * n
+    done = 0
+
+    def finished(r: int, result: ReplicationResult) -> None:
+        nonlocal done
+        results[r] = result
+        done += 1
+        if progress is not None:
+            progress(done, n)
+
+    with process_pool(jobs - 1) as pool:
         futures = {pool.submit(_replicate, loaded, child, r, arrivals, sink): r
                    for r, child in enumerate(children)}
-        for done, future in enumerate(as_completed(futures), 1):
-            results[futures[future]] = future.result()
-            if progress is not None:
-                progress(done, len(children))
+        by_index = {r: f for f, r in futures.items()}
+        for r in range(n - 1, -1, -1):
+            if not by_index[r].cancel():
+                break  # the pool has it (and every one before it)
+            del futures[by_index[r]]
+            finished(r, _replicate(loaded, children[r], r, arrivals, sink))
+        for future in as_completed(futures):
+            finished(futures[future], future.result())
     return [r for r in results if r is not None]
 
 
