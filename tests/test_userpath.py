@@ -215,6 +215,25 @@ def test_every_reader_reads_both_formats(folders, tmp_path):
     pd.testing.assert_frame_equal(kpis["auto"], kpis["csv"])
 
 
+def test_ingested_log_reads_the_same_from_either_format(tmp_path):
+    """Fails if the loader of ingested logs reads only events.csv, or gives a Parquet log
+    other text than the CSV one (an empty unit must be "" in both)."""
+    from itr_sim.report.run import load_ingested
+    from itr_sim.report.runwrite import write_run_folder
+
+    events = pd.DataFrame({"replication": 0, "ticket": [1, 1], "time_min": [0.0, 5.0],
+                           "event": ["arrived", "closed"], "unit": ["L1", None],
+                           "number": ["INC1", "INC1"]})
+    meta = {"kind": "ingested", "origin": "2025-01-06T00:00:00+00:00", "timezone": "UTC"}
+    read = {}
+    for fmt in ("csv", "parquet"):
+        write_run_folder(tmp_path / fmt, {"events": events}, {"checks": {"cases": 1}}, meta,
+                         fmt)
+        read[fmt] = load_ingested(tmp_path / fmt)[0]
+    assert read["csv"]["unit"].tolist() == ["L1", ""]
+    pd.testing.assert_frame_equal(read["csv"], read["parquet"])
+
+
 # -- parallel runs (worker processes take seconds to start: slow) ---------------------------
 @pytest.mark.slow
 def test_sweep_points_in_parallel_give_the_serial_rows():
