@@ -207,7 +207,7 @@ def ola_clocks(events: pd.DataFrame, catalog: Catalog, org: Organisation, origin
         for i, (u, level, sev, cust) in enumerate(combo):
             if not isinstance(sev, str):
                 continue
-            b = tiers[u].ola_budget(sev, clock, cust if isinstance(cust, str) else None)
+            b = tiers[str(u)].ola_budget(sev, clock, cust if isinstance(cust, str) else None)
             if b is None:
                 continue
             bc, cutoff = (coverage.level_clock(level, sev), catalog.levels[level].nbd_cutoff) \
