@@ -197,8 +197,8 @@ def run(
         "[default: out/SCENARIO-NAME; none with --json]")] = None,
     fmt: Annotated[TableFormat, typer.Option(
         "--format", help="File format of the run folder's tables: auto writes the event "
-        "log, tickets and clocks as Parquet and the KPI tables as CSV; csv or parquet write "
-        "every table so.")] = TableFormat.AUTO,
+        "log, tickets, clocks and OLA clocks as Parquet and the other tables as CSV; csv or "
+        "parquet write every table so.")] = TableFormat.AUTO,
     as_json: Annotated[bool, typer.Option(
         "--json", help="Print the KPI object (docs/kpis.md) instead of the summary.")] = False,
     check: Annotated[bool, typer.Option(

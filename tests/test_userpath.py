@@ -177,12 +177,12 @@ def folders(tmp_path_factory):
 
 
 def test_default_writes_the_big_tables_as_parquet_and_the_rest_as_csv(folders):
-    """Fails if the default run folder writes the event log, tickets or clocks as CSV, or a
-    KPI table as Parquet, or records another format in its manifest."""
+    """Fails if the default run folder writes the event log, tickets, clocks or OLA clocks
+    as CSV, or a KPI table as Parquet, or records another format in its manifest."""
     names = {p.name for p in folders["auto"].iterdir()}
-    assert {"events.parquet", "tickets.parquet", "clocks.parquet"} <= names
-    assert {"ola.csv", "attainment.csv", "kpi_values.csv"} <= names
-    assert not {"events.csv", "tickets.csv", "clocks.csv"} & names
+    assert {"events.parquet", "tickets.parquet", "clocks.parquet", "ola.parquet"} <= names
+    assert {"attainment.csv", "kpi_values.csv", "notifications.csv"} <= names
+    assert not {"events.csv", "tickets.csv", "clocks.csv", "ola.csv"} & names
     assert open_run_folder(folders["auto"]).format == "auto"
     assert not list(folders["csv"].glob("*.parquet"))
 

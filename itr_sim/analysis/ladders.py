@@ -46,7 +46,8 @@ def notifications(clocks: pd.DataFrame, catalog: Catalog, origin: datetime, end_
     stop = clocks["stop_min"].to_numpy(float)
     stop = np.where(np.isnan(stop), end_min, stop)
     has_sev = np.array([isinstance(x, str) for x in severity], dtype=bool)
-    parts: list[tuple[np.ndarray, int, int, np.ndarray, tuple[str, ...]]] = []
+    parts: list[tuple[np.ndarray, int, int, np.ndarray, int]] = []
+    roles: list[str] = []
     for name, spec in catalog.levels.items():
         if not spec.escalation:
             continue
@@ -70,24 +71,27 @@ def notifications(clocks: pd.DataFrame, catalog: Catalog, origin: datetime, end_
                     rows, t = rows[fire], t[fire]
                     if len(rows) == 0:
                         break
-                    parts.append((rows, i, repeat, t, tuple(rung.notify)))
+                    for role in rung.notify:
+                        parts.append((rows, i, repeat, t, len(roles)))
+                        roles.append(role)
                     if rung.repeat is None:
                         break
                     t = bc.deadline_array(t, rung.repeat, nbd_cutoff_min=spec.nbd_cutoff)
     if not parts:
         return pd.DataFrame([], columns=NOTIFICATION_COLUMNS)
-    frame = pd.concat([pd.DataFrame({"row": rows, "rung": i, "repeat": repeat, "role": role,
-                                     "order": j, "time_min": t})
-                       for rows, i, repeat, t, roles in parts
-                       for j, role in enumerate(roles)], ignore_index=True)
-    frame = frame.sort_values(["row", "rung", "repeat", "order"], kind="stable")
-    row = frame["row"].to_numpy()
+    sizes = [len(p[0]) for p in parts]
+    row = np.concatenate([p[0] for p in parts])
+    rung = np.repeat([p[1] for p in parts], sizes)
+    repeat = np.repeat([p[2] for p in parts], sizes)
+    time = np.concatenate([p[3] for p in parts])
+    role = np.repeat([p[4] for p in parts], sizes)  # in rung order: the order of notify
+    order = np.lexsort((role, repeat, rung, row))
+    row, rung, time, role = row[order], rung[order], time[order], role[order]
     return pd.DataFrame({
         "replication": clocks["replication"].to_numpy()[row],
-        "ticket": clocks["ticket"].to_numpy()[row],
-        "time_min": frame["time_min"].to_numpy(float),
-        "role": frame["role"].to_numpy(object).astype(str),
-        "clock": clock[row].astype(str), "rung": frame["rung"].to_numpy(np.int64),
+        "ticket": clocks["ticket"].to_numpy()[row], "time_min": time,
+        "role": np.array(roles, dtype=object)[role].astype(str),
+        "clock": clock[row].astype(str), "rung": rung.astype(np.int64),
         "level": level[row].astype(str), "severity": severity[row].astype(str)})
 
 

@@ -27,8 +27,8 @@ FORMATS = ("auto", "parquet", "csv")
 """Formats of a run folder's tables: ``auto`` writes :data:`BIG_TABLES` as Parquet and the
 KPI tables as CSV; ``parquet`` and ``csv`` write every table so."""
 
-BIG_TABLES = frozenset({"events", "tickets", "clocks"})
-"""The tables with a row per event or per ticket (most of a run folder's bytes)."""
+BIG_TABLES = frozenset({"events", "tickets", "clocks", "ola"})
+"""The tables with a row per event, ticket or tier visit (most of a run folder's bytes)."""
 
 
 def table_suffix(name: str, fmt: str) -> str:
