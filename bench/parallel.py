@@ -22,11 +22,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
-from itr_sim.analysis.sweep import sweep
-from itr_sim.engine.replicate import run_scenario
-from itr_sim.model.load import load_scenario
+# Worker processes start by running this file again (spawn), as they run the `itr-sim`
+# script for the command: so it imports nothing heavy at its top, like the script.
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
@@ -46,6 +43,11 @@ def timed(fn: Callable[[], Any]) -> tuple[Any, dict[str, float]]:
 
 
 def replications(rounds: int) -> dict[str, list[dict[str, float]]]:
+    import pandas as pd
+
+    from itr_sim.engine.replicate import run_scenario
+    from itr_sim.model.load import load_scenario
+
     loaded = load_scenario(BASELINE, sets={"horizon": "52w"})
     modes: dict[str, dict[str, Any]] = {
         "serial": {}, "jobs 2": {"jobs": 2}, "dask 1": {"jobs": 1, "executor": "dask"},
@@ -66,6 +68,10 @@ def replications(rounds: int) -> dict[str, list[dict[str, float]]]:
 
 
 def sweeps(rounds: int) -> dict[str, list[dict[str, float]]]:
+    import pandas as pd
+
+    from itr_sim.analysis.sweep import sweep
+
     modes: dict[str, dict[str, Any]] = {"serial": {}, "process 2": {"jobs": 2},
                                         "dask 2": {"jobs": 2, "executor": "dask"}}
     out: dict[str, list[dict[str, float]]] = {m: [] for m in modes}
