@@ -80,19 +80,19 @@ def notifications(clocks: pd.DataFrame, catalog: Catalog, origin: datetime, end_
     if not parts:
         return pd.DataFrame([], columns=NOTIFICATION_COLUMNS)
     sizes = [len(p[0]) for p in parts]
-    row = np.concatenate([p[0] for p in parts])
-    rung = np.repeat([p[1] for p in parts], sizes)
-    repeat = np.repeat([p[2] for p in parts], sizes)
-    time = np.concatenate([p[3] for p in parts])
-    role = np.repeat([p[4] for p in parts], sizes)  # in rung order: the order of notify
-    order = np.lexsort((role, repeat, rung, row))
-    row, rung, time, role = row[order], rung[order], time[order], role[order]
+    at = np.concatenate([p[0] for p in parts])
+    rungs = np.repeat([p[1] for p in parts], sizes)
+    repeats = np.repeat([p[2] for p in parts], sizes)
+    times = np.concatenate([p[3] for p in parts])
+    who = np.repeat([p[4] for p in parts], sizes)  # in rung order: the order of notify
+    order = np.lexsort((who, repeats, rungs, at))
+    at, rungs, times, who = at[order], rungs[order], times[order], who[order]
     return pd.DataFrame({
-        "replication": clocks["replication"].to_numpy()[row],
-        "ticket": clocks["ticket"].to_numpy()[row], "time_min": time,
-        "role": np.array(roles, dtype=object)[role].astype(str),
-        "clock": clock[row].astype(str), "rung": rung.astype(np.int64),
-        "level": level[row].astype(str), "severity": severity[row].astype(str)})
+        "replication": clocks["replication"].to_numpy()[at],
+        "ticket": clocks["ticket"].to_numpy()[at], "time_min": times,
+        "role": np.array(roles, dtype=object)[who].astype(str),
+        "clock": clock[at].astype(str), "rung": rungs.astype(np.int64),
+        "level": level[at].astype(str), "severity": severity[at].astype(str)})
 
 
 def notifications_per_clock(clocks: pd.DataFrame, catalog: Catalog, origin: datetime,
