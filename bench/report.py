@@ -91,7 +91,7 @@ def main() -> None:
         " per figure, every round kept in bench/results.json: median, with min - max, in "
         "seconds of CPU time (the figure compared) and of wall-clock time. In each round the "
         "tools of a workload run one after another, starting with a different one each round, "
-        f"so that load from elsewhere falls on all of them alike (load average "
+        "so that load from elsewhere falls on all of them alike (load average "
         f"{r['load_before'][0]:.1f} before, {r['load_after'][0]:.1f} after). Reproduce with",
         "",
         "```",
