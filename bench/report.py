@@ -1,6 +1,6 @@
 """Render bench/results.json (from bench/run.py) into docs/performance.md.
 
-    .venv/bin/python bench/report.py [bench/results.json]
+    .venv/bin/python bench/report.py [bench/results.json [docs/performance.md]]
 """
 
 from __future__ import annotations
@@ -12,37 +12,36 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def row(name: str, s: dict[str, float]) -> str:
-    return f"| {name} | {s['median']:.2f} | {s['min']:.2f} - {s['max']:.2f} |"
+TOOLS = {"itr_sim": "itr-sim", "itr_sim_engine": "itr-sim, engine", "ciw": "Ciw",
+         "simpy": "minimal SimPy"}
+WITH_CLOCKS = {"A", "B'"}  # workloads whose itr-sim figure is "engine + clock table"
 
 
-def _round_ranges(w: dict) -> str:
-    """Min-max of the per-round ratios, where the run kept every round."""
-    if "ratio_vs_ciw_rounds" not in w:
-        return ""
-    c, p = w["ratio_vs_ciw_rounds"], w["ratio_vs_simpy_rounds"]
-    return (f" Round by round, with clocks: {min(c):.2f}-{max(c):.2f}x Ciw, "
-            f"{min(p):.2f}-{max(p):.2f}x SimPy.")
+def _cell(s: dict[str, float]) -> str:
+    return f"{s['median']:.2f} | {s['min']:.2f} - {s['max']:.2f}"
 
 
-def compared(title: str, w: dict, remark: str = "") -> list[str]:
-    """A workload run on all three tools: its table and the ratios."""
-    return [
-        f"## {title}",
-        "",
-        "| tool | median s | min - max |",
-        "|---|---|---|",
-        row("itr-sim, with clocks", w["itr_sim"]),
-        row("itr-sim, engine", w["itr_sim_engine"]),
-        row("Ciw", w["ciw"]),
-        row("minimal SimPy", w["simpy"]),
-        "",
-        "Ratios (other / itr-sim, higher is faster for itr-sim): with clocks "
-        f"{w['ratio_vs_ciw']:.2f}x Ciw and {w['ratio_vs_simpy']:.2f}x SimPy; engine "
-        f"{w['engine_ratio_vs_ciw']:.2f}x Ciw and {w['engine_ratio_vs_simpy']:.2f}x SimPy."
-        + _round_ranges(w) + remark,
-        "",
-    ]
+def workload_section(name: str, w: dict) -> list[str]:
+    """A workload: CPU and wall seconds of each tool (median, min - max over the rounds)
+    and the CPU ratios other / itr-sim, of the medians and round by round."""
+    lines = [f"## {name}: {w['description']}", "",
+             "| tool | CPU s (median) | min - max | wall s (median) | min - max |",
+             "|---|---|---|---|---|"]
+    for tool, t in w["tools"].items():
+        label = TOOLS.get(tool, tool)
+        if tool == "itr_sim" and name in WITH_CLOCKS:
+            label = "itr-sim, with clocks"
+        lines.append(f"| {label} | {_cell(t['cpu'])} | {_cell(t['wall'])} |")
+    lines.append("")
+    ratios = w.get("cpu_ratios", {})
+    if ratios:
+        said = []
+        for key, r in ratios.items():
+            other, ref = key.split("/")
+            said.append(f"{TOOLS.get(other, other)} / {TOOLS.get(ref, ref)} "
+                        f"{r['of_medians']:.2f}x (rounds {r['min']:.2f}-{r['max']:.2f})")
+        lines += ["CPU-time ratios, higher is faster for itr-sim: " + "; ".join(said) + ".", ""]
+    return lines
 
 
 def staffing_section(path: Path) -> list[str]:
@@ -78,7 +77,6 @@ def staffing_section(path: Path) -> list[str]:
         "",
         *([r["note"], ""] if r.get("note") else []),
     ]
-
 
 def startup_section(path: Path) -> list[str]:
     """Start-up of `itr-sim --help`, `validate` and others, from bench/startup.py."""
@@ -138,74 +136,61 @@ def startup_section(path: Path) -> list[str]:
     ]
 
 
+
 def main() -> None:
     source = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "bench" / "results.json"
     r = json.loads(source.read_text(encoding="utf-8"))
-    w = r["workloads"]
-    a, b, c, d = w["A"], w["B'"], w["C"], w["D"]
     notes = (ROOT / "bench" / "notes.md").read_text(encoding="utf-8")
     lines = [
         "# Performance",
         "",
-        "Measured by `bench/run.py` in one run on this project's machine type (2 cores;"
-        f" {r['machine']}, Python {r['python']}), {r['runs']} runs per figure: median, with"
-        " min - max, in seconds of wall-clock time on one core. Reproduce with",
+        "Measured by `bench/run.py` in one run on this project's machine type "
+        f"({r.get('cpus', 2)} cores; {r['machine']}, Python {r['python']}), {r['runs']} rounds"
+        " per figure, every round kept in bench/results.json: median, with min - max, in "
+        "seconds of CPU time (the figure compared) and of wall-clock time. In each round the "
+        "tools of a workload run one after another, starting with a different one each round, "
+        "so that load from elsewhere falls on all of them alike (load average "
+        f"{r['load_before'][0]:.1f} before, {r['load_after'][0]:.1f} after). Reproduce with",
         "",
         "```",
-        '.venv/bin/pip install -e ".[bench]"',
+        '.venv/bin/pip install -e ".[bench,dask]"',
         f".venv/bin/python bench/run.py --runs {r['runs']}    # writes bench/results.json",
         ".venv/bin/python bench/report.py                 # writes this page",
         "```",
         "",
-        "itr-sim is timed from reading the YAML to the end of the simulation with its event "
-        "log (*engine*), and to the end of the SLA clock evaluation of every ticket (*with "
-        "clocks*; workload C: all KPIs). Ciw and the minimal SimPy model (a process per "
-        "customer and a `simpy.Resource` per tier, written for this benchmark) simulate the "
-        "identical queueing workload and keep only waiting times.",
+        "In workloads A and B' itr-sim is timed in one process from reading the YAML to the "
+        "end of the simulation with its event log (*engine*), and to the end of the SLA clock "
+        "evaluation of every ticket (*with clocks*); Ciw and the minimal SimPy model "
+        "(bench/models.py: a process per customer and a `simpy.Resource` per tier) simulate "
+        "the identical queueing workload and keep only waiting times. The user's path and the "
+        "`*-run` and `staff` workloads time whole commands in fresh processes, start-up "
+        "included.",
         "",
-        *compared(f"A: M/M/11, {a['customers']:,} customers (9.5/h, 1 h mean service)", a),
-        *compared(f"B': three-tier network, {b['arrivals']:,} arrivals (12/5/2 agents; "
-                  "15 min / 60 min / 4 h; 10% escalated at each step)", b,
-                  " Targets: at least 2.5x Ciw and 1.0x SimPy with event log and clocks."),
-        f"## C: the baseline over one year ({c['tickets']:,} tickets), calendars, full KPIs",
-        "",
-        "| | median s | min - max |",
-        "|---|---|---|",
-        row("itr-sim, all KPIs", c["itr_sim"]),
-        row("itr-sim, engine", c["itr_sim_engine"]),
-        "",
-        f"## D: a large vendor, {d['tickets']:,} tickets in a year",
-        "",
-        "| | median s | min - max |",
-        "|---|---|---|",
-        row("itr-sim, with clocks", d["itr_sim"]),
-        row("itr-sim, engine", d["itr_sim_engine"]),
-        "",
-        f"Target: under 30 s per replication on one core; engine "
-        f"{d['itr_sim_engine']['median']:.0f} s, with clocks {d['itr_sim']['median']:.0f} s.",
-        "",
-        "## Memory",
-        "",
-        "Peak Python memory of one baseline replication (tracemalloc), by horizon, keeping the"
-        " event log and in streaming mode (`itr-sim run --stream`); *log rows* is the most"
-        " rows the event log held at once:",
-        "",
-        "| horizon | tickets | full log: peak MB | KB/ticket | log rows | streaming: peak MB |"
-        " KB/ticket | log rows |",
-        "|---|---|---|---|---|---|---|---|",
-        *[f"| {m['horizon']} | {m['tickets']:,} | {m['peak_mb']:.1f} | {m['kb_per_ticket']:.2f}"
-          f" | {m['peak_log_rows']:,} | {s['peak_mb']:.1f} | {s['kb_per_ticket']:.2f} |"
-          f" {s['peak_log_rows']:,} |"
-          for m, s in zip(r["memory"], r["memory_streaming"], strict=True)],
-        "",
-        notes.rstrip(),
-        "",
-        *staffing_section(ROOT / "bench" / "staff_results.json"),
-        *startup_section(ROOT / "bench" / "startup.json"),
     ]
-    out = ROOT / "docs" / "performance.md"
+    for name, w in r["workloads"].items():
+        lines += workload_section(name, w)
+    if "memory" in r:
+        lines += [
+            "## Memory",
+            "",
+            "Peak Python memory of one baseline replication (tracemalloc), by horizon, keeping"
+            " the event log and in streaming mode (`itr-sim run --stream`); *log rows* is the"
+            " most rows the event log held at once:",
+            "",
+            "| horizon | tickets | full log: peak MB | KB/ticket | log rows | streaming: peak MB"
+            " | KB/ticket | log rows |",
+            "|---|---|---|---|---|---|---|---|",
+            *[f"| {m['horizon']} | {m['tickets']:,} | {m['peak_mb']:.1f} | "
+              f"{m['kb_per_ticket']:.2f} | {m['peak_log_rows']:,} | {s['peak_mb']:.1f} | "
+              f"{s['kb_per_ticket']:.2f} | {s['peak_log_rows']:,} |"
+              for m, s in zip(r["memory"], r["memory_streaming"], strict=True)],
+            "",
+        ]
+    lines += [notes.rstrip(), "", *staffing_section(ROOT / "bench" / "staff_results.json"),
+              *startup_section(ROOT / "bench" / "startup.json")]
+    out = Path(sys.argv[2]) if len(sys.argv) > 2 else ROOT / "docs" / "performance.md"
     out.write_text("\n".join(lines), encoding="utf-8")
-    print(f"wrote {out.relative_to(ROOT)}")
+    print(f"wrote {out}")
 
 
 if __name__ == "__main__":

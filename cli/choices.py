@@ -17,10 +17,11 @@ class Executor(StrEnum):
 
 
 class TableFormat(StrEnum):
-    """File format of a run folder's tables."""
+    """File format of a run folder's tables (itr_sim.report.runfolder.FORMATS)."""
 
     CSV = "csv"
     PARQUET = "parquet"
+    AUTO = "auto"
 
 
 class ExportFormat(StrEnum):

@@ -128,7 +128,7 @@ def _stored(a: Path) -> tuple[pd.DataFrame, dict[str, Any]] | None:
             kpis = run.document("kpis")
             meta = {k: kpis[k]
                     for k in ("scenario", "seed", "replications", "measured_weeks")}
-            if f"kpi_values.{run.format}" in run.metadata["files"]:
+            if run.has_table("kpi_values"):
                 return run.table("kpi_values"), meta
             # a folder written before kpi_values existed: what its tables hold
             tables = {name: run.table(name) for name in STORED_TABLES}

@@ -81,10 +81,14 @@ def _with_notices(events: pd.DataFrame, notes: pd.DataFrame) -> pd.DataFrame:
     if "time" in events.columns:
         origin = events["time"].iloc[0] - pd.to_timedelta(events["time_min"].iloc[0], unit="min")
         rows["time"] = origin + pd.to_timedelta(rows["time_min"], unit="min")
-    merged = pd.concat([events.astype({c: object for c in ("event", "unit", "detail", "kind",
-                                                           "customer", "level", "severity",
-                                                           "type")}), rows],
-                       ignore_index=True)
+    events = events.copy(deep=False)
+    for column in ("event", "unit", "detail", "kind", "customer", "level", "severity", "type"):
+        # one set of categories for both parts (a concat of two would fall back to text)
+        names = pd.Index(events[column].astype("category").cat.categories).union(
+            pd.Index(rows[column].dropna().unique()), sort=False)
+        events[column] = events[column].astype("category").cat.set_categories(names)
+        rows[column] = pd.Categorical(rows[column], categories=names)
+    merged = pd.concat([events, rows], ignore_index=True)
     return merged.sort_values(["replication", "time_min", "ticket"], kind="stable",
                               ignore_index=True)
 
@@ -193,7 +197,9 @@ def run(
         help="Run folder for the event log, KPI tables, kpis.json and metadata.json "
         "[default: out/SCENARIO-NAME; none with --json]")] = None,
     fmt: Annotated[TableFormat, typer.Option(
-        "--format", help="File format of the run folder's tables.")] = TableFormat.CSV,
+        "--format", help="File format of the run folder's tables: auto writes the event "
+        "log, tickets, clocks and OLA clocks as Parquet and the other tables as CSV; csv or "
+        "parquet write every table so.")] = TableFormat.AUTO,
     as_json: Annotated[bool, typer.Option(
         "--json", help="Print the KPI object (docs/kpis.md) instead of the summary.")] = False,
     check: Annotated[bool, typer.Option(

@@ -135,7 +135,8 @@ def test_ola_overrun_is_attributed_to_the_tier():
 
 def test_check_exits_1_on_a_missed_target_and_0_otherwise(tmp_path):
     runner = CliRunner()
-    args = ["run", str(BASELINE), "-n", "2", "--check", "--out", str(tmp_path / "a")]
+    args = ["run", str(BASELINE), "-n", "2", "--check", "--format", "csv", "--out",
+            str(tmp_path / "a")]
     assert runner.invoke(app, args).exit_code == 1
     lenient = [f"--set=catalog.levels.{level}.attainment=10%"
                for level in ("platinum", "gold", "silver")]

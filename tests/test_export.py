@@ -131,7 +131,8 @@ def test_escalation_notices_to_managers_are_not_steps_of_the_case(tmp_path):
     folder = tmp_path / "run"
     done = runner.invoke(app, ["run", str(EXACT), "--set", f"demand.trace.file={trace}",
                                "--set", "organisation.tiers.L1.handling.default="
-                               "{fixed: {value: 6h}}", "--out", str(folder)])
+                               "{fixed: {value: 6h}}", "--format", "csv", "--out",
+                               str(folder)])
     assert done.exit_code == 0, done.output
     assert "notified" in (folder / "events.csv").read_text("utf-8")
     out = tmp_path / "one.csv"

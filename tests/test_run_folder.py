@@ -49,7 +49,7 @@ def sha256(path: Path) -> str:
 @pytest.fixture(scope="module")
 def written(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("runs") / "trace"
-    result = run("--out", str(folder))
+    result = run("--out", str(folder), "--format", "csv")
     assert result.exit_code == 0, result.output
     return folder
 
@@ -108,7 +108,7 @@ def test_a_csv_run_after_a_parquet_run_replaces_it_as_a_whole(tmp_path):
     assert run("--out", str(folder), "--format", "parquet").exit_code == 0
     first = manifest(folder)["run_id"]
     assert (folder / "events.parquet").exists()
-    assert run("--out", str(folder), "--seed", "8").exit_code == 0
+    assert run("--out", str(folder), "--seed", "8", "--format", "csv").exit_code == 0
     meta = manifest(folder)
     assert meta["run_id"] != first and meta["seed"] == 8
     assert not list(folder.glob("*.parquet"))

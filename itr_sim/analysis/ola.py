@@ -29,7 +29,7 @@ from itr_sim.model.org import Organisation
 from itr_sim.rules.coverage import Coverage
 
 __all__ = ["OLA_COLUMNS", "VENDOR_COLUMNS", "VISIT_COLUMNS", "attribute_breaches",
-           "ola_clocks", "vendor_clocks", "visit_tables", "visit_times",
+           "ola_clocks", "ola_clocks_per_ticket", "vendor_clocks", "visit_tables", "visit_times",
            "visit_times_per_ticket"]
 
 OLA_COLUMNS = ["replication", "ticket", "tier", "severity", "start_min", "stop_min",
@@ -61,10 +61,10 @@ def _ticket_groups(events: pd.DataFrame, keep: pd.Series):
                list(zip(*(c[lo:hi] for c in cols), strict=True)))
 
 
-def ola_clocks(events: pd.DataFrame, catalog: Catalog, org: Organisation, origin: datetime,
-               end_min: float, clocks: tuple[str, ...] = ("resolve",)) -> pd.DataFrame:
-    """One row per tier visit and OLA clock (columns :data:`OLA_COLUMNS`, and ``clock``
-    when ``clocks`` asks for more than the resolve clock)."""
+def ola_clocks_per_ticket(events: pd.DataFrame, catalog: Catalog, org: Organisation,
+                          origin: datetime, end_min: float,
+                          clocks: tuple[str, ...] = ("resolve",)) -> pd.DataFrame:
+    """:func:`ola_clocks` ticket by ticket: the reference the vectorised one must equal."""
     coverage = Coverage(catalog, origin)
     always = BusinessClock(Calendar(timezone=org.timezone), origin)
     pausing = {c: set(catalog.pauses(ClockName(c))) for c in clocks}
@@ -115,6 +115,160 @@ def ola_clocks(events: pd.DataFrame, catalog: Catalog, org: Organisation, origin
                 rows.append(row if clocks == ("resolve",) else (*row, clock))
     columns = OLA_COLUMNS if clocks == ("resolve",) else [*OLA_COLUMNS, "clock"]
     return pd.DataFrame(rows, columns=columns)
+
+
+def ola_clocks(events: pd.DataFrame, catalog: Catalog, org: Organisation, origin: datetime,
+               end_min: float, clocks: tuple[str, ...] = ("resolve",)) -> pd.DataFrame:
+    """One row per tier visit and OLA clock (columns :data:`OLA_COLUMNS`, and ``clock``
+    when ``clocks`` asks for more than the resolve clock): per ticket, the visits closed in
+    the order they closed, then those still open in the order they opened.
+
+    Vectorised over the whole log: visits and pauses are paired per ticket on arrays
+    (:func:`_pair`), deadlines computed per calendar and budget with
+    :meth:`~itr_sim.calendar.BusinessClock.deadline_array` and moved by the pauses with
+    :meth:`~itr_sim.calendar.BusinessClock.extend_array`; :func:`ola_clocks_per_ticket` is
+    the ticket-by-ticket reference it equals."""
+    columns = OLA_COLUMNS if clocks == ("resolve",) else [*OLA_COLUMNS, "clock"]
+    tiers = {name: t for name, t in org.tiers.items() if t.ola}
+    event = _strings(events["event"])
+    keep = events["unit"].isin(list(tiers)).to_numpy(bool) | _startswith(event, "waiting") \
+        | (event == "resumed")
+    f = events[keep]
+    if len(f) == 0:
+        return pd.DataFrame([], columns=columns)
+    order = np.lexsort((f["time_min"].to_numpy(float), f["ticket"].to_numpy(),
+                        f["replication"].to_numpy()))
+    f = f.iloc[order]
+    n = len(f)
+    rep, tid = f["replication"].to_numpy(), f["ticket"].to_numpy()
+    new = np.r_[True, (rep[1:] != rep[:-1]) | (tid[1:] != tid[:-1])]
+    grp = np.cumsum(new) - 1
+    first = np.flatnonzero(new)
+    levels = f["level"].astype(object).to_numpy()[first]
+    sevs = f["severity"].astype(object).to_numpy()[first]
+    custs = (f["customer"].astype(object).to_numpy()[first] if "customer" in f
+             else np.full(len(first), None, dtype=object))
+    time = f["time_min"].to_numpy(float)
+    name = event[keep][order]
+    unit = _strings(f["unit"])
+    detail = _strings(f["detail"])
+    at_tier = np.isin(unit, list(tiers))
+    key = _codes(grp, unit)
+    # visits: queued at a tier with an OLA until that tier resolves, hands over or closes
+    opens, opened_at = _pair(key, (name == "queued") & at_tier,
+                             np.isin(name, list(STOPS)) & at_tier)
+    close = np.flatnonzero(opened_at >= 0)
+    still = np.setdiff1d(np.flatnonzero(opens), opened_at[close])
+    v_open = np.r_[opened_at[close], still]
+    v_close = np.r_[close, np.full(len(still), n)]  # n: open at the end of the log
+    v_grp = grp[v_open]
+    # the first engagement and the first restoration within each visit, at its tier
+    by_start = np.argsort(key[v_open] * (n + 1) + v_open, kind="stable")
+    starts = (key[v_open] * (n + 1) + v_open)[by_start]
+
+    def first_in_visit(rows: np.ndarray) -> np.ndarray:
+        at = np.full(len(v_open), np.nan)
+        if len(rows) == 0 or len(v_open) == 0:
+            return at
+        i = np.searchsorted(starts, key[rows] * (n + 1) + rows, side="right") - 1
+        v = by_start[np.maximum(i, 0)]
+        inside = (i >= 0) & (key[v_open[v]] == key[rows]) & (rows < v_close[v])
+        hits = pd.Series(rows[inside]).groupby(v[inside]).min()
+        at[hits.index.to_numpy()] = time[hits.to_numpy()]
+        return at
+
+    engaged = first_in_visit(np.flatnonzero((name == "engaged") & at_tier))
+    restored = first_in_visit(np.flatnonzero((name == "restored") & at_tier))
+    v_start = time[v_open]
+    v_stop = np.where(v_close < n, time[np.minimum(v_close, n - 1)], np.nan)
+    # pauses: waiting_<reason> to the resumed with that detail; one still open ends at end
+    is_wait = _startswith(name, "waiting_")
+    reason = np.where(is_wait, name, detail)
+    p_open, p_from = _pair(_codes(grp, reason), is_wait, name == "resumed")
+    p_close = np.flatnonzero(p_from >= 0)
+    p_still = np.setdiff1d(np.flatnonzero(p_open), p_from[p_close])
+    pauses = pd.DataFrame({"grp": np.r_[grp[p_close], grp[p_still]],
+                           "a": np.r_[time[p_from[p_close]], time[p_still]],
+                           "b": np.r_[time[p_close], np.full(len(p_still), end_min)],
+                           "why": np.r_[reason[p_close], reason[p_still]]})
+    coverage = Coverage(catalog, origin)
+    always = BusinessClock(Calendar(timezone=org.timezone), origin)
+    # what a visit's deadline depends on: its tier, level, severity and customer
+    combo, where = _combos(unit[v_open], levels[v_grp], sevs[v_grp], custs[v_grp])
+    parts = []
+    for c_index, clock in enumerate(clocks):
+        end = {"resolve": v_stop, "response": engaged,
+               "restore": np.where(np.isnan(restored), v_stop, restored)}[clock]
+        finish = np.where(np.isnan(end), end_min, end)
+        mine = pauses[pauses["why"].isin(sorted(catalog.pauses(ClockName(clock))))]
+        # one array computation per calendar, budget and NBD cut-off
+        kinds: dict[tuple[int, int, int], list[int]] = {}
+        specs = {}
+        for i, (u, level, sev, cust) in enumerate(combo):
+            if not isinstance(sev, str):
+                continue
+            b = tiers[str(u)].ola_budget(sev, clock, cust if isinstance(cust, str) else None)
+            if b is None:
+                continue
+            bc, cutoff = (coverage.level_clock(level, sev), catalog.levels[level].nbd_cutoff) \
+                if isinstance(level, str) else (always, 15 * 60)
+            specs[(id(bc), id(b), cutoff)] = (bc, b, cutoff)
+            kinds.setdefault((id(bc), id(b), cutoff), []).append(i)
+        has = np.flatnonzero(np.isin(where, [i for js in kinds.values() for i in js]))
+        deadline = np.full(len(v_open), np.nan)
+        for k, js in kinds.items():
+            bc, b, cutoff = specs[k]
+            v = np.flatnonzero(np.isin(where, js))
+            d = bc.deadline_array(v_start[v], b, nbd_cutoff_min=cutoff)
+            p0, p1 = _pause_matrix(mine, v_grp[v], finish[v])
+            deadline[v] = bc.extend_array(d, v_start[v], p0, p1)
+        deadline = deadline[has]
+        parts.append(pd.DataFrame({
+            "order_grp": v_grp[has], "order_open": (v_close[has] == n).astype(int),
+            "order_row": np.where(v_close[has] < n, v_close[has], v_open[has]),
+            "order_clock": c_index,
+            "replication": rep[v_open[has]], "ticket": tid[v_open[has]],
+            "tier": unit[v_open[has]], "severity": sevs[v_grp[has]],
+            "start_min": v_start[has], "stop_min": end[has], "deadline_min": deadline,
+            "breached": finish[has] > deadline, "clock": clock}))
+    rows = pd.concat(parts, ignore_index=True).sort_values(
+        ["order_grp", "order_open", "order_row", "order_clock"], kind="stable")
+    if len(rows) == 0:
+        return pd.DataFrame([], columns=columns)
+    out = rows[columns].reset_index(drop=True)
+    return out.astype({"tier": str, "severity": str, "start_min": float, "stop_min": float,
+                       "deadline_min": float, "breached": bool})
+
+
+def _combos(*columns: np.ndarray) -> tuple[list[tuple[object, ...]], np.ndarray]:
+    """The distinct rows of ``columns`` (object arrays; None and NaN kept as values) and,
+    per row, the index of its distinct row."""
+    codes = np.zeros(len(columns[0]), dtype=np.int64)
+    for column in columns:
+        c, uniques = pd.factorize(column, use_na_sentinel=False)
+        codes = codes * (len(uniques) + 1) + c
+    where, _ = pd.factorize(codes)
+    firsts = np.unique(where, return_index=True)[1]
+    return [tuple(c[i] for c in columns) for i in firsts.tolist()], where
+
+
+def _pause_matrix(pauses: pd.DataFrame, grp: np.ndarray, finish: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """The (k, n) matrices of :meth:`~itr_sim.calendar.BusinessClock.extend_array`: for
+    clock ``i`` (its ticket ``grp[i]``), the starts and ends of the ticket's ``pauses`` that
+    begin before ``finish[i]``, in order of start (then end), NaN padded."""
+    clocks = pd.DataFrame({"grp": grp, "finish": finish, "i": np.arange(len(grp))})
+    both = clocks.merge(pauses, on="grp")
+    both = both[both["a"] < both["finish"]].sort_values(["i", "a", "b"], kind="stable")
+    if len(both) == 0:
+        return np.empty((0, len(grp))), np.empty((0, len(grp)))
+    i = both["i"].to_numpy()
+    k = np.arange(len(i)) - np.searchsorted(i, i, side="left")
+    p0 = np.full((int(k.max()) + 1, len(grp)), np.nan)
+    p1 = p0.copy()
+    p0[k, i] = both["a"].to_numpy(float)
+    p1[k, i] = both["b"].to_numpy(float)
+    return p0, p1
 
 
 def vendor_clocks(events: pd.DataFrame, catalog: Catalog, org: Organisation,

@@ -64,9 +64,24 @@ class RunResult:
     seed: int
     replications: list[ReplicationResult]
     metadata: dict[str, Any] = field(default_factory=dict)
+    _frames: dict[str, pd.DataFrame] = field(default_factory=dict, init=False, repr=False,
+                                             compare=False)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_frames": {}}  # the frames are rebuilt, never shipped
+
+    def _frame(self, name: str, build: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+        """``build()`` once per run (the analysis, the summary and the run folder all ask
+        for the log); a shallow copy each time, which copy-on-write keeps independent."""
+        if name not in self._frames:
+            self._frames[name] = build()
+        return self._frames[name].copy(deep=False)
 
     def events(self) -> pd.DataFrame:
         """The event log of every replication, with a ``replication`` column."""
+        return self._frame("events", self._events)
+
+    def _events(self) -> pd.DataFrame:
         frames = []
         for rep in self.replications:
             frame = rep.log.to_frame(rep.origin)
@@ -77,6 +92,9 @@ class RunResult:
     def tickets(self) -> pd.DataFrame:
         """One row per ticket and replication, with ``warmup`` marking tickets that arrived
         during the warm-up (left out of KPIs) and ``closed`` whether it was closed."""
+        return self._frame("tickets", self._tickets)
+
+    def _tickets(self) -> pd.DataFrame:
         frames = []
         for rep in self.replications:
             frame = rep.tickets.to_frame()
@@ -155,14 +173,32 @@ def _on_pool(loaded: LoadedScenario, children: list[np.random.SeedSequence],
              arrivals: Arrivals | None, jobs: int,
              progress: Callable[[int, int], None] | None,
              sink: SinkFactory | None) -> list[ReplicationResult]:
-    results: list[ReplicationResult | None] = [None] * len(children)
-    with process_pool(jobs) as pool:
+    """``jobs`` processes at work: a pool of ``jobs - 1`` fresh ones, and this one, which has
+    everything imported already and so starts at once. The pool is given the replications
+    in order; this process takes them from the end, each one the pool has not started yet,
+    until the two meet."""
+    n = len(children)
+    results: list[ReplicationResult | None] = [None] * n
+    done = 0
+
+    def finished(r: int, result: ReplicationResult) -> None:
+        nonlocal done
+        results[r] = result
+        done += 1
+        if progress is not None:
+            progress(done, n)
+
+    with process_pool(jobs - 1) as pool:
         futures = {pool.submit(_replicate, loaded, child, r, arrivals, sink): r
                    for r, child in enumerate(children)}
-        for done, future in enumerate(as_completed(futures), 1):
-            results[futures[future]] = future.result()
-            if progress is not None:
-                progress(done, len(children))
+        by_index = {r: f for f, r in futures.items()}
+        for r in range(n - 1, -1, -1):
+            if not by_index[r].cancel():
+                break  # the pool has it (and every one before it)
+            del futures[by_index[r]]
+            finished(r, _replicate(loaded, children[r], r, arrivals, sink))
+        for future in as_completed(futures):
+            finished(futures[future], future.result())
     return [r for r in results if r is not None]
 
 

@@ -32,6 +32,7 @@ from itr_sim.report.html import render
 from itr_sim.report.page import Page, ReportInputs, from_run, from_run_dir
 from itr_sim.report.runfolder import RunFolderError, open_run_folder
 from itr_sim.report.tables import measured_period
+from itr_sim.report.timetext import text_columns
 
 __all__ = ["Plots", "Run", "load_ingested", "load_run", "simulate"]
 
@@ -290,7 +291,7 @@ def load_run(folder: str | Path) -> Run:
     path = Path(folder)
     inputs = from_run_dir(path)
     run = open_run_folder(path)
-    present = frozenset(n for n in _COMPARED if f"{n}.{run.format}" in run.metadata["files"])
+    present = frozenset(n for n in _COMPARED if run.has_table(n))
     return Run(inputs, events=lambda: run.table("events"), source=str(path),
                tables_of=run.table, present=present)
 
@@ -314,8 +315,14 @@ def load_ingested(folder: str | Path) -> tuple[pd.DataFrame, datetime, dict[str,
     if run.metadata.get("kind") != KIND:
         raise ScenarioError([Diagnostic(str(path), 0, "", "not an ingested log (a simulated "
                                         "run?); write one with `itr-sim ingest`")])
-    events = pd.read_csv(run.path / "events.csv", dtype=dict.fromkeys(TEXT_COLUMNS, str),
-                         keep_default_na=False)
+    if run.table_file("events") == "events.csv":
+        events = pd.read_csv(run.path / "events.csv", dtype=dict.fromkeys(TEXT_COLUMNS, str),
+                             keep_default_na=False)
+    else:  # written as Parquet: the same text columns, "" for empty
+        events = text_columns(run.table("events"))
+        for name in set(TEXT_COLUMNS) & set(events.columns):
+            events[name] = events[name].astype(object).where(events[name].notna(), "") \
+                .astype(str)
     origin = datetime.fromisoformat(run.metadata["origin"]).astimezone(
         ZoneInfo(run.metadata["timezone"]))
     meta = {**run.metadata, "checks": run.document("checks")}

@@ -17,11 +17,28 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["FOLDER_FORMAT", "RunFolder", "RunFolderError", "file_sha256", "foreign_entries",
-           "open_run_folder"]
+__all__ = ["BIG_TABLES", "FOLDER_FORMAT", "FORMATS", "RunFolder", "RunFolderError",
+           "file_sha256", "foreign_entries", "open_run_folder", "table_suffix"]
 
 FOLDER_FORMAT = 1
 """Version of the folder contract, recorded as ``metadata.json``'s ``run_folder``."""
+
+FORMATS = ("auto", "parquet", "csv")
+"""Formats of a run folder's tables: ``auto`` writes :data:`BIG_TABLES` as Parquet and the
+KPI tables as CSV; ``parquet`` and ``csv`` write every table so."""
+
+BIG_TABLES = frozenset({"events", "tickets", "clocks", "ola"})
+"""The tables with a row per event, ticket or tier visit (most of a run folder's bytes)."""
+
+
+def table_suffix(name: str, fmt: str) -> str:
+    """The file suffix of table ``name`` in a folder of format ``fmt`` (see :data:`FORMATS`)."""
+    if fmt not in FORMATS:
+        raise ValueError(f"format must be one of {', '.join(FORMATS)}, got {fmt!r}")
+    if fmt == "auto":
+        return "parquet" if name in BIG_TABLES else "csv"
+    return fmt
+
 
 # Table names written by releases before the manifest existed: such a folder is still
 # recognised as an itr-sim run and replaced, never mixed.
@@ -87,17 +104,30 @@ class RunFolder:
 
     @property
     def format(self) -> str:
+        """``auto``, ``parquet`` or ``csv`` (:data:`FORMATS`); each table's own file is
+        found by :meth:`table_file`."""
         return str(self.metadata["format"])
 
+    def table_file(self, name: str) -> str | None:
+        """The file of table ``name`` in the manifest (``NAME.parquet`` or ``NAME.csv``),
+        None when the folder has no such table."""
+        files = self.metadata["files"]
+        return next((f"{name}.{s}" for s in ("parquet", "csv") if f"{name}.{s}" in files),
+                    None)
+
+    def has_table(self, name: str) -> bool:
+        return self.table_file(name) is not None
+
     def table(self, name: str) -> pd.DataFrame:
-        file = f"{name}.{self.format}"
-        if file not in self.metadata["files"]:
+        """Table ``name``, read from Parquet or CSV, whichever the run wrote."""
+        file = self.table_file(name)
+        if file is None:
             streamed = " (a --stream run keeps no tables)" if self.metadata.get("streamed") \
                 else ""
             raise RunFolderError(self.path, f"has no {name} table{streamed}",
                                  "write a full run with `itr-sim run SCENARIO --out DIR`")
         path = self.path / file
-        return pd.read_parquet(path) if self.format == "parquet" else pd.read_csv(path)
+        return pd.read_parquet(path) if file.endswith(".parquet") else pd.read_csv(path)
 
     def document(self, name: str) -> Any:
         file = f"{name}.json"

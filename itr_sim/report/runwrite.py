@@ -32,7 +32,9 @@ from itr_sim.report.runfolder import (
     file_sha256,
     foreign_entries,
     read_metadata,
+    table_suffix,
 )
+from itr_sim.report.timetext import text_columns
 
 __all__ = ["RunFolderLock", "lock_run_folder", "write_run_folder"]
 
@@ -179,12 +181,12 @@ def _recover(folder: Path) -> None:
 def write_run_folder(folder: Path, tables: dict[str, pd.DataFrame],
                      documents: dict[str, Any], metadata: dict[str, Any], fmt: str = "csv", *,
                      force: bool = False, lock: RunFolderLock | None = None) -> list[Path]:
-    """Write ``tables`` (as ``NAME.csv`` or ``NAME.parquet``), ``documents`` (as
-    ``NAME.json``) and ``metadata.json`` with the manifest into ``folder``, replacing what
-    was there as a whole. Takes the lock (see :func:`lock_run_folder`) unless ``lock`` is
-    held already. Interrupted (``KeyboardInterrupt``), it leaves ``folder`` as it was."""
-    if fmt not in ("csv", "parquet"):
-        raise ValueError(f"format must be csv or parquet, got {fmt!r}")
+    """Write ``tables`` (as ``NAME.csv`` or ``NAME.parquet``: ``fmt`` is one of
+    :data:`~itr_sim.report.runfolder.FORMATS`), ``documents`` (as ``NAME.json``) and
+    ``metadata.json`` with the manifest into ``folder``, replacing what was there as a
+    whole. Takes the lock (see :func:`lock_run_folder`) unless ``lock`` is held already.
+    Interrupted (``KeyboardInterrupt``), it leaves ``folder`` as it was."""
+    table_suffix("events", fmt)  # an unknown format fails before anything is written
     own = lock is None
     held = lock_run_folder(folder, force=force, kind=metadata.get("kind")) if lock is None \
         else lock
@@ -196,11 +198,11 @@ def write_run_folder(folder: Path, tables: dict[str, pd.DataFrame],
         tmp.mkdir()
         files: dict[str, dict[str, Any]] = {}
         for name, frame in tables.items():
-            path = tmp / f"{name}.{fmt}"
-            if fmt == "parquet":
+            path = tmp / f"{name}.{table_suffix(name, fmt)}"
+            if path.suffix == ".parquet":
                 frame.to_parquet(path, index=False)
             else:
-                frame.to_csv(path, index=False)
+                text_columns(frame).to_csv(path, index=False)
             files[path.name] = _seal(path)
             _test_pause(tmp)
         for name, value in documents.items():
