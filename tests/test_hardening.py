@@ -237,8 +237,11 @@ def test_the_committed_baselines_and_null_values_still_read(tmp_path):
     value (null) or measured in only some replications."""
     from itr_sim.report.baseline import read_baseline
 
+    from itr_sim.model.load import load_scenario
+
     for path in sorted((ROOT / "scenarios" / "baselines").glob("*.json")):
-        assert read_baseline(path).replications == 10
+        scenario = load_scenario(ROOT / "scenarios" / f"{path.stem}.yaml").scenario
+        assert read_baseline(path).replications == scenario.replications
     drop_one = stored_with(tmp_path, lambda d: (d["rows"].pop(), _row(0, 2, None)(d)))
     assert read_baseline(drop_one).values["value"].isna().sum() >= 1
 
