@@ -235,9 +235,8 @@ def test_an_edited_baseline_is_refused(tmp_path, change, says):
 def test_the_committed_baselines_and_null_values_still_read(tmp_path):
     """Fails if the stricter reader refuses what `itr-sim baseline` writes: a KPI without a
     value (null) or measured in only some replications."""
-    from itr_sim.report.baseline import read_baseline
-
     from itr_sim.model.load import load_scenario
+    from itr_sim.report.baseline import read_baseline
 
     for path in sorted((ROOT / "scenarios" / "baselines").glob("*.json")):
         scenario = load_scenario(ROOT / "scenarios" / f"{path.stem}.yaml").scenario

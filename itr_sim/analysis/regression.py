@@ -26,7 +26,6 @@ from fnmatch import fnmatchcase
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 __all__ = ["ALPHA", "DEFAULT_TOLERANCES", "DIRECTIONS", "KpiChange", "Tolerance",
            "compare_tables", "direction", "family", "identical", "parse_tolerance",
@@ -210,6 +209,8 @@ def _t(mean: float, se: float, df: float) -> tuple[float, float, float]:
     scale = max(1.0, abs(mean))
     if se <= 1e-12 * scale:
         return mean, mean, 0.0 if abs(mean) > 1e-12 * scale else 1.0
+    from scipy import stats  # here, not at import: `run` loads this module and needs no test
+
     half = float(stats.t.ppf(0.975, df)) * se
     p = float(2 * stats.t.sf(abs(mean) / se, df))
     return mean - half, mean + half, p
@@ -238,6 +239,8 @@ def compare_tables(a: pd.DataFrame, b: pd.DataFrame, *, paired: bool,
     qs = np.full(len(ps), math.nan)
     tested = ~np.isnan(ps)
     if tested.any():
+        from scipy import stats
+
         qs[tested] = stats.false_discovery_control(ps[tested], method="bh")
     out = []
     for kpi, (delta, lo, hi, p), q in zip(names, tests, qs, strict=True):

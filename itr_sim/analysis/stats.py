@@ -7,10 +7,10 @@ import math
 from collections.abc import Iterable
 
 import numpy as np
-from scipy import stats
+from scipy.special import ndtri, stdtrit  # scipy.stats costs 0.4 s more to import
 
 __all__ = ["MIN_USEFUL_REPLICATIONS", "TOLERANCE", "VERDICTS", "mean_ci", "share_interval",
-           "verdict"]
+           "verdict", "wilson"]
 
 
 def mean_ci(values: Iterable[float], level: float = 0.95) -> tuple[float, float, float]:
@@ -22,7 +22,7 @@ def mean_ci(values: Iterable[float], level: float = 0.95) -> tuple[float, float,
     mean = float(x.mean())
     if len(x) < 2:
         return mean, math.nan, math.nan
-    half = float(stats.t.ppf(0.5 + level / 2, len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x)))
+    half = float(stdtrit(len(x) - 1, 0.5 + level / 2) * x.std(ddof=1) / math.sqrt(len(x)))
     return mean, mean - half, mean + half
 
 
@@ -61,9 +61,22 @@ def share_interval(shares: Iterable[float], counts: Iterable[float] | None = Non
         c = np.asarray(list(counts), float)[has]
         if not np.isnan(c).any() and c.sum() > 0:
             hits = round(float((x[has] * c).sum()))
-            w = stats.binomtest(hits, round(float(c.sum()))).proportion_ci(level, "wilson")
-            lo, hi = min(lo, w.low), max(hi, w.high)
+            w_lo, w_hi = wilson(hits, round(float(c.sum())), level)
+            lo, hi = min(lo, w_lo), max(hi, w_hi)
     return mean, max(lo, 0.0), min(hi, 1.0)
+
+
+def wilson(k: int, n: int, level: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval of ``k`` successes in ``n`` trials, two-sided, without
+    continuity correction (Newcombe 1998): the formula of ``scipy.stats.binomtest(k, n)
+    .proportion_ci(level, "wilson")``, with 0 and 1 as the bounds at ``k = 0`` and
+    ``k = n``."""
+    z = float(ndtri(0.5 + 0.5 * level))
+    p = k / n
+    denom = 2 * (n + z**2)
+    center = (2 * n * p + z**2) / denom
+    delta = z / denom * math.sqrt(4 * n * p * (1 - p) + z**2)
+    return (0.0 if k == 0 else center - delta), (1.0 if k == n else center + delta)
 
 
 def verdict(mean: float | None, low: float | None, high: float | None,
