@@ -58,8 +58,12 @@ class _Review:
         self.handling = Draws(spec.handling, sim.stream(Source.KCP_REVIEW, f"{name}/handling"))
         self.fails = spec.fails
         self.uniform = Uniforms(sim.stream(Source.KCP_REVIEW, f"{name}/fails"))
-        self.severities = None if spec.severities is None else set(spec.severities)
+        self.severities: frozenset[str] | None = (
+            None if spec.severities is None else frozenset(spec.severities))
         self.implementation = name == "implementation"
+
+    def applies(self, severity: str | None) -> bool:
+        return self.severities is None or severity in self.severities
 
 
 class Gates:
@@ -151,8 +155,7 @@ class Gates:
 
     def _request(self, tier: Unit, ticket: Ticket, now: float, start: int) -> bool:
         stage = next((i for i in range(start, len(self.reviews))
-                      if self.reviews[i].severities is None
-                      or ticket.severity in self.reviews[i].severities), None)
+                      if self.reviews[i].applies(ticket.severity)), None)
         if stage is None:
             return False
         r, sim = self.reviews[stage], self.sim
