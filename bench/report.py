@@ -129,9 +129,9 @@ def startup_section(path: Path) -> list[str]:
         "pydantic 0.06, the models 0.03, building the catalogue's and the scenario's "
         "validators 0.05, reading and checking the four files 0.02, the rest Typer's option "
         "parsing and exit. `run --help` imports the command's module, and with it pandas "
-        "(0.27 s) and SciPy's `stats` (0.6 s, for the t quantile, which "
-        "`scipy.special.stdtrit` gives identically for 0.4 s less): to be made lazy in "
-        "`cli/run.py` and `itr_sim/analysis/stats.py`.",
+        "(0.27 s) and `scipy.special` (the t quantile and the Wilson interval; "
+        "`scipy.stats`, 0.4 s more, is no longer on the run path): to be made lazy in "
+        "`cli/run.py`.",
         "",
     ]
 
