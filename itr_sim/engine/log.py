@@ -55,15 +55,9 @@ class Event(IntEnum):
         return self.name.lower()
 
 
-def _labels() -> list[str]:
-    """Labels indexed by event code; a code no event uses (a gap) gets a placeholder."""
-    labels = [f"unused_{i}" for i in range(max(Event) + 1)]
-    for e in Event:
-        labels[e] = e.label
-    return labels
-
-
-EVENT_LABELS = _labels()
+EVENT_LABELS = [e.label for e in Event]
+"""Labels indexed by event code: the codes run from 0 without gaps."""
+assert [e.value for e in Event] == list(range(len(Event))), "event codes must not leave gaps"
 
 
 def _categorical(codes: np.ndarray, names: list[str]) -> pd.Categorical:
